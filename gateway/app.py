@@ -1,0 +1,136 @@
+"""The composition root: builds every component from the configuration and runs them.
+
+One ``TaskGroup`` holds one task per mailbox, the pipeline workers and the outbox sender.
+Shutdown stops ingest first, lets the pipeline finish what it claimed, then lets the outbox
+deliver what is due, so a SIGTERM loses nothing and leaves nothing half-done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+from sqlalchemy import Engine
+
+from gateway.config import Config
+from gateway.ingest.maildir_source import MaildirSource
+from gateway.ingest.store import RawStore
+from gateway.outbox import Outbox, Transport, build_transport
+from gateway.parse_pool import ParsePool
+from gateway.pipeline import Pipeline
+from gateway.replies.compose import ReplyRenderer
+from gateway.storage import repo
+from gateway.storage.db import make_engine
+from parsers import ParsedMessage, ParseLimits
+from parsers.request import RequestKind
+
+__all__ = ["Components", "build_components", "run_daemon"]
+
+log = structlog.get_logger("aiguilleur.app")
+
+
+class Source(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+@dataclass
+class Components:
+    config: Config
+    engine: Engine
+    pool: ParsePool
+    pipeline: Pipeline
+    outbox: Outbox
+    store: RawStore
+    sources: list[Source] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.engine.dispose()
+
+
+def parse_limits(config: Config) -> ParseLimits:
+    return ParseLimits(
+        max_message_bytes=config.limits.max_message_bytes,
+        max_attachments=config.limits.max_attachments,
+    )
+
+
+def make_parse_fn(
+    pool: ParsePool, limits: ParseLimits, timeout: float
+) -> Callable[[bytes, RequestKind | None], Awaitable[ParsedMessage]]:
+    async def parse(raw: bytes, default_kind: RequestKind | None) -> ParsedMessage:
+        return await pool.parse(raw, limits=limits, default_kind=default_kind, timeout=timeout)
+
+    return parse
+
+
+def build_components(config: Config, *, transport: Transport | None = None) -> Components:
+    engine = make_engine(config.database.url, echo=config.database.echo)
+    with repo.session_for(engine) as session:
+        repo.release_own_leases(session, config.instance)
+        session.commit()
+    renderer = ReplyRenderer(
+        from_address=config.smtp.from_address,
+        from_name=config.smtp.from_name,
+        limit_bytes=config.limits.max_message_bytes,
+    )
+    outbox = Outbox(
+        config=config.smtp,
+        engine=engine,
+        transport=transport or build_transport(config.smtp),
+        owner=config.instance,
+    )
+    pool = ParsePool(max_workers=config.pipeline.parse_processes)
+    pipeline = Pipeline(
+        config=config,
+        engine=engine,
+        parse=make_parse_fn(pool, parse_limits(config), config.pipeline.parse_timeout),
+        renderer=renderer,
+        owner=config.instance,
+        outbox_wakeup=outbox.wakeup,
+    )
+    store = RawStore(engine, on_stored=pipeline.wakeup.set)
+    sources: list[Source] = []
+    for mailbox in config.mailboxes:
+        if mailbox.kind == "maildir":
+            sources.append(MaildirSource(mailbox, store))
+        else:
+            from gateway.ingest.imap_source import ImapSource
+
+            sources.append(ImapSource(mailbox, store))
+    return Components(config, engine, pool, pipeline, outbox, store, sources)
+
+
+async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    components = build_components(config)
+    ingest_stop, pipeline_stop, outbox_stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    log.info("daemon_started", mailboxes=len(config.mailboxes), instance=config.instance)
+    try:
+        async with asyncio.TaskGroup() as group:
+            source_tasks = [
+                group.create_task(src.run(ingest_stop), name=f"source-{i}")
+                for i, src in enumerate(components.sources)
+            ]
+            pipeline_task = group.create_task(components.pipeline.run(pipeline_stop))
+            outbox_task = group.create_task(components.outbox.run(outbox_stop))
+            await stop.wait()
+            log.info("daemon_draining")
+            ingest_stop.set()
+            await asyncio.gather(*source_tasks)
+            pipeline_stop.set()
+            await pipeline_task
+            outbox_stop.set()
+            await outbox_task
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        components.close()
+        log.info("daemon_stopped")

@@ -1,0 +1,245 @@
+"""Configuration: one TOML file, validated, with environment overrides and secret files.
+
+Environment overrides use the ``AIGUILLEUR__`` prefix and ``__`` as the nesting
+delimiter, e.g. ``AIGUILLEUR__DATABASE__URL``. Mailboxes are a list, so they are
+overridden by index: ``AIGUILLEUR__MAILBOXES__0__PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gateway.errors import ConfigError
+
+__all__ = [
+    "Config",
+    "DatabaseConfig",
+    "LimitsConfig",
+    "LoggingConfig",
+    "MailboxConfig",
+    "PipelineConfig",
+    "Programme",
+    "RepliesConfig",
+    "SmtpConfig",
+    "load_config",
+    "parse_config",
+]
+
+ENV_PREFIX = "AIGUILLEUR__"
+
+Programme = Literal["signalement", "tele_expertise", "appui_dac", "medecin_referent"]
+TlsMode = Literal["implicit", "starttls", "none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsSettings(_Strict):
+    """TLS and authentication options shared by IMAP and SMTP."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=993, ge=1, le=65535)
+    tls: TlsMode = "implicit"
+    ca_file: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    tls_verify: bool = True
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    password_file: Path | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> TlsSettings:
+        if self.client_key and not self.client_cert:
+            raise ValueError("client_key is set but client_cert is not")
+        if self.password and self.password_file:
+            raise ValueError("set password or password_file, not both")
+        return self
+
+    def secret(self) -> str | None:
+        """The password, read from password_file when one is configured."""
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return self.password
+
+
+class MailboxConfig(TlsSettings):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal["imap", "maildir"] = "imap"
+    address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    programme: Programme
+    folder: str = "INBOX"
+    processed_folder: str = "Traites"
+    maildir_path: Path | None = None  # kind = "maildir": the watched Maildir
+    idle: bool = True
+    poll_interval: float = Field(default=30.0, gt=0)
+    idle_timeout: float = Field(default=600.0, gt=0)
+    fetch_batch: int = Field(default=50, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _kind(self) -> MailboxConfig:
+        if self.kind == "maildir" and self.maildir_path is None:
+            raise ValueError("maildir_path is required when kind = 'maildir'")
+        return self
+
+
+class SmtpConfig(TlsSettings):
+    transport: Literal["smtp", "maildir"] = "smtp"
+    port: int = Field(default=587, ge=1, le=65535)
+    tls: TlsMode = "starttls"
+    maildir_path: Path | None = None  # transport = "maildir": where replies are written
+    from_address: str = Field(default="ne-pas-repondre@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
+    from_name: str = "Aiguilleur"
+    batch: int = Field(default=20, ge=1, le=1000)
+    max_attempts: int = Field(default=12, ge=1)
+    retry_base: float = Field(default=5.0, gt=0)
+    retry_max: float = Field(default=1800.0, gt=0)
+
+    @model_validator(mode="after")
+    def _transport(self) -> SmtpConfig:
+        if self.transport == "maildir" and self.maildir_path is None:
+            raise ValueError("maildir_path is required when transport = 'maildir'")
+        return self
+
+
+class DatabaseConfig(_Strict):
+    url: str = "sqlite:///aiguilleur.db"
+    echo: bool = False
+
+
+class PipelineConfig(_Strict):
+    workers: int = Field(default=2, ge=1, le=64)
+    max_attempts: int = Field(default=3, ge=1)
+    retry_delay: float = Field(default=2.0, ge=0)
+    poll_interval: float = Field(default=1.0, gt=0)
+    parse_timeout: float = Field(default=20.0, gt=0)
+    parse_processes: int = Field(default=2, ge=1, le=16)
+
+
+class RepliesConfig(_Strict):
+    structure_name: str = "CPTS"
+    rate_limit_per_hour: int = Field(default=20, ge=0)  # replies per sender per hour; 0 = none
+    extra_own_addresses: list[str] = Field(default_factory=list)
+
+
+class LimitsConfig(_Strict):
+    max_message_bytes: int = Field(default=25_000_000, gt=0)
+    max_attachments: int = Field(default=30, gt=0)
+
+
+class LoggingConfig(_Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Config(_Strict):
+    # Names this process's leases, so a restarted instance takes back its own work at once.
+    instance: str = Field(default_factory=socket.gethostname, min_length=1, max_length=120)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    replies: RepliesConfig = Field(default_factory=RepliesConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        names = [m.name for m in self.mailboxes]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"mailbox names must be unique: {', '.join(dupes)}")
+        return self
+
+    def own_addresses(self) -> frozenset[str]:
+        own = {m.address.lower() for m in self.mailboxes}
+        own.add(self.smtp.from_address.lower())
+        own.update(a.lower() for a in self.replies.extra_own_addresses)
+        return frozenset(own)
+
+    def mailbox(self, name: str) -> MailboxConfig | None:
+        return next((m for m in self.mailboxes if m.name == name), None)
+
+
+def _coerce_env(value: str) -> Any:
+    """Environment values are strings; TOML syntax gives them types (numbers, booleans, lists)."""
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> None:
+    for key, raw in environ.items():
+        if not key.startswith(ENV_PREFIX):
+            continue
+        path = [p.lower() for p in key[len(ENV_PREFIX) :].split("__") if p]
+        if not path:
+            continue
+        node: Any = data
+        for i, part in enumerate(path):
+            last = i == len(path) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(f"{key}: no such list element '{part}'")
+                if last:
+                    node[int(part)] = _coerce_env(raw)
+                else:
+                    node = node[int(part)]
+            else:
+                if last:
+                    node[part] = _coerce_env(raw)
+                else:
+                    node = node.setdefault(part, {})
+
+
+def _format_errors(err: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration in {origin}:"]
+    for item in err.errors():
+        loc = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in item["loc"]).replace(
+            ".[", "["
+        )
+        lines.append(f"  {loc or '(root)'}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(
+    data: dict[str, Any], *, origin: str = "<config>", environ: dict[str, str] | None = None
+) -> Config:
+    merged = dict(data)
+    _apply_env(merged, dict(os.environ) if environ is None else environ)
+    try:
+        config = Config.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None
+    for i, mb in enumerate(config.mailboxes):
+        _check_files(f"mailboxes[{i}]", mb)
+    _check_files("smtp", config.smtp)
+    return config
+
+
+def _check_files(prefix: str, settings: TlsSettings) -> None:
+    for key in ("ca_file", "client_cert", "client_key", "password_file"):
+        path = getattr(settings, key)
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{prefix}.{key}: file not found: {path}")
+
+
+def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    return parse_config(data, origin=str(path), environ=environ)

@@ -1,0 +1,1 @@
+"""The directory: Annuaire Santé extracts, the CPTS roster, and who a sender is."""

@@ -1,0 +1,253 @@
+"""The outbox sender: delivers queued replies, marks them sent only after the server's 250.
+
+Temporary failures (4xx, connection) are retried with exponential backoff and jitter;
+permanent ones (5xx) are recorded as failed, visible to coordinators and in metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import mailbox
+import random
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+import structlog
+from sqlalchemy import Engine
+
+from gateway import failpoints
+from gateway.config import SmtpConfig
+from gateway.errors import (
+    PermanentDeliveryError,
+    ServerUnavailableError,
+    TemporaryDeliveryError,
+)
+from gateway.storage import repo
+from gateway.storage.models import OutboundMessage, OutboundStatus, utcnow
+from gateway.tls import build_ssl_context
+from gateway.waiting import wait_any
+
+__all__ = ["MaildirTransport", "Outbox", "SmtpTransport", "Transport", "build_transport"]
+
+log = structlog.get_logger("aiguilleur.outbox")
+LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str
+    recipient: str
+    raw: bytes
+
+
+class Transport(Protocol):
+    async def send(self, item: Envelope) -> None: ...
+    async def close(self) -> None: ...
+
+
+class SmtpTransport:
+    """Keeps one SMTP connection open across messages; reconnects when it drops."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self._config = config
+        self._client: aiosmtplib.SMTP | None = None
+        self._tls: ssl.SSLContext | None = (
+            build_ssl_context(config) if config.tls != "none" else None
+        )
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        cfg = self._config
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            timeout=cfg.timeout,
+            use_tls=cfg.tls == "implicit",
+            start_tls=cfg.tls == "starttls",
+            tls_context=self._tls,
+            validate_certs=cfg.tls_verify,
+        )
+        await client.connect()
+        password = cfg.secret()
+        if cfg.username and password:
+            await client.login(cfg.username, password)
+        return client
+
+    async def send(self, item: Envelope) -> None:
+        try:
+            if self._client is None or not self._client.is_connected:
+                self._client = await self._connect()
+            errors, _ = await self._client.sendmail(item.sender, [item.recipient], item.raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            raise _classify(exc.recipients[0].code, exc.recipients[0].message) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            await self._drop()
+            raise _classify(exc.code, exc.message) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            await self._drop()
+            raise ServerUnavailableError(f"{type(exc).__name__}: {exc}") from None
+        if errors:
+            code, message = next(iter(errors.values()))
+            raise _classify(code, message)
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception as exc:  # closing a broken socket may fail; it is gone either way
+                log.debug("smtp_close_failed", error_type=type(exc).__name__)
+
+    async def close(self) -> None:
+        if self._client is not None and self._client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await self._client.quit()
+        self._client = None
+
+
+def _classify(code: int, message: str) -> TemporaryDeliveryError | PermanentDeliveryError:
+    text = f"{code} {message}"[:500]
+    if 500 <= code < 600:
+        return PermanentDeliveryError(text)
+    return TemporaryDeliveryError(text)
+
+
+class MaildirTransport:
+    """The embedded default: replies are written to a local Maildir (the demo's outbox)."""
+
+    def __init__(self, path: Path) -> None:
+        self._box = mailbox.Maildir(path, create=True)
+
+    async def send(self, item: Envelope) -> None:
+        await asyncio.to_thread(self._box.add, item.raw)
+
+    async def close(self) -> None:
+        return None
+
+
+def build_transport(config: SmtpConfig) -> Transport:
+    if config.transport == "maildir":
+        assert config.maildir_path is not None
+        return MaildirTransport(config.maildir_path)
+    return SmtpTransport(config)
+
+
+def _return_path(config: SmtpConfig) -> str:
+    # Replies are auto-replies: a null reverse-path would be safest against loops, but MSSanté
+    # operators reject it; our own address is excluded by our loop guard instead.
+    return config.from_address
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        config: SmtpConfig,
+        engine: Engine,
+        transport: Transport,
+        owner: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._config = config
+        self._engine = engine
+        self._transport = transport
+        self._owner = owner
+        self._clock = clock
+        self.wakeup = asyncio.Event()
+
+    def _claim(self) -> Sequence[OutboundMessage]:
+        with repo.session_for(self._engine) as session:
+            rows = repo.claim_outbound(
+                session, owner=self._owner, limit=self._config.batch, lease=LEASE, now=self._clock()
+            )
+            session.commit()
+            return rows
+
+    def _record(self, row_id: int, *, sent: bool, error: Exception | None = None) -> OutboundStatus:
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            row = session.get(OutboundMessage, row_id)
+            assert row is not None
+            row.lease_until = None
+            row.attempts += 1
+            if sent:
+                row.status = OutboundStatus.SENT
+                row.sent_at = now
+                row.last_error = None
+                event = "reply_sent"
+            elif (
+                isinstance(error, PermanentDeliveryError)
+                or row.attempts >= self._config.max_attempts
+            ):
+                row.status = OutboundStatus.FAILED
+                row.last_error = str(error)
+                event = "reply_failed"
+            else:
+                delay = min(
+                    self._config.retry_max, self._config.retry_base * 2 ** (row.attempts - 1)
+                )
+                row.next_attempt_at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+                row.last_error = str(error)
+                event = "reply_retry"
+            if row.case_id is not None and event != "reply_retry":
+                repo.add_event(
+                    session,
+                    row.case_id,
+                    event,
+                    {"kind": row.kind, "message_id": row.message_id, "error": row.last_error},
+                )
+            status = OutboundStatus(row.status)
+            session.commit()
+            return status
+
+    async def deliver_due(self) -> int:
+        """Send everything due now; returns how many were sent."""
+        sent = 0
+        while True:
+            rows = await asyncio.to_thread(self._claim)
+            if not rows:
+                return sent
+            for index, row in enumerate(rows):
+                assert row.id is not None
+                try:
+                    await self._transport.send(
+                        Envelope(_return_path(self._config), row.recipient, row.raw)
+                    )
+                except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
+                    status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
+                    log.warning(
+                        "reply_not_delivered",
+                        outbound_id=row.id,
+                        status=status.value,
+                        error=str(exc)[:200],
+                    )
+                    if isinstance(exc, ServerUnavailableError):
+                        # The server is down: the rest of the round failed for the same reason,
+                        # so each backs off alike and none starves behind the first.
+                        for other in rows[index + 1 :]:
+                            assert other.id is not None
+                            await asyncio.to_thread(self._record, other.id, sent=False, error=exc)
+                        return sent
+                    continue
+                failpoints.hit("outbox.after_send")
+                await asyncio.to_thread(self._record, row.id, sent=True)
+                sent += 1
+                log.info("reply_delivered", outbound_id=row.id, kind=row.kind)
+
+    async def run(self, stop: asyncio.Event, poll_interval: float = 2.0) -> None:
+        try:
+            while not stop.is_set():
+                self.wakeup.clear()
+                try:
+                    await self.deliver_due()
+                except Exception as exc:  # a database hiccup must not end the sender
+                    log.error("outbox_error", error_type=type(exc).__name__, error=str(exc)[:200])
+                await wait_any(self.wakeup, stop, timeout=poll_interval)
+            await self.deliver_due()  # drain what is due before leaving
+        finally:
+            await self._transport.close()

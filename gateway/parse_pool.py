@@ -1,0 +1,118 @@
+"""Parsing in worker processes, with a time budget per message.
+
+A message whose parse overruns its budget, or whose worker dies, yields a
+``ParsedMessage`` carrying a ``parse.timeout`` problem; the pool is then
+replaced (a stuck worker cannot be interrupted, only killed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from parsers import ParsedMessage, ParseLimits, parse_message
+from parsers.envelope import Envelope, read_envelope
+from parsers.mime_walk import parse_bytes
+from parsers.problems import problem
+from parsers.request import Request, RequestKind
+
+__all__ = ["ParsePool", "WorkerFn", "parse_in_worker"]
+
+WorkerFn = Callable[[bytes, ParseLimits | None, RequestKind | None], ParsedMessage]
+_HEADER_BYTES = 262_144
+
+
+def parse_in_worker(
+    raw: bytes, limits: ParseLimits | None, default_kind: RequestKind | None
+) -> ParsedMessage:
+    """The function run in the worker (module level, so that spawn can import it)."""
+    return parse_message(raw, limits=limits, default_kind=default_kind)
+
+
+def _timed_out(raw: bytes) -> ParsedMessage:
+    try:
+        envelope = read_envelope(
+            parse_bytes(
+                raw[:_HEADER_BYTES].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\r\n\r\n"
+            )
+        )
+    except Exception:
+        envelope = Envelope()
+    request = Request(problems=[problem("parse.timeout")])
+    return ParsedMessage(envelope=envelope, report_kind=None, request=request)
+
+
+class ParsePool:
+    """A spawn-safe process pool for ``parse_message`` with per-call timeouts."""
+
+    def __init__(self, max_workers: int = 2, *, worker: WorkerFn = parse_in_worker) -> None:
+        if max_workers < 1:
+            raise ValueError("max_workers must be at least 1")
+        self._max_workers = max_workers
+        self._worker = worker
+        self._context = multiprocessing.get_context("spawn")
+        self._executor = self._new_executor()
+        self._generation = 0
+        self.replacements = 0  # how many times a broken or stuck pool was replaced
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self._max_workers, mp_context=self._context)
+
+    def _replace(self, generation: int) -> None:
+        if generation != self._generation:
+            return  # another call already replaced it
+        old = self._executor
+        self._executor = self._new_executor()
+        self._generation += 1
+        self.replacements += 1
+        # Private attribute, but the only way to stop a worker stuck in C code.
+        processes = list(getattr(old, "_processes", {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        old.shutdown(wait=False, cancel_futures=True)
+
+    async def parse(
+        self,
+        raw: bytes,
+        *,
+        limits: ParseLimits | None = None,
+        default_kind: RequestKind | None = None,
+        timeout: float,  # noqa: ASYNC109  the budget is per call, by contract
+    ) -> ParsedMessage:
+        loop = asyncio.get_running_loop()
+        for attempt in range(2):
+            generation = self._generation
+            try:
+                future = loop.run_in_executor(
+                    self._executor, self._worker, raw, limits, default_kind
+                )
+                return await asyncio.wait_for(future, timeout)
+            except TimeoutError:
+                self._replace(generation)
+                return _timed_out(raw)
+            except BrokenProcessPool:
+                if generation != self._generation and attempt == 0:
+                    continue  # broken by another call's timeout: retry once on the new pool
+                self._replace(generation)
+                return _timed_out(raw)
+            except RuntimeError:  # submitted to a pool being shut down by another call
+                if attempt == 0:
+                    continue
+                return _timed_out(raw)
+        return _timed_out(raw)
+
+    def close(self) -> None:
+        for process in list(getattr(self._executor, "_processes", {}).values()):
+            if process.is_alive():
+                process.kill()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def __aenter__(self) -> ParsePool:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.to_thread(self.close)

@@ -1,0 +1,493 @@
+"""The pipeline: stored message → parsed → case and reply, with a durable status after each stage.
+
+Stage 1 parses (CPU, in a worker process) and stores the result: status ``parsed``.
+Stage 2 decides and writes the case, its events and the reply in ONE transaction:
+status ``processed``. A failure is retried; after ``max_attempts`` the message is quarantined
+with its raw bytes kept, and the sender is told when a reply is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from gateway import failpoints
+from gateway.config import Config, MailboxConfig
+from gateway.replies.compose import ReplyRenderer
+from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
+from gateway.storage import repo
+from gateway.storage.models import (
+    Case,
+    CaseStatus,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    utcnow,
+)
+from gateway.waiting import wait_any
+from parsers import ParsedMessage
+from parsers.envelope import Envelope, find_case_reference, read_envelope
+from parsers.follow_up import merge_follow_up
+from parsers.loop_guard import no_reply_reason
+from parsers.request import Problem, Request, RequestKind
+
+__all__ = ["ParseFn", "Pipeline", "StageOutcome"]
+
+log = structlog.get_logger("aiguilleur.pipeline")
+
+ParseFn = Callable[[bytes, RequestKind | None], Awaitable[ParsedMessage]]
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    inbound_id: int
+    status: InboundStatus
+    case_reference: str | None = None
+    reply_kind: str | None = None
+
+
+def _issue_from_problem(problem: Problem) -> ReplyIssue:
+    code = problem.code
+    fhir_code = "required" if code.endswith(".missing") else "invalid"
+    return ReplyIssue(
+        code=code,
+        diagnostics_fr=problem.message_fr,
+        severity="error" if problem.severity == "error" else "warning",
+        fhir_code=fhir_code,
+        field=problem.field,
+    )
+
+
+def _blocking_issues(request: Request) -> list[ReplyIssue]:
+    return [_issue_from_problem(p) for p in request.problems if p.severity == "error"]
+
+
+def _safe_envelope(raw: bytes) -> Envelope | None:
+    try:
+        msg = email.message_from_bytes(raw[:262144], policy=email.policy.default)
+        return read_envelope(msg)
+    except Exception:
+        return None
+
+
+class Pipeline:
+    """Claims stored messages and carries each through its stages. Dependencies are explicit."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: Engine,
+        parse: ParseFn,
+        renderer: ReplyRenderer,
+        owner: str,
+        outbox_wakeup: asyncio.Event | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._config = config
+        self._engine = engine
+        self._parse = parse
+        self._renderer = renderer
+        self._owner = owner
+        self._outbox_wakeup = outbox_wakeup
+        self._clock = clock
+        self._own = config.own_addresses()
+        self.wakeup = asyncio.Event()
+
+    # -- claiming -----------------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[int]:
+        with repo.session_for(self._engine) as session:
+            ids = repo.claim_inbound(
+                session, owner=self._owner, limit=limit, lease=LEASE, now=self._clock()
+            )
+            session.commit()
+            return ids
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch due messages to ``workers`` concurrent tasks until ``stop`` is set."""
+        workers = self._config.pipeline.workers
+        queue: asyncio.Queue[int] = asyncio.Queue(maxsize=workers * 2)
+
+        async def worker() -> None:
+            while True:
+                inbound_id = await queue.get()
+                try:
+                    await self.process(inbound_id)
+                finally:
+                    queue.task_done()
+
+        tasks = [asyncio.create_task(worker(), name=f"pipeline-{i}") for i in range(workers)]
+        try:
+            while not stop.is_set():
+                self.wakeup.clear()
+                ids = await asyncio.to_thread(self._claim, workers * 4)
+                for inbound_id in ids:
+                    await queue.put(inbound_id)
+                if ids:
+                    continue
+                await queue.join()
+                await wait_any(self.wakeup, stop, timeout=self._config.pipeline.poll_interval)
+            await queue.join()  # drain: finish what was claimed
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def drain(self) -> list[StageOutcome]:
+        """Process everything due now, then return (the demo and `aiguilleur process`)."""
+        outcomes: list[StageOutcome] = []
+        while ids := await asyncio.to_thread(self._claim, 50):
+            outcomes.extend(await asyncio.gather(*(self.process(i) for i in ids)))
+        return outcomes
+
+    # -- one message ----------------------------------------------------------------------------
+
+    async def process(self, inbound_id: int) -> StageOutcome:
+        """Carry one message as far as it goes; never raises for bad input."""
+        try:
+            row = await asyncio.to_thread(self._load, inbound_id)
+            if row.size > self._config.limits.max_message_bytes:
+                outcome = await asyncio.to_thread(self.quarantine_oversized, inbound_id)
+            elif row.status in (InboundStatus.RECEIVED, InboundStatus.PARSED):
+                mailbox = self._config.mailbox(row.mailbox)
+                parsed = await self._stage_parse(row, mailbox)
+                failpoints.hit("pipeline.after_parse")
+                outcome = await asyncio.to_thread(self._stage_decide, inbound_id, parsed, mailbox)
+            else:
+                outcome = StageOutcome(inbound_id, InboundStatus(row.status))
+        except Exception as exc:
+            outcome = await asyncio.to_thread(self._fail, inbound_id, exc)
+        failpoints.hit("pipeline.after_decide")
+        if outcome.reply_kind and self._outbox_wakeup is not None:
+            self._outbox_wakeup.set()
+        return outcome
+
+    def _load(self, inbound_id: int) -> InboundMessage:
+        with repo.session_for(self._engine) as session:
+            row = session.get(InboundMessage, inbound_id)
+            if row is None:
+                raise LookupError(f"inbound {inbound_id} vanished")
+            return row
+
+    async def _stage_parse(
+        self, row: InboundMessage, mailbox: MailboxConfig | None
+    ) -> ParsedMessage:
+        if row.status == InboundStatus.PARSED and row.parsed_json:
+            return ParsedMessage.model_validate_json(row.parsed_json)
+        default_kind = RequestKind(mailbox.programme) if mailbox else None
+        started = asyncio.get_running_loop().time()
+        parsed = await self._parse(row.raw, default_kind)
+        elapsed = asyncio.get_running_loop().time() - started
+        assert row.id is not None
+        await asyncio.to_thread(self._save_parsed, row.id, parsed)
+        log.info(
+            "message_parsed",
+            inbound_id=row.id,
+            kind=parsed.request.kind.value,
+            problems=len(parsed.request.problems),
+            seconds=round(elapsed, 4),
+        )
+        return parsed
+
+    def _save_parsed(self, inbound_id: int, parsed: ParsedMessage) -> None:
+        with repo.session_for(self._engine) as session:
+            row = session.get(InboundMessage, inbound_id)
+            assert row is not None
+            row.parsed_json = parsed.model_dump_json()
+            row.status = InboundStatus.PARSED
+            row.updated_at = self._clock()
+            session.commit()
+
+    def _stage_decide(
+        self, inbound_id: int, parsed: ParsedMessage, mailbox: MailboxConfig | None
+    ) -> StageOutcome:
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            row = session.get(InboundMessage, inbound_id)
+            assert row is not None and row.id is not None
+            if row.status not in (InboundStatus.RECEIVED, InboundStatus.PARSED):
+                return StageOutcome(inbound_id, InboundStatus(row.status))
+            envelope = parsed.envelope
+            reason = no_reply_reason(envelope, self._own)
+            if parsed.report_kind is not None:
+                reason = reason or f"report: {parsed.report_kind}"
+            if reason is not None or mailbox is None:
+                row.status = InboundStatus.IGNORED
+                row.error = reason or f"unknown mailbox {row.mailbox}"
+                row.lease_until = None
+                row.updated_at = now
+                session.commit()
+                log.info("message_ignored", inbound_id=inbound_id, reason=row.error)
+                return StageOutcome(inbound_id, InboundStatus.IGNORED)
+
+            case = self._find_case(session, envelope, parsed.request)
+            if case is not None and case.sender == envelope.from_addr:
+                outcome = self._follow_up(session, row, case, parsed, now)
+            else:
+                outcome = self._open_case(session, row, mailbox, parsed, now)
+            session.commit()
+        log.info(
+            "message_processed",
+            inbound_id=inbound_id,
+            case=outcome.case_reference,
+            reply=outcome.reply_kind,
+        )
+        return outcome
+
+    def _find_case(self, session: Session, envelope: Envelope, request: Request) -> Case | None:
+        reference = request.reference or find_case_reference(envelope.subject)
+        if reference:
+            found = repo.find_case_by_reference(session, reference)
+            if found is not None:
+                return found
+        thread = [i for i in [envelope.in_reply_to, *envelope.references] if i]
+        return repo.find_case_for_thread(session, thread)
+
+    def _open_case(
+        self,
+        session: Session,
+        row: InboundMessage,
+        mailbox: MailboxConfig,
+        parsed: ParsedMessage,
+        now: datetime,
+    ) -> StageOutcome:
+        assert row.id is not None
+        request = parsed.request
+        issues = _blocking_issues(request)
+        status = CaseStatus.INCOMPLETE if issues else CaseStatus.RECEIVED
+        case = Case(
+            reference=repo.next_reference(session, now.year),
+            programme=mailbox.programme,
+            status=status,
+            mailbox=mailbox.name,
+            sender=parsed.envelope.from_addr,
+            root_message_id=parsed.envelope.message_id,
+            request_json=request.model_dump_json(),
+            opened_at=now,
+            updated_at=now,
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        repo.add_event(session, case.id, "case_opened", {"programme": case.programme})
+        repo.add_event(
+            session,
+            case.id,
+            "message_received",
+            {"inbound_id": row.id, "kind": request.kind.value, "problems": len(request.problems)},
+        )
+        facts = ReplyFacts(
+            kind=ReplyKind.INCOMPLETE if issues else ReplyKind.ACK,
+            reference=case.reference,
+            programme=case.programme,
+            task_status="received",
+            business_status="incomplet" if issues else "recu",
+            business_status_fr="Informations manquantes"
+            if issues
+            else "Reçu, en cours de traitement",
+            status_reason_fr="Des informations manquent pour instruire la demande."
+            if issues
+            else None,
+            issues=issues,
+            received_at=row.received_at,
+            structure_name=self._config.replies.structure_name,
+        )
+        return self._reply_and_finish(session, row, case, facts, parsed.envelope, now)
+
+    def _follow_up(
+        self,
+        session: Session,
+        row: InboundMessage,
+        case: Case,
+        parsed: ParsedMessage,
+        now: datetime,
+    ) -> StageOutcome:
+        assert row.id is not None and case.id is not None
+        previous = Request.model_validate_json(case.request_json) if case.request_json else None
+        merged = merge_follow_up(previous, parsed.request)
+        issues = _blocking_issues(merged)
+        case.request_json = merged.model_dump_json()
+        if case.status in (CaseStatus.INCOMPLETE, CaseStatus.RECEIVED):
+            case.status = CaseStatus.INCOMPLETE if issues else CaseStatus.RECEIVED
+        case.updated_at = now
+        repo.add_event(
+            session,
+            case.id,
+            "follow_up_received",
+            {"inbound_id": row.id, "remaining_problems": len(issues)},
+        )
+        facts = ReplyFacts(
+            kind=ReplyKind.FOLLOW_UP,
+            reference=case.reference,
+            programme=case.programme,
+            task_status="received",
+            business_status="incomplet" if issues else "recu",
+            business_status_fr="Informations manquantes"
+            if issues
+            else "Complet, en cours de traitement",
+            issues=issues,
+            received_at=row.received_at,
+            structure_name=self._config.replies.structure_name,
+        )
+        return self._reply_and_finish(session, row, case, facts, parsed.envelope, now)
+
+    def _reply_and_finish(
+        self,
+        session: Session,
+        row: InboundMessage,
+        case: Case,
+        facts: ReplyFacts,
+        envelope: Envelope,
+        now: datetime,
+    ) -> StageOutcome:
+        """Queue the reply and mark the message processed, in the caller's transaction."""
+        assert row.id is not None
+        reply = self._queue_reply(session, row, case, facts, envelope, now)
+        row.status = InboundStatus.PROCESSED
+        row.case_id = case.id
+        row.lease_until = None
+        row.updated_at = now
+        return StageOutcome(row.id, InboundStatus.PROCESSED, case.reference, reply)
+
+    def _queue_reply(
+        self,
+        session: Session,
+        row: InboundMessage,
+        case: Case | None,
+        facts: ReplyFacts,
+        envelope: Envelope,
+        now: datetime,
+    ) -> str | None:
+        recipient = envelope.reply_to or envelope.from_addr
+        if recipient is None:
+            return None
+        limit = self._config.replies.rate_limit_per_hour
+        if (
+            limit
+            and repo.count_recent_replies(session, recipient, now - timedelta(hours=1)) >= limit
+        ):
+            if case is not None and case.id is not None:
+                repo.add_event(session, case.id, "reply_suppressed", {"reason": "rate limit"})
+            log.warning("reply_rate_limited", inbound_id=row.id)
+            return None
+        cause_key = f"inbound:{row.id}:{facts.kind.value}"
+        composed = self._renderer.compose(
+            facts,
+            to_addr=recipient,
+            cause_key=cause_key,
+            original_subject=envelope.subject,
+            in_reply_to=envelope.message_id,
+            references=envelope.references,
+            date=now,
+        )
+        queued = repo.queue_outbound(
+            session,
+            OutboundMessage(
+                case_id=case.id if case else None,
+                inbound_id=row.id,
+                cause_key=cause_key,
+                kind=facts.kind.value,
+                recipient=recipient,
+                message_id=composed.message_id,
+                subject=composed.subject,
+                raw=composed.raw,
+                created_at=now,
+                next_attempt_at=now,
+            ),
+        )
+        if queued and case is not None and case.id is not None:
+            repo.add_event(
+                session,
+                case.id,
+                "reply_queued",
+                {"kind": facts.kind.value, "message_id": composed.message_id},
+            )
+        return facts.kind.value if queued else None
+
+    # -- failures -------------------------------------------------------------------------------
+
+    def _fail(self, inbound_id: int, exc: BaseException) -> StageOutcome:
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            row = session.get(InboundMessage, inbound_id)
+            if row is None:
+                return StageOutcome(inbound_id, InboundStatus.QUARANTINED)
+            row.attempts += 1
+            row.error = error
+            row.lease_until = None
+            row.updated_at = now
+            reply = None
+            if row.attempts >= self._config.pipeline.max_attempts:
+                row.status = InboundStatus.QUARANTINED
+                reply = self._quarantine_reply(session, row, now, ReplyKind.UNREADABLE)
+                log.error(
+                    "message_quarantined", inbound_id=inbound_id, error_type=type(exc).__name__
+                )
+            else:
+                delay = self._config.pipeline.retry_delay * (2 ** (row.attempts - 1))
+                row.next_attempt_at = now + timedelta(seconds=delay)
+                log.warning(
+                    "message_failed",
+                    inbound_id=inbound_id,
+                    attempt=row.attempts,
+                    error_type=type(exc).__name__,
+                )
+            status = InboundStatus(row.status)
+            session.commit()
+        return StageOutcome(inbound_id, status, reply_kind=reply)
+
+    def _quarantine_reply(
+        self, session: Session, row: InboundMessage, now: datetime, kind: ReplyKind
+    ) -> str | None:
+        envelope = _safe_envelope(row.raw)
+        if envelope is None or no_reply_reason(envelope, self._own) is not None:
+            return None
+        issue = (
+            ReplyIssue(
+                code="message.too_large",
+                diagnostics_fr="Le message dépasse la taille maximale acceptée.",
+                fhir_code="too-long",
+            )
+            if kind == ReplyKind.TOO_LARGE
+            else ReplyIssue(
+                code="message.unprocessable",
+                diagnostics_fr="Le contenu du message n'a pas pu être lu automatiquement.",
+                fhir_code="processing",
+            )
+        )
+        facts = ReplyFacts(
+            kind=kind,
+            reference=None,
+            programme=None,
+            task_status="failed",
+            business_status="quarantaine",
+            business_status_fr="Message conservé pour examen par un coordinateur",
+            issues=[issue],
+            received_at=row.received_at,
+            structure_name=self._config.replies.structure_name,
+        )
+        return self._queue_reply(session, row, None, facts, envelope, now)
+
+    def quarantine_oversized(self, inbound_id: int) -> StageOutcome:
+        """Called before parsing: a message over the size limit is kept but not parsed."""
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            row = session.get(InboundMessage, inbound_id)
+            assert row is not None
+            row.status = InboundStatus.QUARANTINED
+            row.error = f"message too large: {row.size} bytes"
+            row.lease_until = None
+            reply = self._quarantine_reply(session, row, now, ReplyKind.TOO_LARGE)
+            session.commit()
+        return StageOutcome(inbound_id, InboundStatus.QUARANTINED, reply_kind=reply)

@@ -1,0 +1,126 @@
+"""Compose a reply: French text from a template, the FHIR Task as JSON, threading headers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from gateway.replies.facts import ReplyFacts
+from gateway.replies.fhir import task_json
+
+__all__ = [
+    "PROGRAMME_LABELS",
+    "ComposedReply",
+    "ReplyRenderer",
+    "deterministic_message_id",
+    "subject_for",
+]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PARIS = ZoneInfo("Europe/Paris")
+
+PROGRAMME_LABELS = {
+    "signalement": "signalement de patient sans médecin traitant",
+    "tele_expertise": "demande de télé-expertise",
+    "appui_dac": "demande d'appui à la coordination",
+    "medecin_referent": "déclaration médecin référent",
+}
+
+SUBJECT_PREFIX = {
+    "ack": "Accusé de réception",
+    "incomplete": "Informations manquantes",
+    "follow_up": "Complément reçu",
+    "unreadable": "Message non traité",
+    "too_large": "Message trop volumineux",
+}
+
+
+def deterministic_message_id(cause_key: str, domain: str) -> str:
+    """Same cause, same Message-ID: a re-sent copy after a crash is recognisably the same mail."""
+    digest = hashlib.sha256(cause_key.encode()).hexdigest()[:32]
+    return f"<aig.{digest}@{domain}>"
+
+
+def subject_for(facts: ReplyFacts, original_subject: str) -> str:
+    tag = f"[{facts.reference}] " if facts.reference else ""
+    label = SUBJECT_PREFIX.get(facts.kind.value, "Réponse")
+    original = " ".join(original_subject.split())[:150]
+    return f"{tag}{label}" + (f" - Re: {original}" if original else "")
+
+
+@dataclass(frozen=True)
+class ComposedReply:
+    message_id: str
+    subject: str
+    raw: bytes
+
+
+class ReplyRenderer:
+    """Holds the template environment, built once (template compilation is not free)."""
+
+    def __init__(self, *, from_address: str, from_name: str, limit_bytes: int) -> None:
+        self._env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            undefined=StrictUndefined,
+            autoescape=False,  # noqa: S701  (plain-text mail, never HTML)
+            keep_trailing_newline=True,
+        )
+        self._from = Address(display_name=from_name, addr_spec=from_address)
+        self._domain = from_address.rsplit("@", 1)[1]
+        self._limit_mb = max(1, limit_bytes // 1_000_000)
+
+    def text(self, facts: ReplyFacts) -> str:
+        template = self._env.get_template(f"{facts.kind.value}.txt.j2")
+        return template.render(
+            facts=facts,
+            programme_label=PROGRAMME_LABELS.get(facts.programme or "", "message"),
+            received_fr=facts.received_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"),
+            limit_mb=self._limit_mb,
+        )
+
+    def compose(
+        self,
+        facts: ReplyFacts,
+        *,
+        to_addr: str,
+        cause_key: str,
+        original_subject: str,
+        in_reply_to: str | None,
+        references: list[str],
+        date: datetime,
+    ) -> ComposedReply:
+        message_id = deterministic_message_id(cause_key, self._domain)
+        subject = subject_for(facts, original_subject)
+        msg = EmailMessage()
+        msg["From"] = self._from
+        msg["To"] = to_addr
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(date)
+        msg["Message-ID"] = message_id
+        if in_reply_to:
+            msg["In-Reply-To"] = in_reply_to
+            chain = (
+                [*references[-10:], in_reply_to] if in_reply_to not in references else references
+            )
+            msg["References"] = " ".join(chain[-11:])
+        msg["Auto-Submitted"] = "auto-replied"
+        msg["X-Auto-Response-Suppress"] = "All"
+        if facts.reference:
+            msg["X-Aiguilleur-Reference"] = facts.reference
+        msg.set_content(self.text(facts), charset="utf-8")
+        msg.add_attachment(
+            task_json(facts).encode("utf-8"),
+            maintype="application",
+            subtype="fhir+json",
+            filename="aiguilleur-task.json",
+        )
+        return ComposedReply(message_id=message_id, subject=subject, raw=msg.as_bytes(policy=SMTP))

@@ -1,0 +1,282 @@
+"""Repository functions: every read and write the daemon does, one function each.
+
+All functions take a ``Session`` and leave the commit to the caller, so that a state change
+and the reply it causes land in one transaction (the transactional outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, update
+from sqlmodel import Session, col, select
+
+from gateway.storage.models import (
+    Case,
+    CaseEvent,
+    InboundMessage,
+    InboundStatus,
+    MailboxCursor,
+    OutboundMessage,
+    OutboundStatus,
+    ReferenceCounter,
+    utcnow,
+)
+
+__all__ = [
+    "IncomingRaw",
+    "add_event",
+    "claim_inbound",
+    "claim_outbound",
+    "count_recent_replies",
+    "find_case_by_reference",
+    "find_case_for_thread",
+    "next_reference",
+    "queue_outbound",
+    "release_own_leases",
+    "store_inbound_batch",
+]
+
+_HEADER_PARSER = BytesHeaderParser(policy=compat32)
+PENDING_INBOUND = (InboundStatus.RECEIVED, InboundStatus.PARSED)
+
+
+@dataclass(frozen=True)
+class IncomingRaw:
+    """One message as read from a source, before it is stored."""
+
+    mailbox: str
+    raw: bytes
+    uidvalidity: int | None = None
+    uid: int | None = None
+    source_key: str | None = None
+
+
+def _message_id(raw: bytes) -> str | None:
+    try:
+        value = _HEADER_PARSER.parsebytes(raw[:65536]).get("Message-ID")
+    except Exception:  # a malformed header block still gets stored
+        return None
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text[:998] or None
+
+
+def _already_stored(session: Session, item: IncomingRaw) -> bool:
+    stmt = select(InboundMessage.id).where(InboundMessage.mailbox == item.mailbox)
+    if item.uid is not None:
+        stmt = stmt.where(
+            InboundMessage.uidvalidity == item.uidvalidity, InboundMessage.uid == item.uid
+        )
+    elif item.source_key is not None:
+        stmt = stmt.where(InboundMessage.source_key == item.source_key)
+    else:
+        return False
+    return session.exec(stmt).first() is not None
+
+
+def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[int]:
+    """Store raw messages; returns ids of rows created. Already-stored sources are skipped."""
+    created: list[int] = []
+    for item in items:
+        if _already_stored(session, item):
+            continue
+        digest = hashlib.sha256(item.raw).hexdigest()
+        message_id = _message_id(item.raw)
+        status = InboundStatus.RECEIVED
+        error = None
+        if message_id is not None:
+            earlier = session.exec(
+                select(InboundMessage.id).where(
+                    InboundMessage.message_id == message_id,
+                    InboundMessage.content_sha256 == digest,
+                )
+            ).first()
+            if earlier is not None:
+                status, error = InboundStatus.DUPLICATE, f"duplicate of inbound {earlier}"
+        row = InboundMessage(
+            mailbox=item.mailbox,
+            uidvalidity=item.uidvalidity,
+            uid=item.uid,
+            source_key=item.source_key,
+            message_id=message_id,
+            content_sha256=digest,
+            size=len(item.raw),
+            raw=item.raw,
+            status=status,
+            error=error,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        if status == InboundStatus.RECEIVED:
+            created.append(row.id)
+    return created
+
+
+def update_cursor(
+    session: Session,
+    mailbox: str,
+    *,
+    uidvalidity: int | None = None,
+    last_uid: int | None = None,
+    connected: bool | None = None,
+    synced: bool = False,
+    error: str | None = None,
+    reconnected: bool = False,
+) -> None:
+    cursor = session.get(MailboxCursor, mailbox)
+    if cursor is None:
+        cursor = MailboxCursor(mailbox=mailbox)
+        session.add(cursor)
+    if uidvalidity is not None:
+        cursor.uidvalidity = uidvalidity
+    if last_uid is not None:
+        cursor.last_uid = max(cursor.last_uid, last_uid)
+    if connected is not None:
+        cursor.connected = connected
+    if synced:
+        cursor.last_sync_at = utcnow()
+        cursor.last_error = None
+    if error is not None:
+        cursor.last_error = error[:2000]
+    if reconnected:
+        cursor.reconnects += 1
+
+
+def _skip_locked(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def claim_inbound(
+    session: Session, *, owner: str, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[int]:
+    """Lease up to ``limit`` due messages. On PostgreSQL, concurrent instances skip each other."""
+    now = now or utcnow()
+    stmt = (
+        select(InboundMessage.id)
+        .where(
+            col(InboundMessage.status).in_(PENDING_INBOUND),
+            InboundMessage.next_attempt_at <= now,
+            or_(col(InboundMessage.lease_until).is_(None), col(InboundMessage.lease_until) < now),
+        )
+        .order_by(col(InboundMessage.id))
+        .limit(limit)
+    )
+    if _skip_locked(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    ids = [i for i in session.exec(stmt).all() if i is not None]
+    if ids:
+        session.execute(
+            update(InboundMessage)
+            .where(col(InboundMessage.id).in_(ids))
+            .values(lease_until=now + lease, lease_owner=owner)
+        )
+    return ids
+
+
+def claim_outbound(
+    session: Session, *, owner: str, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[OutboundMessage]:
+    now = now or utcnow()
+    stmt = (
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.status == OutboundStatus.PENDING,
+            OutboundMessage.next_attempt_at <= now,
+            or_(col(OutboundMessage.lease_until).is_(None), col(OutboundMessage.lease_until) < now),
+        )
+        .order_by(col(OutboundMessage.id))
+        .limit(limit)
+    )
+    if _skip_locked(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.exec(stmt).all())
+    for row in rows:
+        row.lease_until = now + lease
+        row.lease_owner = owner
+    return rows
+
+
+def release_own_leases(session: Session, owner: str) -> None:
+    """After a restart, take back at once what this instance held when it died."""
+    for model in (InboundMessage, OutboundMessage):
+        session.execute(
+            update(model).where(col(model.lease_owner) == owner).values(lease_until=None)
+        )
+
+
+def next_reference(session: Session, year: int) -> str:
+    counter = session.get(ReferenceCounter, year, with_for_update=_skip_locked(session))
+    if counter is None:
+        counter = ReferenceCounter(year=year, last=0)
+        session.add(counter)
+    counter.last += 1
+    session.flush()
+    return f"AIG-{year:04d}-{counter.last:06d}"
+
+
+def add_event(
+    session: Session,
+    case_id: int,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    *,
+    actor: str = "aiguilleur",
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case_id,
+            kind=kind,
+            actor=actor,
+            detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str),
+        )
+    )
+
+
+def queue_outbound(session: Session, message: OutboundMessage) -> bool:
+    """Queue a reply unless one with the same cause is already queued. Returns True if queued."""
+    exists = session.exec(
+        select(OutboundMessage.id).where(OutboundMessage.cause_key == message.cause_key)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(message)
+    return True
+
+
+def count_recent_replies(session: Session, recipient: str, since: datetime) -> int:
+    stmt = select(func.count()).where(
+        OutboundMessage.recipient == recipient,
+        OutboundMessage.created_at >= since,
+        OutboundMessage.kind != "offer",
+    )
+    return int(session.exec(stmt).one())
+
+
+def find_case_by_reference(session: Session, reference: str) -> Case | None:
+    return session.exec(select(Case).where(Case.reference == reference)).first()
+
+
+def find_case_for_thread(session: Session, message_ids: Sequence[str]) -> Case | None:
+    """The case a reply belongs to, found from its In-Reply-To/References ids."""
+    if not message_ids:
+        return None
+    out = session.exec(
+        select(OutboundMessage.case_id).where(col(OutboundMessage.message_id).in_(message_ids))
+    ).first()
+    if out is not None:
+        return session.get(Case, out)
+    return session.exec(select(Case).where(col(Case.root_message_id).in_(message_ids))).first()
+
+
+def session_for(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)

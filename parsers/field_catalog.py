@@ -1,0 +1,102 @@
+"""The field synonym table (``data/synonyms.toml``): label -> field, with section context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from parsers.data import load_toml
+from parsers.text import fold
+
+__all__ = ["FieldSpec", "field_label_fr", "find_field", "find_section", "is_known_label"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str  # the table key, e.g. "patient.no_medecin_traitant"
+    path: str  # the Request field it fills
+    label_fr: str
+    type: str
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    specs: dict[str, FieldSpec]
+    anywhere: dict[str, FieldSpec]  # folded label -> spec
+    in_section: dict[tuple[str, str], FieldSpec]  # (section, folded label) -> spec
+    prefixes: tuple[tuple[str, FieldSpec], ...]  # multi-word labels, longest first
+    sections: dict[str, str]  # folded heading -> section key
+    default_section: str
+
+
+@cache
+def _catalog() -> _Catalog:
+    data = load_toml("synonyms.toml")
+    specs: dict[str, FieldSpec] = {}
+    anywhere: dict[str, FieldSpec] = {}
+    in_section: dict[tuple[str, str], FieldSpec] = {}
+    for key, entry in data["fields"].items():
+        spec = FieldSpec(
+            key=key,
+            path=str(entry.get("target", key)),
+            label_fr=str(entry.get("label_fr", key)),
+            type=str(entry.get("type", "text")),
+        )
+        specs[key] = spec
+        for label in entry.get("labels", []):
+            anywhere.setdefault(fold(label), spec)
+        for section, labels in entry.get("in_section", {}).items():
+            for label in labels:
+                in_section.setdefault((section, fold(label)), spec)
+    prefixes = tuple(
+        sorted(
+            ((label, spec) for label, spec in anywhere.items() if " " in label),
+            key=lambda item: -len(item[0]),
+        )
+    )
+    sections = {
+        fold(heading): section
+        for section, headings in data["sections"].items()
+        for heading in headings
+    }
+    return _Catalog(
+        specs, anywhere, in_section, prefixes, sections, str(data.get("default_section", ""))
+    )
+
+
+def find_field(label: str, section: str | None = None) -> FieldSpec | None:
+    """The field a label names, if any; section-specific synonyms win."""
+    catalog = _catalog()
+    folded = fold(label)
+    if not folded or len(folded) > 120:
+        return None
+    effective = section or catalog.default_section
+    spec = catalog.in_section.get((effective, folded))
+    if spec is not None:
+        return spec
+    spec = catalog.anywhere.get(folded)
+    if spec is not None:
+        return spec
+    # "Date de naissance du patient" still names the birth date.
+    padded = folded + " "
+    for prefix, prefix_spec in catalog.prefixes:
+        if padded.startswith(prefix + " "):
+            return prefix_spec
+    return None
+
+
+def find_section(heading: str) -> str | None:
+    """Section key for a heading line ("IDENTITÉ DU PATIENT" -> "patient")."""
+    folded = fold(heading)
+    if not folded or len(folded) > 80:
+        return None
+    return _catalog().sections.get(folded)
+
+
+def is_known_label(label: str) -> bool:
+    return find_field(label) is not None or find_section(label) is not None
+
+
+def field_label_fr(path: str) -> str:
+    spec = _catalog().specs.get(path)
+    return spec.label_fr if spec else path

@@ -1,0 +1,228 @@
+"""``parse_message``: raw mail bytes -> envelope, report kind, Request, body text. Never raises."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel
+
+from parsers.body_text import body_extraction, html_to_text
+from parsers.documents import document_extractions, sniff_document
+from parsers.envelope import Envelope, find_case_reference, read_envelope
+from parsers.fields import Extraction
+from parsers.kind import find_status_query, kind_from_text
+from parsers.limits import ParseLimits
+from parsers.mapping import map_raw_fields
+from parsers.merge import apply_requirements, dedupe_problems, merge_extractions
+from parsers.mime_walk import MimeContent, clean_str, parse_bytes, walk_message
+from parsers.problems import problem
+from parsers.request import Attachment, Provenance, Request, RequestKind
+
+__all__ = ["ParseLimits", "ParsedMessage", "assemble_request", "parse_document", "parse_message"]
+
+ReportKind = Literal["dsn", "mdn"]
+
+
+class ParsedMessage(BaseModel):
+    envelope: Envelope
+    report_kind: ReportKind | None = None  # DSN/MDN are not requests
+    request: Request
+    body_text: str = ""  # for the daemon's own use; never logged
+
+
+def _clean_envelope(envelope: Envelope) -> Envelope:
+    updates: dict[str, object] = {}
+    for name, value in envelope:
+        if isinstance(value, str):
+            cleaned = clean_str(value)
+            if cleaned != value:
+                updates[name] = cleaned
+        elif isinstance(value, list) and any(isinstance(v, str) for v in value):
+            updates[name] = [clean_str(v) if isinstance(v, str) else v for v in value]
+    return envelope.model_copy(update=updates) if updates else envelope
+
+
+def _header_bytes(raw: bytes) -> bytes:
+    head = raw[:262_144]
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        position = head.find(separator)
+        if position >= 0:
+            return head[: position + len(separator)]
+    return head
+
+
+def _title_kind(extraction: Extraction, request_kinds: list[Extraction]) -> None:
+    for line in extraction.title_lines:
+        kind = kind_from_text(line)
+        if kind is not None:
+            holder = Extraction(source=extraction.source, kind=extraction.kind)
+            holder.add("kind", kind, "titre", line[:200])
+            request_kinds.append(holder)
+            return
+
+
+def assemble_request(
+    extractions: list[Extraction],
+    *,
+    subject: str = "",
+    default_kind: RequestKind | None = None,
+    header_extraction: Extraction | None = None,
+) -> Request:
+    """Map, merge, resolve the kind and check the programme's required fields."""
+    request = Request()
+    kinds: list[Extraction] = []
+    for extraction in extractions:
+        map_raw_fields(extraction)
+        if extraction.kind != "body":
+            _title_kind(extraction, kinds)
+    body = [e for e in extractions if e.kind == "body"]
+    for extraction in body:
+        _title_kind(extraction, kinds)
+    headers = header_extraction or Extraction(source="headers", kind="header")
+    if subject and (kind := kind_from_text(subject)) is not None:
+        headers.add("kind", kind, "Subject", subject[:200])
+    merge_extractions(request, [*extractions, *kinds, headers])
+    status_reference = find_status_query(subject) or next(
+        (ref for e in body if (ref := find_status_query(e.text[:500]))), None
+    )
+    if status_reference is not None:
+        request.kind = RequestKind.STATUS_QUERY
+        request.reference = status_reference
+        request.provenance["kind"] = Provenance(
+            source="headers", kind="header", locator="STATUT", raw=status_reference
+        )
+    elif "kind" not in request.provenance:
+        if default_kind is not None:
+            request.kind = default_kind
+            request.provenance["kind"] = Provenance(
+                source="mailbox", kind="config", locator="programme de la boîte aux lettres"
+            )
+        else:
+            request.problems.append(problem("kind.unknown", field="kind"))
+    patient = request.patient
+    if patient.ins is not None and patient.ins_kind is None:
+        patient.ins_kind = "unqualified"
+    apply_requirements(request)
+    request.problems = dedupe_problems(request.problems)
+    return request
+
+
+def _attachment_record(
+    name: str, content_type: str, data: bytes | None, size: int, kind: str
+) -> Attachment:
+    digest = hashlib.sha256(data).hexdigest() if data is not None else ""
+    return Attachment(filename=name, content_type=content_type, size=size, sha256=digest, kind=kind)
+
+
+def _body_text(content: MimeContent) -> str:
+    plain = "\n\n".join(t for t in content.plain if t.strip())
+    text = plain if plain.strip() else "\n\n".join(html_to_text(h) for h in content.html)
+    if content.forwarded_text:
+        text = (
+            "\n\n".join([text, *content.forwarded_text])
+            if text
+            else "\n\n".join(content.forwarded_text)
+        )
+    return text
+
+
+def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) -> ParsedMessage:
+    if len(raw) > limits.max_message_bytes:
+        envelope = _clean_envelope(read_envelope(parse_bytes(_header_bytes(raw))))
+        request = Request()
+        request.problems.append(problem("message.too_large", limit=limits.max_message_bytes))
+        return ParsedMessage(envelope=envelope, report_kind=None, request=request)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a BOM before the first header hides every header from the parser
+    message = parse_bytes(raw)
+    envelope = _clean_envelope(read_envelope(message))
+    content = walk_message(message, limits)
+    body_text = _body_text(content)
+    report_kind = content.report_kind
+    if report_kind is None and envelope.report_type in (
+        "delivery-status",
+        "disposition-notification",
+    ):
+        report_kind = "dsn" if envelope.report_type == "delivery-status" else "mdn"
+    extractions: list[Extraction] = []
+    records: list[Attachment] = []
+    if report_kind is None:
+        extractions.append(body_extraction(body_text, max_chars=limits.text_max_chars))
+    for attachment in content.attachments:
+        kind = "other"
+        if attachment.data is not None and report_kind is None:
+            found, kind = document_extractions(
+                attachment.filename,
+                attachment.data,
+                limits,
+                attachment.content_type,
+                report_unsupported=False,
+            )
+            extractions.extend(found)
+        elif attachment.data is not None:
+            kind = sniff_document(attachment.filename, attachment.data, attachment.content_type)
+            kind = {"xml": "cda", "zip": "xdm", "eml": "message"}.get(kind, kind)
+        if attachment.content_type.startswith("image/"):
+            kind = "image"
+        records.append(
+            _attachment_record(
+                attachment.filename, attachment.content_type, attachment.data, attachment.size, kind
+            )
+        )
+    if report_kind is not None:
+        request = Request()
+    else:
+        headers = Extraction(source="headers", kind="header")
+        if envelope.from_addr:
+            headers.add("reporter.email", envelope.from_addr, "From", envelope.from_addr)
+        if envelope.date is not None:
+            headers.add("request_date", envelope.date.date(), "Date")
+        if reference := find_case_reference(envelope.subject):
+            headers.add("reference", reference, "Subject", envelope.subject[:200])
+        elif reference := find_case_reference(body_text[:5000]):
+            body_reference = Extraction(source="body", kind="body")
+            body_reference.add("reference", reference, "corps du message")
+            extractions.append(body_reference)
+        request = assemble_request(
+            extractions,
+            subject=envelope.subject,
+            default_kind=default_kind,
+            header_extraction=headers,
+        )
+    request.attachments = records
+    request.problems = dedupe_problems([*content.problems, *request.problems])
+    return ParsedMessage(
+        envelope=envelope, report_kind=report_kind, request=request, body_text=body_text
+    )
+
+
+def parse_message(
+    raw: bytes, *, limits: ParseLimits | None = None, default_kind: RequestKind | None = None
+) -> ParsedMessage:
+    """Parse one message; any failure becomes a problem, never an exception."""
+    limits = limits or ParseLimits()
+    try:
+        return _parse(raw, limits, default_kind)
+    except Exception:  # noqa: S110  last line of defence: the daemon must keep going
+        pass
+    try:
+        envelope = _clean_envelope(read_envelope(parse_bytes(_header_bytes(raw))))
+    except Exception:
+        envelope = Envelope()
+    request = Request(problems=[problem("parse.internal_error")])
+    return ParsedMessage(envelope=envelope, report_kind=None, request=request)
+
+
+def parse_document(filename: str, data: bytes, *, limits: ParseLimits | None = None) -> Request:
+    """Parse one file (.eml, .docx, .pdf, .xml, .zip) as the CLI does; never raises."""
+    limits = limits or ParseLimits()
+    try:
+        if sniff_document(filename, data) == "eml":
+            return parse_message(data, limits=limits).request
+        extractions, kind = document_extractions(filename, data, limits)
+        request = assemble_request(extractions)
+        request.attachments = [_attachment_record(filename, "", data, len(data), kind)]
+        return request
+    except Exception:
+        return Request(problems=[problem("parse.internal_error", source=filename)])

@@ -1,0 +1,1 @@
+"""Value normalisers: from text as written to typed values. Pure, no I/O."""

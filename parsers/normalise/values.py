@@ -1,0 +1,322 @@
+"""From a label's type and the value as written to typed (path, value) pairs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from parsers.envelope import find_case_reference
+from parsers.fields import FieldValue
+from parsers.kind import kind_from_text
+from parsers.normalise.dates import parse_date
+from parsers.normalise.geo import find_postal_code, normalise_insee_code, normalise_postal_code
+from parsers.normalise.ins import check_ins
+from parsers.normalise.phones import normalise_phone
+from parsers.normalise.referentials import (
+    ald_numbers,
+    match_filiere,
+    match_profession,
+    match_role,
+    match_speciality,
+    profession_label,
+)
+from parsers.normalise.yesno import parse_yes_no
+from parsers.text import TICK_MARKS, TICKED, fold
+
+__all__ = ["Normalised", "normalise_value"]
+
+
+class Normalised:
+    """The outcome for one raw value: pairs to record and problem codes."""
+
+    __slots__ = ("pairs", "problems")
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, FieldValue]] = []
+        self.problems: list[str] = []  # full problem codes
+
+    def set(self, path: str, value: FieldValue) -> None:
+        self.pairs.append((path, value))
+
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_RPPS = re.compile(r"(?<!\d)(?:8)?(\d{11})(?!\d)")
+_SPACES = re.compile(r"\s+")
+_PLACEHOLDER = re.compile(
+    r"^[\s_.…\-–]*$|^(?:cliquez|click|choisissez|choose|entrez|enter|tapez|saisir)\b", re.IGNORECASE
+)
+
+
+def _ticked_text(value: str) -> str:
+    """ "☐ ORL ☒ Dermatologie" -> "Dermatologie"; text without ticks unchanged."""
+    if not any(c in TICK_MARKS for c in value):
+        return value
+    marks = "".join(sorted(TICK_MARKS))
+    chosen = [
+        m.group(2).strip()
+        for m in re.finditer(f"([{marks}])([^{marks}]*)", value)
+        if m.group(1) in TICKED
+    ]
+    return ", ".join(c for c in chosen if c)
+
+
+def _text(path: str, value: str, out: Normalised) -> None:
+    out.set(path, _SPACES.sub(" ", value).strip())
+
+
+def _long_text(path: str, value: str, out: Normalised) -> None:
+    out.set(path, "\n".join(line.rstrip() for line in value.strip().splitlines()))
+
+
+def _name_list(path: str, value: str, out: Normalised) -> None:
+    names = [n for n in re.split(r"[\s,;]+", value.strip()) if n]
+    if names:
+        out.set(path, names)
+
+
+def _person(path: str, value: str, out: Normalised) -> None:
+    # "Dr Jeanne MARTIN": upper-case words are the family name.
+    words = [w for w in re.split(r"\s+", value.strip()) if w]
+    words = [
+        w
+        for w in words
+        if fold(w) not in {"dr", "docteur", "pr", "mme", "m", "mr", "madame", "monsieur", "mlle"}
+    ]
+    family = [w for w in words if w.isupper() and len(w) > 1]
+    given = [w for w in words if w not in family]
+    prefix = path.rsplit(".", 1)[0]
+    if family:
+        out.set(f"{prefix}.family_name", " ".join(family))
+        if given:
+            out.set(f"{prefix}.given_name", " ".join(given))
+    elif words:
+        out.set(f"{prefix}.family_name", " ".join(words))
+
+
+def _date(path: str, value: str, out: Normalised) -> None:
+    parsed = parse_date(value)
+    if parsed is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, parsed)
+
+
+def _ins(path: str, value: str, out: Normalised) -> None:
+    cleaned, status = check_ins(value)
+    if status == "ok":
+        out.set(path, cleaned)
+    else:
+        out.problems.append(f"{path}.{status}")
+
+
+def _postal(path: str, value: str, out: Normalised) -> None:
+    code = normalise_postal_code(value) or find_postal_code(value)
+    if code is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, code)
+        rest = re.sub(r"\d{5}", "", value).strip(" ,-")
+        if rest and fold(rest) and not rest.isdigit():
+            out.set("patient.city", _SPACES.sub(" ", rest))
+
+
+def _insee(path: str, value: str, out: Normalised) -> None:
+    code = normalise_insee_code(value)
+    if code is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, code)
+
+
+def _address(path: str, value: str, out: Normalised) -> None:
+    out.set(path, _SPACES.sub(" ", value).strip())
+    code = find_postal_code(value)
+    if code:
+        out.set("patient.postal_code", code)
+        after = value.split(code, 1)[1].strip(" ,-\n")
+        if after and not any(c.isdigit() for c in after):
+            out.set("patient.city", _SPACES.sub(" ", after))
+
+
+def _phone(path: str, value: str, out: Normalised) -> None:
+    phone = normalise_phone(value)
+    if phone is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, phone)
+
+
+def _email(path: str, value: str, out: Normalised) -> None:
+    match = _EMAIL.search(value)
+    if match is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, match.group(0).lower())
+
+
+def _bool(path: str, value: str, out: Normalised) -> None:
+    parsed = parse_yes_no(value)
+    if parsed is not None:
+        out.set(path, parsed)
+
+
+def _bool_not(path: str, value: str, out: Normalised) -> None:
+    parsed = parse_yes_no(value)
+    if parsed is not None:
+        out.set(path, not parsed)
+
+
+def _medecin_traitant(path: str, value: str, out: Normalised) -> None:
+    yes_no = parse_yes_no(value)
+    folded = fold(value)
+    if yes_no is False or folded.startswith(("aucun", "pas de", "sans", "non", "neant")):
+        out.set("patient.has_medecin_traitant", False)
+        return
+    if yes_no is True:
+        out.set("patient.has_medecin_traitant", True)
+        return
+    out.set(path, _SPACES.sub(" ", value).strip())
+    out.set("patient.has_medecin_traitant", True)
+
+
+def _rpps(path: str, value: str, out: Normalised) -> None:
+    match = _RPPS.search(re.sub(r"[\s.]", "", value))
+    if match is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, match.group(1))
+
+
+def _profession(path: str, value: str, out: Normalised) -> None:
+    code = match_profession(value)
+    prefix = path.rsplit(".", 1)[0]
+    out.set(f"{prefix}.profession_label", _SPACES.sub(" ", value).strip())
+    if code is not None:
+        out.set(f"{prefix}.profession_code", code)
+        label = profession_label(code)
+        if label and fold(label) == fold(value):
+            out.pairs[-2] = (f"{prefix}.profession_label", label)
+    speciality = match_speciality(value)
+    if speciality is not None and code in (None, "10"):
+        out.set(f"{prefix}.speciality_code", speciality)
+
+
+def _speciality(path: str, value: str, out: Normalised) -> None:
+    code = match_speciality(value)
+    prefix = path.rsplit(".", 1)[0]
+    if code is None:
+        out.problems.append(f"{prefix}.speciality_code.invalid")
+    else:
+        out.set(f"{prefix}.speciality_code", code)
+
+
+def _role(path: str, value: str, out: Normalised) -> None:
+    role = match_role(_ticked_text(value))
+    if role is not None:
+        out.set(path, role)
+
+
+def _ald(path: str, value: str, out: Normalised) -> None:
+    numbers = ald_numbers(
+        _ticked_text(value) if any(c in TICK_MARKS for c in value) else value, bare_numbers=True
+    )
+    yes_no = parse_yes_no(value)
+    if numbers:
+        out.set(path, numbers)
+        out.set("situation.ald_declared", True)
+    elif yes_no is not None:
+        out.set("situation.ald_declared", yes_no)
+    elif fold(value):
+        out.set("situation.ald_declared", True)  # "ALD : cardiopathie" names one we cannot number
+
+
+def _filiere(path: str, value: str, out: Normalised) -> None:
+    filiere = match_filiere(_ticked_text(value))
+    if filiere is None:
+        out.problems.append(f"{path}.invalid")
+    else:
+        out.set(path, filiere)
+
+
+def _urgency(path: str, value: str, out: Normalised) -> None:
+    folded = fold(_ticked_text(value))
+    yes_no = parse_yes_no(value)
+    if "urgent" in folded or yes_no is True:
+        out.set(path, "urgente")
+    elif folded or yes_no is False:
+        out.set(path, "normale")
+
+
+def _kind(path: str, value: str, out: Normalised) -> None:
+    kind = kind_from_text(_ticked_text(value))
+    if kind is not None:
+        out.set(path, kind)
+
+
+def _reference(path: str, value: str, out: Normalised) -> None:
+    reference = find_case_reference(value.upper())
+    if reference:
+        out.set(path, reference)
+
+
+def _sex(path: str, value: str, out: Normalised) -> None:
+    folded = fold(_ticked_text(value))
+    if folded in {"f", "feminin", "femme", "madame", "mme", "fille", "female", "w", "mlle"}:
+        out.set(path, "F")
+    elif folded in {"m", "h", "masculin", "homme", "monsieur", "mr", "garcon", "male"}:
+        out.set(path, "M")
+    elif folded in {"u", "inconnu", "indetermine", "autre", "x"}:
+        out.set(path, "U")
+    else:
+        out.problems.append(f"{path}.invalid")
+
+
+_NORMALISERS: dict[str, Callable[[str, str, Normalised], None]] = {
+    "text": _text,
+    "long_text": _long_text,
+    "name_list": _name_list,
+    "person": _person,
+    "date": _date,
+    "ins": _ins,
+    "postal_code": _postal,
+    "insee_code": _insee,
+    "address": _address,
+    "phone": _phone,
+    "email": _email,
+    "bool": _bool,
+    "bool_not": _bool_not,
+    "medecin_traitant": _medecin_traitant,
+    "rpps": _rpps,
+    "profession": _profession,
+    "speciality": _speciality,
+    "role": _role,
+    "ald": _ald,
+    "filiere": _filiere,
+    "urgency": _urgency,
+    "kind": _kind,
+    "reference": _reference,
+    "sex": _sex,
+}
+
+
+def normalise_value(field_type: str, path: str, value: str) -> Normalised:
+    """Apply the normaliser for ``field_type``; an empty or placeholder value yields nothing."""
+    out = Normalised()
+    if _PLACEHOLDER.match(value.strip()):
+        return out
+    if field_type not in (
+        "bool",
+        "bool_not",
+        "ald",
+        "role",
+        "filiere",
+        "urgency",
+        "kind",
+        "sex",
+        "medecin_traitant",
+    ) and any(c in TICK_MARKS for c in value):
+        value = _ticked_text(value)
+        if not value:
+            return out
+    _NORMALISERS.get(field_type, _text)(path, value, out)
+    return out

@@ -1,0 +1,53 @@
+"""Text helpers: folding for label matching, and decoding bytes of unknown charset."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+__all__ = ["TICKED", "TICK_MARKS", "UNTICKED", "decode_bytes", "fold"]
+
+TICKED = frozenset("☒☑✓✔✅⊠■")
+UNTICKED = frozenset("☐□❏")
+TICK_MARKS = TICKED | UNTICKED
+
+_PARENS = re.compile(r"\([^)]*\)")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str, *, drop_parens: bool = True) -> str:
+    """Lower-case, strip accents and punctuation, collapse spaces: "N° INS" -> "n ins"."""
+    if drop_parens:
+        text = _PARENS.sub(" ", text)
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NON_ALNUM.sub(" ", stripped.lower()).strip()
+
+
+def _known_codec(charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return codecs.lookup(charset.strip().strip('"')).name
+    except (LookupError, ValueError):
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None = None) -> tuple[str, bool]:
+    """Decode with the declared charset, else UTF-8, else cp1252; never raises.
+
+    Returns the text and whether a fallback was needed.
+    """
+    declared = _known_codec(charset)
+    if declared is not None:
+        try:
+            return data.decode(declared), False
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("utf-8"), declared is None and charset is not None
+    except UnicodeDecodeError:
+        pass
+    return data.decode("cp1252", errors="replace"), True

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from fhir.resources.R4B.task import Task
+
+from gateway.replies.compose import ReplyRenderer, deterministic_message_id
+from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
+
+WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _renderer() -> ReplyRenderer:
+    return ReplyRenderer(
+        from_address="signalement@cpts.test", from_name="CPTS", limit_bytes=25_000_000
+    )
+
+
+def _facts(kind: ReplyKind = ReplyKind.ACK, issues: list[ReplyIssue] | None = None) -> ReplyFacts:
+    return ReplyFacts(
+        kind=kind,
+        reference="AIG-2026-000042",
+        programme="signalement",
+        task_status="received",
+        business_status="recu",
+        business_status_fr="Reçu",
+        issues=issues or [],
+        received_at=WHEN,
+    )
+
+
+def _compose(facts: ReplyFacts) -> EmailMessage:
+    reply = _renderer().compose(
+        facts,
+        to_addr="dr.a@medecin.test",
+        cause_key="inbound:7:ack",
+        original_subject="Signalement DURAND",
+        in_reply_to="<orig@medecin.test>",
+        references=["<root@medecin.test>"],
+        date=WHEN,
+    )
+    msg = email.message_from_bytes(reply.raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def test_ack_has_threading_headers_tag_and_loop_marker() -> None:
+    msg = _compose(_facts())
+    assert msg["Subject"].startswith("[AIG-2026-000042] Accusé de réception")
+    assert msg["In-Reply-To"] == "<orig@medecin.test>"
+    assert msg["References"] == "<root@medecin.test> <orig@medecin.test>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["Message-ID"] == deterministic_message_id("inbound:7:ack", "cpts.test")
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "AIG-2026-000042" in text and "01/03/2026 à 10:30" in text  # Paris time
+
+
+def test_task_attachment_is_valid_fhir_with_identifier() -> None:
+    msg = _compose(_facts())
+    parts = [p for p in msg.iter_attachments() if p.get_filename() == "aiguilleur-task.json"]
+    assert len(parts) == 1 and parts[0].get_content_type() == "application/fhir+json"
+    data = json.loads(parts[0].get_content())
+    task = Task.model_validate(data)
+    assert task.identifier is not None
+    assert task.identifier[0].value == "AIG-2026-000042"
+    assert task.status == "received"
+    assert "contained" not in data
+
+
+def test_incomplete_lists_each_issue_in_text_and_operation_outcome() -> None:
+    issues = [
+        ReplyIssue(
+            code="patient.birth_date.missing",
+            diagnostics_fr="La date de naissance du patient manque.",
+            fhir_code="required",
+        ),
+        ReplyIssue(
+            code="patient.ins.invalid_key",
+            diagnostics_fr="Le N° INS est invalide (clé).",
+            fhir_code="invalid",
+        ),
+    ]
+    msg = _compose(_facts(ReplyKind.INCOMPLETE, issues))
+    body = msg.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    for issue in issues:
+        assert issue.diagnostics_fr in text
+    part = next(p for p in msg.iter_attachments() if p.get_filename() == "aiguilleur-task.json")
+    data = json.loads(part.get_content())
+    outcome = data["contained"][0]
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert [i["details"]["coding"][0]["code"] for i in outcome["issue"]] == [
+        "patient.birth_date.missing",
+        "patient.ins.invalid_key",
+    ]
+
+
+def test_message_id_is_deterministic_per_cause() -> None:
+    a = deterministic_message_id("inbound:1:ack", "x.fr")
+    assert a == deterministic_message_id("inbound:1:ack", "x.fr")
+    assert a != deterministic_message_id("inbound:2:ack", "x.fr")

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from gateway.storage import repo
+from gateway.storage.db import make_engine
+from gateway.storage.models import InboundMessage, OutboundMessage, utcnow
+from gateway.storage.repo import IncomingRaw
+
+RAW = b"Message-ID: <a@b>\r\nFrom: x@y.fr\r\nSubject: s\r\n\r\nbody\r\n"
+
+
+def test_store_dedupes_by_uid_and_by_message_id_and_hash(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        first = repo.store_inbound_batch(
+            s, [IncomingRaw("box", RAW, uidvalidity=3_000_000_000, uid=4_000_000_000)]
+        )
+        s.commit()
+    with repo.session_for(engine) as s:
+        again = repo.store_inbound_batch(
+            s, [IncomingRaw("box", RAW, uidvalidity=3_000_000_000, uid=4_000_000_000)]
+        )
+        copy = repo.store_inbound_batch(
+            s, [IncomingRaw("box", RAW, uidvalidity=3_000_000_000, uid=7)]
+        )
+        other = repo.store_inbound_batch(s, [IncomingRaw("box", RAW + b"x", uidvalidity=1, uid=8)])
+        s.commit()
+        rows = s.exec(select(InboundMessage).order_by(InboundMessage.id)).all()  # type: ignore[arg-type]
+    assert len(first) == 1 and again == [] and copy == [] and len(other) == 1
+    assert [r.status for r in rows] == ["received", "duplicate", "received"]
+    assert rows[0].raw == RAW and rows[0].message_id == "<a@b>"
+    assert rows[0].uid == 4_000_000_000  # unsigned 32-bit UIDs fit
+    engine.dispose()
+
+
+def test_claim_leases_and_skips_leased(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        ids = repo.store_inbound_batch(
+            s, [IncomingRaw("box", RAW + bytes([i]), source_key=f"k{i}") for i in range(5)]
+        )
+        s.commit()
+    with repo.session_for(engine) as s:
+        a = repo.claim_inbound(s, owner="a", limit=3, lease=timedelta(minutes=1))
+        s.commit()
+    with repo.session_for(engine) as s:
+        b = repo.claim_inbound(s, owner="b", limit=10, lease=timedelta(minutes=1))
+        s.commit()
+    assert a == ids[:3] and b == ids[3:]
+    with repo.session_for(engine) as s:
+        assert repo.claim_inbound(s, owner="a", limit=10, lease=timedelta(minutes=1)) == []
+        repo.release_own_leases(s, "a")
+        s.commit()
+    with repo.session_for(engine) as s:
+        assert repo.claim_inbound(s, owner="a", limit=10, lease=timedelta(minutes=1)) == ids[:3]
+        s.commit()
+    later = utcnow() + timedelta(minutes=2)
+    with repo.session_for(engine) as s:
+        expired = repo.claim_inbound(s, owner="c", limit=10, lease=timedelta(minutes=1), now=later)
+    assert expired == ids
+    engine.dispose()
+
+
+def test_references_are_sequential_per_year(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        refs = [repo.next_reference(s, 2026) for _ in range(3)] + [repo.next_reference(s, 2027)]
+        s.commit()
+    with repo.session_for(engine) as s:
+        refs.append(repo.next_reference(s, 2026))
+        s.commit()
+    assert refs == [
+        "AIG-2026-000001",
+        "AIG-2026-000002",
+        "AIG-2026-000003",
+        "AIG-2027-000001",
+        "AIG-2026-000004",
+    ]
+    engine.dispose()
+
+
+def test_outbound_is_queued_once_per_cause(db_url: str) -> None:
+    engine = make_engine(db_url)
+
+    def row() -> OutboundMessage:
+        return OutboundMessage(
+            cause_key="inbound:1:ack",
+            kind="ack",
+            recipient="dr@x.fr",
+            message_id="<m@x>",
+            subject="s",
+            raw=b"x",
+        )
+
+    with repo.session_for(engine) as s:
+        assert repo.queue_outbound(s, row()) is True
+        s.commit()
+    with repo.session_for(engine) as s:
+        assert repo.queue_outbound(s, row()) is False
+        assert repo.count_recent_replies(s, "dr@x.fr", utcnow() - timedelta(hours=1)) == 1
+    engine.dispose()
