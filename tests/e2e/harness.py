@@ -26,6 +26,7 @@ from deploy.mailstack import MailStack, MailUser
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import Case, InboundMessage, OutboundMessage
+from tests.support.mailstack import maildir_files
 
 T = TypeVar("T")
 
@@ -33,16 +34,17 @@ AIGUILLEUR = Path(sys.executable).with_name("aiguilleur")
 
 
 def read_maildir(path: Path) -> list[EmailMessage]:
-    found: list[tuple[str, EmailMessage]] = []
-    for sub in ("new", "cur"):
-        folder = path / sub
-        if not folder.is_dir():
+    """Messages of a Maildir folder in delivery order."""
+    found: list[EmailMessage] = []
+    for item in maildir_files(path):
+        try:
+            data = item.read_bytes()
+        except FileNotFoundError:  # moved from new/ to cur/ meanwhile
             continue
-        for item in folder.iterdir():
-            msg = email.message_from_bytes(item.read_bytes(), policy=email.policy.default)
-            assert isinstance(msg, EmailMessage)
-            found.append((item.name, msg))
-    return [m for _, m in sorted(found, key=lambda pair: pair[0])]
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        found.append(msg)
+    return found
 
 
 def wait_until(

@@ -8,6 +8,7 @@ and always fails, so a broken configuration never hides behind a skip.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import smtplib
 import ssl
@@ -28,6 +29,7 @@ __all__ = [
     "mail_stack_factory",
     "mail_user",
     "mail_user_factory",
+    "maildir_files",
     "maildir_messages",
     "new_mail_user",
     "send_mail",
@@ -149,18 +151,35 @@ def _smtp(stack: MailStack, starttls: bool) -> smtplib.SMTP:
     return smtp
 
 
-def maildir_messages(stack: MailStack, user: MailUser, folder: str = "INBOX") -> list[bytes]:
-    """Messages of a Maildir folder in delivery order (Dovecot stores them with LF)."""
-    root = stack.maildir(user, folder)
+_DOVECOT_NAME = re.compile(r"^(\d+)\.(?:M(\d+))?")
+
+
+def _delivery_key(path: Path) -> tuple[int, int, int, str]:
+    # Dovecot names files "<secs>.M<usecs>P<pid>..." with usecs not zero-padded,
+    # so plain string order misplaces two deliveries within the same second.
+    match = _DOVECOT_NAME.match(path.name)
+    secs, usecs = (int(match[1]), int(match[2] or 0)) if match else (0, 0)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        mtime = 0
+    return secs, usecs, mtime, path.name
+
+
+def maildir_files(root: Path) -> list[Path]:
+    """Files of a Maildir folder (new/ and cur/) in delivery order."""
     files: list[Path] = []
     for sub in ("new", "cur"):
         d = root / sub
         if d.is_dir():
             files.extend(p for p in d.iterdir() if p.is_file())
-    # Maildir names start with the delivery time; mtime breaks ties across new/ and cur/.
-    files.sort(key=lambda p: (p.name.split(".", 1)[0], p.stat().st_mtime_ns, p.name))
+    return sorted(files, key=_delivery_key)
+
+
+def maildir_messages(stack: MailStack, user: MailUser, folder: str = "INBOX") -> list[bytes]:
+    """Messages of a Maildir folder in delivery order (Dovecot stores them with LF)."""
     out: list[bytes] = []
-    for path in files:
+    for path in maildir_files(stack.maildir(user, folder)):
         try:
             out.append(path.read_bytes())
         except FileNotFoundError:  # moved from new/ to cur/ meanwhile
