@@ -135,6 +135,31 @@ class LimitsConfig(_Strict):
     max_attachments: int = Field(default=30, gt=0)
 
 
+class RoutingConfig(_Strict):
+    roster_path: Path | None = None  # the structure's own doctors (deploy/roster.example.toml)
+    programmes_path: Path | None = None  # overrides of rules/programmes.toml
+    offer_deadline_hours: float = Field(default=72.0, gt=0)
+    reminder_after_hours: float = Field(default=0.0, ge=0)  # 0: no reminder
+    coordinator_addresses: list[str] = Field(default_factory=list)
+    dac_team_address: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    timer_interval: float = Field(default=30.0, gt=0)  # seconds between timer passes
+
+
+class WebConfig(_Strict):
+    enabled: bool = False  # serve the coordinator UI from the daemon
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    secret_key_file: Path | None = None  # signs session cookies; generated in state dir if unset
+    session_idle_minutes: int = Field(default=30, ge=1)
+    cookie_secure: Literal["auto", "always", "never"] = "auto"
+    metrics_token_file: Path | None = None  # when set, /metrics requires this bearer token
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    ready_mailbox_max_age_seconds: float = Field(default=300.0, gt=0)
+    ready_outbox_max_pending: int = Field(default=500, ge=1)
+    ready_outbox_max_age_seconds: float = Field(default=900.0, gt=0)
+
+
 class LoggingConfig(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -149,6 +174,8 @@ class Config(_Strict):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     replies: RepliesConfig = Field(default_factory=RepliesConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @model_validator(mode="after")

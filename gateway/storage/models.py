@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint
@@ -15,9 +15,15 @@ __all__ = [
     "InboundMessage",
     "InboundStatus",
     "MailboxCursor",
+    "Offer",
+    "OfferKind",
+    "OfferStatus",
     "OutboundMessage",
     "OutboundStatus",
     "ReferenceCounter",
+    "RoutingCounter",
+    "RuleResultRow",
+    "TeleExpertiseAct",
     "utcnow",
 ]
 
@@ -46,6 +52,22 @@ class CaseStatus(StrEnum):
     ACCEPTED = "accepted"
     COMPLETED = "completed"
     CLOSED = "closed"
+
+
+class OfferKind(StrEnum):
+    SIGNALEMENT = "signalement"  # sequential offers to GPs
+    TE_NAMED = "te_named"  # the requis named by the requérant
+    TE_GROUP = "te_group"  # broadcast to the filière; first acceptance wins
+    DAC_TEAM = "dac_team"  # referral to the DAC team (no answer expected)
+
+
+class OfferStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    EXPIRED = "expired"  # deadline passed without an answer
+    WITHDRAWN = "withdrawn"  # someone else accepted, or a coordinator took over
+    ANSWERED = "answered"  # TE: the avis came back and was relayed
 
 
 class OutboundStatus(StrEnum):
@@ -118,6 +140,13 @@ class Case(SQLModel, table=True):
     request_json: str | None = Field(default=None, sa_column=Column(Text))
     opened_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Denormalised for the routing log's filters and search.
+    decision: str | None = Field(default=None, max_length=16)  # eligible|ineligible|…
+    doctor_rpps: str | None = Field(default=None, max_length=11, index=True)
+    doctor_name: str | None = Field(default=None, max_length=200)
+    patient_family_name: str | None = Field(default=None, max_length=120, index=True)
+    patient_ins: str | None = Field(default=None, max_length=15, index=True)
+    closed_at: datetime | None = None
 
 
 class CaseEvent(SQLModel, table=True):
@@ -155,3 +184,74 @@ class OutboundMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class RuleResultRow(SQLModel, table=True):
+    """Every rule result of every evaluation, passed or not, kept with the case."""
+
+    __tablename__ = "rule_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    evaluation: int = 1  # re-running the rules (follow-up, correction) adds a new round
+    position: int = 0
+    rule_id: str = Field(max_length=64)
+    outcome: str = Field(max_length=16)
+    reason_fr: str = Field(sa_column=Column(Text, nullable=False))
+    evidence_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    evaluated_at: datetime = Field(default_factory=utcnow)
+
+
+class Offer(SQLModel, table=True):
+    """A case put to a doctor (or the DAC team), and what came of it."""
+
+    __tablename__ = "offer"
+    __table_args__ = (Index("ix_offer_status_deadline", "status", "deadline_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str = Field(max_length=16)
+    rank: int = 1  # order within the case
+    doctor_rpps: str | None = Field(default=None, max_length=11, index=True)
+    doctor_name: str = Field(max_length=200)
+    doctor_email: str = Field(max_length=320, index=True)
+    status: str = Field(default=OfferStatus.PENDING, max_length=16)
+    message_id: str | None = Field(default=None, max_length=255, index=True)
+    sent_at: datetime = Field(default_factory=utcnow)
+    deadline_at: datetime | None = None
+    reminded_at: datetime | None = None
+    answered_at: datetime | None = None
+    answer_inbound_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    created_by: str = Field(default="aiguilleur", max_length=120)
+
+
+class TeleExpertiseAct(SQLModel, table=True):
+    """A billed télé-expertise act: TE2 for the requis, RQD for the requérant."""
+
+    __tablename__ = "tele_expertise_act"
+    __table_args__ = (
+        UniqueConstraint("case_id", "code", name="uq_act_case_code"),
+        Index("ix_act_patient_requis", "patient_key", "requis_rpps", "performed_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    code: str = Field(max_length=8)  # TE2 | RQD
+    professional_rpps: str | None = Field(default=None, max_length=11, index=True)
+    professional_email: str = Field(max_length=320)
+    professional_name: str | None = Field(default=None, max_length=200)
+    requis_rpps: str | None = Field(default=None, max_length=11)
+    # A keyed hash of the patient's identity: counts the quota without storing it twice.
+    patient_key: str = Field(max_length=64)
+    filiere: str | None = Field(default=None, max_length=64)
+    performed_on: date = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RoutingCounter(SQLModel, table=True):
+    """Named counters that must survive restarts, e.g. the GP round-robin cursor."""
+
+    __tablename__ = "routing_counter"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = 0
