@@ -23,6 +23,8 @@ from gateway.outbox import Outbox, Transport, build_transport
 from gateway.parse_pool import ParsePool
 from gateway.pipeline import Pipeline
 from gateway.replies.compose import ReplyRenderer
+from gateway.routing.assess import RoutingServices
+from gateway.routing.timers import Timers
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from parsers import ParsedMessage, ParseLimits
@@ -45,6 +47,8 @@ class Components:
     pipeline: Pipeline
     outbox: Outbox
     store: RawStore
+    services: RoutingServices
+    timers: Timers
     sources: list[Source] = field(default_factory=list)
 
     def close(self) -> None:
@@ -85,13 +89,18 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         owner=config.instance,
     )
     pool = ParsePool(max_workers=config.pipeline.parse_processes)
+    services = RoutingServices.load(config)
     pipeline = Pipeline(
         config=config,
         engine=engine,
         parse=make_parse_fn(pool, parse_limits(config), config.pipeline.parse_timeout),
         renderer=renderer,
+        services=services,
         owner=config.instance,
         outbox_wakeup=outbox.wakeup,
+    )
+    timers = Timers(
+        engine=engine, services=services, renderer=renderer, outbox_wakeup=outbox.wakeup
     )
     store = RawStore(engine, on_stored=pipeline.wakeup.set)
     sources: list[Source] = []
@@ -102,7 +111,7 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
             from gateway.ingest.imap_source import ImapSource
 
             sources.append(ImapSource(mailbox, store))
-    return Components(config, engine, pool, pipeline, outbox, store, sources)
+    return Components(config, engine, pool, pipeline, outbox, store, services, timers, sources)
 
 
 async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> None:
@@ -121,12 +130,14 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
             ]
             pipeline_task = group.create_task(components.pipeline.run(pipeline_stop))
             outbox_task = group.create_task(components.outbox.run(outbox_stop))
+            timers_task = group.create_task(components.timers.run(pipeline_stop))
             await stop.wait()
             log.info("daemon_draining")
             ingest_stop.set()
             await asyncio.gather(*source_tasks)
             pipeline_stop.set()
             await pipeline_task
+            await timers_task
             outbox_stop.set()
             await outbox_task
     finally:

@@ -23,21 +23,22 @@ from gateway import failpoints
 from gateway.config import Config, MailboxConfig
 from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
+from gateway.routing.assess import RoutingServices
+from gateway.routing.flow import FOLLOW_UP_STATUSES, CaseFlow, Incoming
+from gateway.routing.mailer import Mailer, Thread
+from gateway.routing.status import find_status_query
 from gateway.storage import repo
 from gateway.storage.models import (
     Case,
-    CaseStatus,
     InboundMessage,
     InboundStatus,
-    OutboundMessage,
     utcnow,
 )
 from gateway.waiting import wait_any
 from parsers import ParsedMessage
 from parsers.envelope import Envelope, find_case_reference, read_envelope
-from parsers.follow_up import merge_follow_up
 from parsers.loop_guard import no_reply_reason
-from parsers.request import Problem, Request, RequestKind
+from parsers.request import Request, RequestKind
 
 __all__ = ["ParseFn", "Pipeline", "StageOutcome"]
 
@@ -53,22 +54,6 @@ class StageOutcome:
     status: InboundStatus
     case_reference: str | None = None
     reply_kind: str | None = None
-
-
-def _issue_from_problem(problem: Problem) -> ReplyIssue:
-    code = problem.code
-    fhir_code = "required" if code.endswith(".missing") else "invalid"
-    return ReplyIssue(
-        code=code,
-        diagnostics_fr=problem.message_fr,
-        severity="error" if problem.severity == "error" else "warning",
-        fhir_code=fhir_code,
-        field=problem.field,
-    )
-
-
-def _blocking_issues(request: Request) -> list[ReplyIssue]:
-    return [_issue_from_problem(p) for p in request.problems if p.severity == "error"]
 
 
 def _safe_envelope(raw: bytes) -> Envelope | None:
@@ -89,6 +74,7 @@ class Pipeline:
         engine: Engine,
         parse: ParseFn,
         renderer: ReplyRenderer,
+        services: RoutingServices,
         owner: str,
         outbox_wakeup: asyncio.Event | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -97,6 +83,7 @@ class Pipeline:
         self._engine = engine
         self._parse = parse
         self._renderer = renderer
+        self._services = services
         self._owner = owner
         self._outbox_wakeup = outbox_wakeup
         self._clock = clock
@@ -230,11 +217,10 @@ class Pipeline:
                 log.info("message_ignored", inbound_id=inbound_id, reason=row.error)
                 return StageOutcome(inbound_id, InboundStatus.IGNORED)
 
-            case = self._find_case(session, envelope, parsed.request)
-            if case is not None and case.sender == envelope.from_addr:
-                outcome = self._follow_up(session, row, case, parsed, now)
-            else:
-                outcome = self._open_case(session, row, mailbox, parsed, now)
+            flow = CaseFlow(
+                session, self._services, Mailer(session, self._renderer, self._config, now)
+            )
+            outcome = self._dispatch(flow, row, parsed, mailbox)
             session.commit()
         log.info(
             "message_processed",
@@ -244,6 +230,60 @@ class Pipeline:
         )
         return outcome
 
+    def _dispatch(
+        self, flow: CaseFlow, row: InboundMessage, parsed: ParsedMessage, mailbox: MailboxConfig
+    ) -> StageOutcome:
+        """New request, complement, doctor's answer, or status query: one transaction."""
+        assert row.id is not None
+        session = flow.session
+        incoming = Incoming(row=row, parsed=parsed)
+        envelope = parsed.envelope
+        sender = envelope.from_addr
+        queried = find_status_query(envelope.subject, parsed.body_text)
+        if queried is not None:
+            case = repo.find_case_by_reference(session, queried)
+            if case is not None:
+                case = repo.lock_case(session, case)
+            parties = flow.parties(case) if case is not None else set()
+            reply = flow.status_reply(case, incoming, authorised=sender in parties)
+            return self._finish(row, case, reply, flow.now)
+        case = self._find_case(session, envelope, parsed.request)
+        if case is None:
+            case = flow.open_case(incoming, mailbox.name, mailbox.programme)
+            reply = flow.decide(case, incoming)
+            return self._finish(row, case, reply, flow.now)
+        case = repo.lock_case(session, case)
+        assert case.id is not None
+        offer = flow.offer_for(case, sender)
+        if offer is not None:
+            taken_as = flow.doctor_message(case, offer, incoming)
+            repo.add_event(
+                session, case.id, "doctor_message", {"inbound_id": row.id, "taken_as": taken_as}
+            )
+            return self._finish(row, case, taken_as, flow.now)
+        if sender is not None and sender == case.sender:
+            if case.status in FOLLOW_UP_STATUSES:
+                return self._finish(row, case, flow.follow_up(case, incoming), flow.now)
+            return self._finish(
+                row, case, flow.status_reply(case, incoming, authorised=True), flow.now
+            )
+        reply = flow.status_reply(case, incoming, authorised=sender in flow.parties(case))
+        return self._finish(row, case, reply, flow.now)
+
+    @staticmethod
+    def _finish(
+        row: InboundMessage, case: Case | None, reply: str | None, now: datetime
+    ) -> StageOutcome:
+        """Mark the message processed, in the caller's transaction."""
+        assert row.id is not None
+        row.status = InboundStatus.PROCESSED
+        row.case_id = case.id if case is not None else None
+        row.lease_until = None
+        row.updated_at = now
+        return StageOutcome(
+            row.id, InboundStatus.PROCESSED, case.reference if case else None, reply
+        )
+
     def _find_case(self, session: Session, envelope: Envelope, request: Request) -> Case | None:
         reference = request.reference or find_case_reference(envelope.subject)
         if reference:
@@ -252,167 +292,6 @@ class Pipeline:
                 return found
         thread = [i for i in [envelope.in_reply_to, *envelope.references] if i]
         return repo.find_case_for_thread(session, thread)
-
-    def _open_case(
-        self,
-        session: Session,
-        row: InboundMessage,
-        mailbox: MailboxConfig,
-        parsed: ParsedMessage,
-        now: datetime,
-    ) -> StageOutcome:
-        assert row.id is not None
-        request = parsed.request
-        issues = _blocking_issues(request)
-        status = CaseStatus.INCOMPLETE if issues else CaseStatus.RECEIVED
-        case = Case(
-            reference=repo.next_reference(session, now.year),
-            programme=mailbox.programme,
-            status=status,
-            mailbox=mailbox.name,
-            sender=parsed.envelope.from_addr,
-            root_message_id=parsed.envelope.message_id,
-            request_json=request.model_dump_json(),
-            opened_at=now,
-            updated_at=now,
-        )
-        session.add(case)
-        session.flush()
-        assert case.id is not None
-        repo.add_event(session, case.id, "case_opened", {"programme": case.programme})
-        repo.add_event(
-            session,
-            case.id,
-            "message_received",
-            {"inbound_id": row.id, "kind": request.kind.value, "problems": len(request.problems)},
-        )
-        facts = ReplyFacts(
-            kind=ReplyKind.INCOMPLETE if issues else ReplyKind.ACK,
-            reference=case.reference,
-            programme=case.programme,
-            task_status="received",
-            business_status="incomplet" if issues else "recu",
-            business_status_fr="Informations manquantes"
-            if issues
-            else "Reçu, en cours de traitement",
-            status_reason_fr="Des informations manquent pour instruire la demande."
-            if issues
-            else None,
-            issues=issues,
-            received_at=row.received_at,
-            structure_name=self._config.replies.structure_name,
-        )
-        return self._reply_and_finish(session, row, case, facts, parsed.envelope, now)
-
-    def _follow_up(
-        self,
-        session: Session,
-        row: InboundMessage,
-        case: Case,
-        parsed: ParsedMessage,
-        now: datetime,
-    ) -> StageOutcome:
-        assert row.id is not None and case.id is not None
-        previous = Request.model_validate_json(case.request_json) if case.request_json else None
-        merged = merge_follow_up(previous, parsed.request)
-        issues = _blocking_issues(merged)
-        case.request_json = merged.model_dump_json()
-        if case.status in (CaseStatus.INCOMPLETE, CaseStatus.RECEIVED):
-            case.status = CaseStatus.INCOMPLETE if issues else CaseStatus.RECEIVED
-        case.updated_at = now
-        repo.add_event(
-            session,
-            case.id,
-            "follow_up_received",
-            {"inbound_id": row.id, "remaining_problems": len(issues)},
-        )
-        facts = ReplyFacts(
-            kind=ReplyKind.FOLLOW_UP,
-            reference=case.reference,
-            programme=case.programme,
-            task_status="received",
-            business_status="incomplet" if issues else "recu",
-            business_status_fr="Informations manquantes"
-            if issues
-            else "Complet, en cours de traitement",
-            issues=issues,
-            received_at=row.received_at,
-            structure_name=self._config.replies.structure_name,
-        )
-        return self._reply_and_finish(session, row, case, facts, parsed.envelope, now)
-
-    def _reply_and_finish(
-        self,
-        session: Session,
-        row: InboundMessage,
-        case: Case,
-        facts: ReplyFacts,
-        envelope: Envelope,
-        now: datetime,
-    ) -> StageOutcome:
-        """Queue the reply and mark the message processed, in the caller's transaction."""
-        assert row.id is not None
-        reply = self._queue_reply(session, row, case, facts, envelope, now)
-        row.status = InboundStatus.PROCESSED
-        row.case_id = case.id
-        row.lease_until = None
-        row.updated_at = now
-        return StageOutcome(row.id, InboundStatus.PROCESSED, case.reference, reply)
-
-    def _queue_reply(
-        self,
-        session: Session,
-        row: InboundMessage,
-        case: Case | None,
-        facts: ReplyFacts,
-        envelope: Envelope,
-        now: datetime,
-    ) -> str | None:
-        recipient = envelope.reply_to or envelope.from_addr
-        if recipient is None:
-            return None
-        limit = self._config.replies.rate_limit_per_hour
-        if (
-            limit
-            and repo.count_recent_replies(session, recipient, now - timedelta(hours=1)) >= limit
-        ):
-            if case is not None and case.id is not None:
-                repo.add_event(session, case.id, "reply_suppressed", {"reason": "rate limit"})
-            log.warning("reply_rate_limited", inbound_id=row.id)
-            return None
-        cause_key = f"inbound:{row.id}:{facts.kind.value}"
-        composed = self._renderer.compose(
-            facts,
-            to_addr=recipient,
-            cause_key=cause_key,
-            original_subject=envelope.subject,
-            in_reply_to=envelope.message_id,
-            references=envelope.references,
-            date=now,
-        )
-        queued = repo.queue_outbound(
-            session,
-            OutboundMessage(
-                case_id=case.id if case else None,
-                inbound_id=row.id,
-                cause_key=cause_key,
-                kind=facts.kind.value,
-                recipient=recipient,
-                message_id=composed.message_id,
-                subject=composed.subject,
-                raw=composed.raw,
-                created_at=now,
-                next_attempt_at=now,
-            ),
-        )
-        if queued and case is not None and case.id is not None:
-            repo.add_event(
-                session,
-                case.id,
-                "reply_queued",
-                {"kind": facts.kind.value, "message_id": composed.message_id},
-            )
-        return facts.kind.value if queued else None
 
     # -- failures -------------------------------------------------------------------------------
 
@@ -477,7 +356,23 @@ class Pipeline:
             received_at=row.received_at,
             structure_name=self._config.replies.structure_name,
         )
-        return self._queue_reply(session, row, None, facts, envelope, now)
+        recipient = envelope.reply_to or envelope.from_addr
+        if recipient is None:
+            return None
+        mailer = Mailer(session, self._renderer, self._config, now)
+        queued = mailer.send(
+            facts,
+            to=recipient,
+            cause_key=f"inbound:{row.id}:{kind.value}",
+            case=None,
+            thread=Thread(
+                subject=envelope.subject,
+                in_reply_to=envelope.message_id,
+                references=tuple(envelope.references),
+            ),
+            inbound_id=row.id,
+        )
+        return kind.value if queued else None
 
     def quarantine_oversized(self, inbound_id: int) -> StageOutcome:
         """Called before parsing: a message over the size limit is kept but not parsed."""

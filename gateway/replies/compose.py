@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -20,6 +21,7 @@ from gateway.replies.fhir import task_json
 __all__ = [
     "PROGRAMME_LABELS",
     "ComposedReply",
+    "OutboundAttachment",
     "ReplyRenderer",
     "deterministic_message_id",
     "subject_for",
@@ -41,6 +43,25 @@ SUBJECT_PREFIX = {
     "follow_up": "Complément reçu",
     "unreadable": "Message non traité",
     "too_large": "Message trop volumineux",
+    "ineligible": "Demande non éligible",
+    "rejected": "Demande non recevable",
+    "accepted": "Demande prise en charge",
+    "no_solution": "Recherche en cours",
+    "avis": "Avis de télé-expertise",
+    "outcome": "Résultat d'éligibilité",
+    "transmitted": "Demande transmise",
+    "closed": "Dossier clos",
+    "status": "État du dossier",
+    "status_neutral": "Demande d'état",
+    "offer": "Proposition de nouveau patient",
+    "te_request": "Demande de télé-expertise",
+    "offer_confirmed": "Prise en charge confirmée",
+    "offer_withdrawn": "Demande déjà attribuée",
+    "reminder": "Relance",
+    "answer_forwarded": "Réponse transmise à la coordination",
+    "coordinator_alert": "À traiter par un coordinateur",
+    "dac_referral": "Demande d'appui à traiter",
+    "mt_notice": "Information : demande d'appui pour votre patient",
 }
 
 
@@ -55,6 +76,13 @@ def subject_for(facts: ReplyFacts, original_subject: str) -> str:
     label = SUBJECT_PREFIX.get(facts.kind.value, "Réponse")
     original = " ".join(original_subject.split())[:150]
     return f"{tag}{label}" + (f" - Re: {original}" if original else "")
+
+
+@dataclass(frozen=True)
+class OutboundAttachment:
+    filename: str
+    content_type: str  # "maintype/subtype"
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -78,12 +106,18 @@ class ReplyRenderer:
         self._domain = from_address.rsplit("@", 1)[1]
         self._limit_mb = max(1, limit_bytes // 1_000_000)
 
+    def message_id_for(self, cause_key: str) -> str:
+        return deterministic_message_id(cause_key, self._domain)
+
     def text(self, facts: ReplyFacts) -> str:
         template = self._env.get_template(f"{facts.kind.value}.txt.j2")
         return template.render(
             facts=facts,
             programme_label=PROGRAMME_LABELS.get(facts.programme or "", "message"),
             received_fr=facts.received_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"),
+            deadline_fr=facts.deadline_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+            if facts.deadline_at
+            else "",
             limit_mb=self._limit_mb,
         )
 
@@ -97,6 +131,8 @@ class ReplyRenderer:
         in_reply_to: str | None,
         references: list[str],
         date: datetime,
+        reply_to: str | None = None,
+        attachments: Sequence[OutboundAttachment] = (),
     ) -> ComposedReply:
         message_id = deterministic_message_id(cause_key, self._domain)
         subject = subject_for(facts, original_subject)
@@ -112,15 +148,30 @@ class ReplyRenderer:
                 [*references[-10:], in_reply_to] if in_reply_to not in references else references
             )
             msg["References"] = " ".join(chain[-11:])
-        msg["Auto-Submitted"] = "auto-replied"
+        if reply_to:
+            # Answers (ACCEPTE, an avis, a complement) must reach the watched mailbox.
+            msg["Reply-To"] = reply_to
+        msg["Auto-Submitted"] = "auto-generated" if facts.doctor_facing else "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
         if facts.reference:
             msg["X-Aiguilleur-Reference"] = facts.reference
         msg.set_content(self.text(facts), charset="utf-8")
-        msg.add_attachment(
-            task_json(facts).encode("utf-8"),
-            maintype="application",
-            subtype="fhir+json",
-            filename="aiguilleur-task.json",
-        )
+        if not facts.doctor_facing:
+            msg.add_attachment(
+                task_json(facts).encode("utf-8"),
+                maintype="application",
+                subtype="fhir+json",
+                filename="aiguilleur-task.json",
+            )
+        for item in attachments:
+            maintype, _, subtype = item.content_type.partition("/")
+            if maintype == "message":
+                # email refuses bytes for message/*: carry the original as an .eml file.
+                maintype, subtype = "application", "octet-stream"
+            msg.add_attachment(
+                item.data,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=item.filename,
+            )
         return ComposedReply(message_id=message_id, subject=subject, raw=msg.as_bytes(policy=SMTP))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ReplyFacts", "ReplyIssue", "ReplyKind", "TaskStatus"]
+__all__ = ["DOCTOR_FACING", "ReplyFacts", "ReplyIssue", "ReplyKind", "SummaryLine", "TaskStatus"]
 
 TaskStatus = Literal[
     "received", "rejected", "accepted", "in-progress", "completed", "failed", "cancelled"
@@ -16,11 +16,54 @@ TaskStatus = Literal[
 
 
 class ReplyKind(StrEnum):
-    ACK = "ack"  # received, case opened
+    # To the sender of a request, with the FHIR Task attached.
+    ACK = "ack"  # received, case opened, eligible: routing under way
     INCOMPLETE = "incomplete"  # received, information missing
     FOLLOW_UP = "follow_up"  # a complement to an open case was received
     UNREADABLE = "unreadable"  # quarantined: we could not process the message
     TOO_LARGE = "too_large"  # over the size limit
+    INELIGIBLE = "ineligible"  # a criterion failed
+    REJECTED = "rejected"  # the sender may not use this programme
+    ACCEPTED = "accepted"  # a doctor took the case
+    NO_SOLUTION = "no_solution"  # nobody left to ask: a coordinator takes over
+    AVIS = "avis"  # télé-expertise: the requis's answer, relayed
+    OUTCOME = "outcome"  # médecin référent: the eligibility outcome
+    TRANSMITTED = "transmitted"  # appui DAC: sent to the DAC team
+    CLOSED = "closed"  # a coordinator closed the case with an outcome
+    STATUS = "status"  # answer to a status query by a party to the case
+    STATUS_NEUTRAL = "status_neutral"  # status query by someone else: nothing disclosed
+    # To doctors, teams and coordinators; no Task.
+    OFFER = "offer"  # signalement: will you take this patient?
+    TE_REQUEST = "te_request"  # télé-expertise: will you give an opinion?
+    OFFER_CONFIRMED = "offer_confirmed"  # your acceptance is recorded
+    OFFER_WITHDRAWN = "offer_withdrawn"  # taken by someone else, or closed
+    REMINDER = "reminder"  # offer unanswered after the reminder delay
+    ANSWER_FORWARDED = "answer_forwarded"  # your answer was unclear: a coordinator will call
+    COORDINATOR_ALERT = "coordinator_alert"  # a case needs a person
+    DAC_REFERRAL = "dac_referral"  # to the DAC team
+    MT_NOTICE = "mt_notice"  # to the médecin traitant, about a DAC request
+
+
+DOCTOR_FACING = frozenset(
+    {
+        ReplyKind.OFFER,
+        ReplyKind.TE_REQUEST,
+        ReplyKind.OFFER_CONFIRMED,
+        ReplyKind.OFFER_WITHDRAWN,
+        ReplyKind.REMINDER,
+        ReplyKind.ANSWER_FORWARDED,
+        ReplyKind.COORDINATOR_ALERT,
+        ReplyKind.DAC_REFERRAL,
+        ReplyKind.MT_NOTICE,
+    }
+)
+
+
+class SummaryLine(BaseModel):
+    """One line of a case summary shown to a doctor: ``label : value``."""
+
+    label: str
+    value: str
 
 
 class ReplyIssue(BaseModel):
@@ -44,3 +87,15 @@ class ReplyFacts(BaseModel):
     issues: list[ReplyIssue] = Field(default_factory=list)
     received_at: datetime
     structure_name: str = "CPTS"
+    # What happens next, or why, in plain French (routing reasons, coordinator message).
+    lines_fr: list[str] = Field(default_factory=list)
+    doctor_name: str | None = None
+    doctor_email: str | None = None
+    requester_email: str | None = None  # the sender of the request, for the doctor
+    summary: list[SummaryLine] = Field(default_factory=list)
+    text_fr: str | None = None  # quoted text: an avis, a doctor's unclear answer
+    deadline_at: datetime | None = None
+
+    @property
+    def doctor_facing(self) -> bool:
+        return self.kind in DOCTOR_FACING

@@ -54,6 +54,8 @@ def build_task(facts: ReplyFacts) -> Task:
         data["identifier"] = [{"system": CASE_SYSTEM, "value": facts.reference}]
     if facts.programme:
         data["code"] = {"coding": [{"system": PROGRAMME_SYSTEM, "code": facts.programme}]}
+    if facts.doctor_name:
+        data["owner"] = {"display": facts.doctor_name}
     if facts.status_reason_fr:
         data["statusReason"] = {"text": facts.status_reason_fr}
     if facts.issues:

@@ -278,5 +278,19 @@ def find_case_for_thread(session: Session, message_ids: Sequence[str]) -> Case |
     return session.exec(select(Case).where(col(Case.root_message_id).in_(message_ids))).first()
 
 
+def lock_case(session: Session, case: Case) -> Case:
+    """Take the case's row lock (PostgreSQL) so two answers to one case apply one at a time.
+
+    SQLite needs nothing more: its transactions begin IMMEDIATE, so they are serialised.
+    """
+    locked = session.exec(
+        select(Case)
+        .where(col(Case.id) == case.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return locked
+
+
 def session_for(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
