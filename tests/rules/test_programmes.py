@@ -59,7 +59,11 @@ def test_defaults_follow_domain() -> None:
     assert filieres is not None and isinstance(filieres.params, FiliereOpenParams)
     assert filieres.params.open_filieres == DEFAULT_FILIERES
     quota = te.step("te_quota_per_patient")
-    assert quota is not None and quota.params == TeQuotaParams(max_acts_per_year=4)
+    # Issue 4: a named requis at quota or outside the filière falls back to the group.
+    assert quota is not None
+    assert quota.params == TeQuotaParams(max_acts_per_year=4, fallback_to_group=True)
+    named = te.step("requis_in_filiere")
+    assert named is not None and getattr(named.params, "fallback_to_group", None) is True
     prof = te.step("requerant_profession_allowed")
     assert prof is not None and isinstance(prof.params, RequerantProfessionParams)
     assert prof.params.allowed_professions == {"10", "50", "60", "70", "80", "91"}

@@ -18,7 +18,7 @@ from rules import (
 from rules.base import NoParams
 from rules.context import RequisFacts
 from rules.engine import evaluate, operation_outcome_issues
-from rules.programmes import load_programmes
+from rules.programmes import load_programmes, programmes_from_mapping
 from rules.result import Outcome
 from tests.rules.factories import context, request
 
@@ -204,16 +204,9 @@ DOCTOR: dict[str, Any] = {"verified": True, "profession_code": "10", "source": "
             "ineligible",
             ["consent_given"],
         ),
-        ("5th act", GOOD_TE | NAMED, DOCTOR, 4, IN_ORL, "ineligible", ["te_quota_per_patient"]),
-        (
-            "requis not in filière",
-            GOOD_TE | NAMED,
-            DOCTOR,
-            0,
-            IN_DERMATO,
-            "ineligible",
-            ["requis_in_filiere"],
-        ),
+        # By default both fall back to the filière's group (routing explains why).
+        ("5th act", GOOD_TE | NAMED, DOCTOR, 4, IN_ORL, "eligible", []),
+        ("requis not in filière", GOOD_TE | NAMED, DOCTOR, 0, IN_DERMATO, "eligible", []),
         (
             "unverified sender",
             GOOD_TE,
@@ -250,3 +243,47 @@ def test_tele_expertise_programme(
     )
     assert evaluation.decision.outcome == decision, case
     assert [code for code, _ in operation_outcome_issues(evaluation)] == codes
+
+
+STRICT = programmes_from_mapping(
+    {
+        "tele_expertise": {
+            "params": {
+                "requis_in_filiere": {"fallback_to_group": False},
+                "te_quota_per_patient": {"fallback_to_group": False},
+            }
+        }
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "acts", "facts", "code"),
+    [
+        ("5th act", 4, IN_ORL, "te_quota_per_patient"),
+        ("requis not in filière", 0, IN_DERMATO, "requis_in_filiere"),
+    ],
+)
+def test_strict_programme_refuses_instead_of_falling_back(
+    case: str, acts: int, facts: RequisFacts, code: str
+) -> None:
+    evaluation = evaluate(
+        STRICT["tele_expertise"],
+        request(TE, te=GOOD_TE | NAMED),
+        context(sender=DOCTOR, te_acts=acts, requis=facts),
+    )
+    assert evaluation.decision.outcome == "ineligible", case
+    assert [c for c, _ in operation_outcome_issues(evaluation)] == [code]
+
+
+@pytest.mark.parametrize(("acts", "facts"), [(4, IN_ORL), (0, IN_DERMATO)])
+def test_default_fallback_says_why(acts: int, facts: RequisFacts) -> None:
+    evaluation = evaluate(
+        PROGRAMMES["tele_expertise"],
+        request(TE, te=GOOD_TE | NAMED),
+        context(sender=DOCTOR, te_acts=acts, requis=facts),
+    )
+    said = " ".join(r.reason_fr for r in evaluation.results)
+    assert "de la filière" in said and "groupe" in " ".join(
+        r.evidence.get("destinataire", "") for r in evaluation.results
+    )
