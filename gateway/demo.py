@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from gateway.app import build_components
 from gateway.config import Config, parse_config
+from gateway.demo_routing import write_routing_files
 from gateway.ingest.maildir_source import MaildirSource, ensure_maildir
 from gateway.samples import demo_samples
 from gateway.storage import repo
@@ -45,6 +46,12 @@ parse_processes = 2
 
 [replies]
 structure_name = "CPTS de démonstration"
+
+[routing]
+programmes_path = "{root}/programmes.toml"
+roster_path = "{root}/roster.toml"
+coordinator_addresses = ["coordination@cpts-demo.mssante.test"]
+dac_team_address = "equipe@dac-demo.mssante.test"
 {mailboxes}
 """
 
@@ -74,6 +81,7 @@ def _prepare(root: Path) -> Config:
         shutil.rmtree(root)
     root.mkdir(parents=True)
     (root / MARKER).write_text("created by aiguilleur demo\n")
+    write_routing_files(root.resolve())
     text = demo_config(root.resolve())
     (root / "aiguilleur.toml").write_text(text, encoding="utf-8")
     import tomllib
@@ -122,22 +130,25 @@ def run_demo(root: Path, console: Console) -> int:
 
     engine = make_engine(config.database.url)
     table = Table(title="Messages traités")
-    for column in ("échantillon", "boîte", "statut", "dossier", "état du dossier", "réponse"):
+    for column in ("échantillon", "boîte", "statut", "dossier", "état du dossier", "courriels"):
         table.add_column(column)
     with repo.session_for(engine) as session:
         rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
         for row in rows:
             case = session.get(Case, row.case_id) if row.case_id else None
-            reply = session.exec(
-                select(OutboundMessage).where(OutboundMessage.inbound_id == row.id)
-            ).first()
+            mails = session.exec(
+                select(OutboundMessage).where(
+                    (col(OutboundMessage.inbound_id) == row.id)
+                    | ((col(OutboundMessage.case_id) == row.case_id) & (row.case_id is not None))
+                )
+            ).all()
             table.add_row(
                 names.get(row.source_key or "", row.source_key or "?"),
                 row.mailbox,
                 row.status,
                 case.reference if case else "-",
                 case.status if case else "-",
-                f"{reply.kind} ({reply.status})" if reply else "aucune",
+                ", ".join(f"{m.kind} → {m.recipient}" for m in mails) or "aucun",
             )
     engine.dispose()
     console.print(table)

@@ -99,7 +99,7 @@ def demo_samples(addresses: dict[str, str], now: datetime | None = None) -> list
         subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
         filename="Signalement-sans-MT-V3.docx",
     )
-    samples.append(Sample("signalement-formulaire-docx", bytes(msg), "accusé de réception"))
+    samples.append(Sample("signalement-formulaire-docx", bytes(msg), "proposé à un médecin"))
 
     msg = _mail(
         sender="Dr Paul Martin <paul.martin@medecin.mssante.test>",
@@ -129,7 +129,7 @@ def demo_samples(addresses: dict[str, str], now: datetime | None = None) -> list
         ),
         when=when,
     )
-    samples.append(Sample("tele-expertise-corps", bytes(msg), "accusé de réception"))
+    samples.append(Sample("tele-expertise-corps", bytes(msg), "adressé à la filière"))
 
     msg = _mail(
         sender="Service social <assistante.sociale@ccas.mssante.test>",
@@ -142,7 +142,7 @@ def demo_samples(addresses: dict[str, str], now: datetime | None = None) -> list
         ),
         when=when,
     )
-    samples.append(Sample("appui-dac", bytes(msg), "accusé de réception"))
+    samples.append(Sample("appui-dac", bytes(msg), "transmis au DAC"))
 
     msg = _mail(
         sender="Dr Paul Martin <paul.martin@medecin.mssante.test>",

@@ -891,7 +891,8 @@ class CaseFlow:
             for key, label in _SITUATION_LABELS.items()
             if getattr(request.situation, key, None)
         ]
-        if request.situation.ald and "affection de longue durée" not in situations:
+        ald = request.situation.ald or request.situation.ald_declared
+        if ald and "affection de longue durée" not in situations:
             situations.insert(0, "affection de longue durée")
         if situations:
             lines.append(SummaryLine(label="Situation", value=", ".join(situations)))
