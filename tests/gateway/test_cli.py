@@ -85,7 +85,18 @@ def test_demo_processes_every_sample(tmp_path: Path) -> None:
     statuses = sorted(r[0] for r in db.execute("select status from inbound_message"))
     assert statuses.count("processed") == 4 and statuses.count("ignored") == 2
     case_statuses = sorted(r[0] for r in db.execute("select status from cases"))
-    assert case_statuses == ["incomplete", "received", "received", "received"]
+    # Signalement offered to a GP, télé-expertise to the filière, DAC to the team.
+    assert case_statuses == ["incomplete", "routed", "routed", "routed"]
+    kinds = sorted(r[0] for r in db.execute("select kind from outbound_message"))
+    assert kinds == [
+        "ack",
+        "ack",
+        "dac_referral",
+        "incomplete",
+        "offer",
+        "te_request",
+        "transmitted",
+    ]
     replies = list((tmp_path / "demo" / "outbox" / "new").iterdir())
-    assert len(replies) == 4
+    assert len(replies) == 7
     assert "AIG-" in result.output

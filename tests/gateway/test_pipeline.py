@@ -19,6 +19,7 @@ from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMess
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.request import RequestKind
+from tests.support.routing import demo_services
 
 GATEWAY = "signalement@cpts.test"
 
@@ -71,7 +72,14 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 def _pipeline(engine: Engine, config: Config, parse=_real_parse) -> Pipeline:  # type: ignore[no-untyped-def]
     renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=200_000)
-    return Pipeline(config=config, engine=engine, parse=parse, renderer=renderer, owner="t")
+    return Pipeline(
+        config=config,
+        engine=engine,
+        parse=parse,
+        renderer=renderer,
+        services=demo_services(config),
+        owner="t",
+    )
 
 
 def _store(engine: Engine, raw: bytes, key: str) -> int:
@@ -93,15 +101,26 @@ async def test_request_opens_case_and_queues_reply_atomically(engine: Engine) ->
     assert [o.status for o in outcomes] == ["processed"]
     (case,) = _rows(engine, Case)
     (row,) = _rows(engine, InboundMessage)
-    (reply,) = _rows(engine, OutboundMessage)
+    offer, reply = _rows(engine, OutboundMessage)
     assert row.id == inbound and row.case_id == case.id and row.parsed_json
     assert reply.case_id == case.id and reply.recipient == "dr@medecin.test"
+    assert reply.kind == "ack"
+    # Eligible: the same transaction offered the patient to the first GP of the roster.
+    assert offer.kind == "offer" and offer.recipient == "claire.martin@medecin.test"
     assert case.reference.startswith("AIG-") and case.programme == "signalement"
+    assert case.status == "routed" and case.decision == "eligible"
     kinds = [e.kind for e in _rows(engine, CaseEvent)]
-    assert kinds == ["case_opened", "message_received", "reply_queued"]
+    assert kinds == [
+        "case_opened",
+        "message_received",
+        "rules_evaluated",
+        "reply_queued",
+        "offer_sent",
+        "reply_queued",
+    ]
     # processing again changes nothing: idempotent
     assert await pipeline.drain() == []
-    assert len(_rows(engine, OutboundMessage)) == 1
+    assert len(_rows(engine, OutboundMessage)) == 2
 
 
 async def test_failing_message_is_retried_then_quarantined_with_reply(engine: Engine) -> None:
@@ -160,7 +179,9 @@ async def test_follow_up_with_reference_completes_the_case(engine: Engine) -> No
     (case,) = _rows(engine, Case)
     assert len(_rows(engine, Case)) == 1
     kinds = [r.kind for r in _rows(engine, OutboundMessage)]
-    assert kinds == ["incomplete", "follow_up"]
+    # Complete now: rules pass, the patient is offered to a GP, the sender is told.
+    assert kinds == ["incomplete", "offer", "follow_up"]
+    assert case.status == "routed"
     assert "follow_up_received" in [e.kind for e in _rows(engine, CaseEvent)]
 
 
@@ -170,4 +191,5 @@ async def test_replies_per_sender_are_rate_limited(engine: Engine) -> None:
         _store(engine, _mail(COMPLETE), f"k{i}")
     await pipeline.drain()
     assert len(_rows(engine, Case)) == 5
-    assert len(_rows(engine, OutboundMessage)) == 3  # rate_limit_per_hour = 3
+    to_sender = [r for r in _rows(engine, OutboundMessage) if r.recipient == "dr@medecin.test"]
+    assert len(to_sender) == 3  # rate_limit_per_hour = 3

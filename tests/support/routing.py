@@ -1,0 +1,22 @@
+"""Routing services for in-process tests: the demo territory and roster, as files would give."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+
+from gateway.config import Config
+from gateway.demo_routing import DEMO_DOCTORS, DemoDoctor, programmes_toml, roster_toml
+from gateway.directory.roster import parse_roster
+from gateway.routing.assess import RoutingServices
+from rules.programmes import programmes_from_mapping
+
+__all__ = ["demo_services"]
+
+
+def demo_services(config: Config, doctors: Sequence[DemoDoctor] = DEMO_DOCTORS) -> RoutingServices:
+    return RoutingServices(
+        config=config,
+        programmes=programmes_from_mapping(tomllib.loads(programmes_toml())),
+        roster=parse_roster(tomllib.loads(roster_toml(doctors))),
+    )
