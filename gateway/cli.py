@@ -145,6 +145,47 @@ def parse(file: Annotated[Path, typer.Argument(help=".eml, .docx, .pdf, .xml or 
     raise typer.Exit(parse_command(file))
 
 
+@app.command("check")
+def check(
+    file: Annotated[Path, typer.Argument(help="An .eml file.")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file.")] = None,
+    at: Annotated[str | None, typer.Option(help="Reception date (default: today).")] = None,
+    programme: Annotated[str | None, typer.Option(help="Programme to assess against.")] = None,
+    mailbox: Annotated[str | None, typer.Option(help="Mailbox it arrived in.")] = None,
+) -> None:
+    """Dry run: rules, decision and routing plan as JSON; sends and writes nothing."""
+    from gateway.commands.check import check_command
+
+    raise typer.Exit(check_command(file, config, at=at, programme=programme, mailbox=mailbox))
+
+
+@app.command("routes")
+def routes(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Mailbox → programme → rules → routing, with roster counts."""
+    from gateway.commands.routes import routes_command
+
+    raise typer.Exit(routes_command(config, as_json=as_json))
+
+
+export_app = typer.Typer(help="Exports.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("billing")
+def export_billing(
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM.")],
+    config: ConfigOption = Path("aiguilleur.toml"),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file.")] = None,
+) -> None:
+    """Télé-expertise acts (TE2, RQD) of one month as CSV (';', UTF-8)."""
+    from gateway.commands.billing import billing_command
+
+    raise typer.Exit(billing_command(config, month, output))
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,300 @@
+"""`aiguilleur check FILE.eml`: what the daemon would decide, without sending or writing.
+
+The message is parsed in-process, the programme is picked the way the daemon
+picks it (the mailbox it arrived in), and ``gateway.routing.assess`` runs the
+rules and plans the routing. When the configuration's database exists it is
+opened read-only, so quotas and the sender's directory entry are those of the
+live system; when it does not, nothing is created and the check runs without it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Session, col, create_engine, select
+
+from gateway.config import Config, load_config
+from gateway.errors import ConfigError
+from gateway.routing.assess import Assessment, RoutingServices, assess
+from gateway.storage.db import make_engine, normalise_url
+from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
+from parsers import ParsedMessage, parse_message
+from parsers.request import RequestKind
+from rules.programmes import PROGRAMME_NAMES
+
+__all__ = [
+    "PARIS",
+    "CheckError",
+    "check_command",
+    "check_report",
+    "parse_day",
+    "readonly_session",
+]
+
+PARIS = ZoneInfo("Europe/Paris")
+# Same names as gateway.routing.flow, which owns them: the cursor and the offers it counts.
+_RR_COUNTER = "signalement_round_robin"
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+class CheckError(Exception):
+    """A usage problem: the message is one French line for stderr (exit code 2)."""
+
+
+def parse_day(value: str) -> date:
+    """``2025-03-14`` or ``14/03/2025``."""
+    value = value.strip()
+    try:
+        found = _FR_DATE.match(value)
+        if found:
+            day, month, year = (int(g) for g in found.groups())
+            return date(year, month, day)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CheckError(
+            f"date invalide « {value} » : format attendu AAAA-MM-JJ ou JJ/MM/AAAA"
+        ) from None
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+@contextmanager
+def readonly_session(url: str) -> Iterator[tuple[Session | None, str]]:
+    """A session that cannot write, and a French word on what was opened.
+
+    SQLite: the file is opened with ``mode=ro`` and never created when absent
+    (the session is then None). PostgreSQL: a READ ONLY transaction, rolled back
+    at the end. A database without the schema counts as absent.
+    """
+    try:
+        normalised = normalise_url(url)
+    except ArgumentError:
+        raise CheckError(f"URL de base de données invalide : {url}") from None
+    if normalised.startswith("sqlite"):
+        path = _sqlite_path(normalised)
+        if path is None or not path.is_file():
+            yield None, "absente"
+            return
+        engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
+    else:
+        engine = make_engine(normalised)
+    try:
+        try:
+            with engine.connect() as connection:
+                has_schema = inspect(connection).has_table("tele_expertise_act")
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+            print(f"attention : base de données inaccessible ({reason})", file=sys.stderr)
+            yield None, "inaccessible"
+            return
+        if not has_schema:
+            yield None, "sans schéma"
+            return
+        with Session(engine) as session:
+            if engine.dialect.name == "postgresql":
+                session.execute(text("SET TRANSACTION READ ONLY"))
+            try:
+                yield session, "lue"
+            finally:
+                session.rollback()
+    finally:
+        engine.dispose()
+
+
+def _open_offers(session: Session | None) -> dict[str, int]:
+    if session is None:
+        return {}
+    rows = session.exec(
+        select(Offer.doctor_rpps, func.count())
+        .where(col(Offer.status) == OfferStatus.PENDING, col(Offer.kind) == OfferKind.SIGNALEMENT)
+        .group_by(col(Offer.doctor_rpps))
+    ).all()
+    return {rpps: int(n) for rpps, n in rows if rpps}
+
+
+def _rr_cursor(session: Session | None) -> int:
+    if session is None:
+        return 0
+    row = session.get(RoutingCounter, _RR_COUNTER)
+    return row.value if row else 0
+
+
+def choose_programme(
+    config: Config, envelope_to: list[str], *, programme: str | None, mailbox: str | None
+) -> tuple[str | None, str]:
+    """The programme and where it came from; None means "ask the parser"."""
+    if programme is not None:
+        if programme not in PROGRAMME_NAMES:
+            raise CheckError(
+                f"programme inconnu « {programme} » (connus : {', '.join(PROGRAMME_NAMES)})"
+            )
+        return programme, "--programme"
+    if mailbox is not None:
+        box = config.mailbox(mailbox)
+        if box is None:
+            known = ", ".join(m.name for m in config.mailboxes) or "aucune"
+            raise CheckError(f"boîte aux lettres inconnue « {mailbox} » (configurées : {known})")
+        return box.programme, f"boîte {box.name}"
+    recipients = {a.lower() for a in envelope_to}
+    for box in config.mailboxes:
+        if box.address.lower() in recipients:
+            return box.programme, f"boîte {box.name} (destinataire du message)"
+    if config.mailboxes:
+        box = config.mailboxes[0]
+        return box.programme, f"boîte {box.name} (première de la configuration)"
+    return None, "type de demande lu dans le message"
+
+
+def _parse(
+    raw: bytes, config: Config, programme: str | None, mailbox: str | None
+) -> tuple[ParsedMessage, str, str]:
+    first = parse_message(raw)
+    chosen, source = choose_programme(
+        config, first.envelope.to_addrs, programme=programme, mailbox=mailbox
+    )
+    if chosen is None:
+        kind = first.request.kind.value
+        if kind not in PROGRAMME_NAMES:
+            raise CheckError(
+                "programme indéterminé : le message ne dit pas de quel type de demande il s'agit "
+                "et la configuration n'a pas de boîte ; précisez --programme"
+            )
+        return first, kind, source
+    return parse_message(raw, default_kind=RequestKind(chosen)), chosen, source
+
+
+def _report(
+    parsed: ParsedMessage,
+    programme: str,
+    source: str,
+    assessment: Assessment,
+    *,
+    received_on: date,
+    database: str,
+) -> dict[str, Any]:
+    request = parsed.request
+    evaluation = assessment.evaluation
+    plan = assessment.plan
+    context = assessment.context
+    sender = parsed.envelope.from_addr
+    return {
+        "programme": programme,
+        "programme_source": source,
+        "request": request.model_dump(mode="json", exclude={"provenance", "problems"}),
+        "problems": [
+            {"code": p.code, "severity": p.severity, "field": p.field, "message_fr": p.message_fr}
+            for p in request.problems
+        ],
+        "rules": [
+            {
+                "rule_id": r.rule_id,
+                "outcome": r.outcome.value,
+                "reason_fr": r.reason_fr,
+                "evidence": dict(r.evidence),
+            }
+            for r in evaluation.results
+        ],
+        "decision": {
+            "programme": evaluation.programme,
+            "outcome": evaluation.decision.outcome,
+            "reasons_fr": list(evaluation.reasons_fr),
+            "notify_medecin_traitant": evaluation.decision.notify_medecin_traitant,
+            "failed_rules": [r.rule_id for r in evaluation.failed],
+            "missing_rules": [r.rule_id for r in evaluation.missing],
+            # Parse errors the daemon asks the sender to fix before it routes anything.
+            "blocking_problems": [p.code for p in request.problems if p.severity == "error"],
+        },
+        "routing": {
+            "action": plan.action,
+            "reason_fr": plan.reason_fr,
+            "targets": [{"rpps": t.rpps, "name": t.name, "email": t.email} for t in plan.targets],
+            "notify_medecin_traitant": plan.notify_medecin_traitant,
+            "medecin_traitant_email": plan.medecin_traitant_email,
+        },
+        "context": {
+            "request_date": assessment.request_date.isoformat(),
+            "request_date_source": "message" if request.request_date else "réception",
+            "received_on": received_on.isoformat(),
+            "database": database,
+            "sender": {"address": sender, **context.sender.model_dump(mode="json")},
+            "requis": context.requis.model_dump(mode="json") if context.requis else None,
+            "te_acts_last_year_for_patient_and_requis": (
+                context.te_acts_last_year_for_patient_and_requis
+            ),
+            "requerant_acts_this_year": context.requerant_acts_this_year,
+        },
+    }
+
+
+def check_report(
+    raw: bytes,
+    config: Config,
+    *,
+    received_on: date,
+    programme: str | None = None,
+    mailbox: str | None = None,
+) -> dict[str, Any]:
+    """The JSON-ready dry run of one message. Raises CheckError or ConfigError."""
+    parsed, chosen, source = _parse(raw, config, programme, mailbox)
+    services = RoutingServices.load(config)
+    with readonly_session(config.database.url) as (session, database):
+        try:
+            assessment = assess(
+                session,
+                services,
+                chosen,
+                parsed.request,
+                sender=parsed.envelope.from_addr,
+                received_on=received_on,
+                rr_cursor=_rr_cursor(session),
+                open_offers=_open_offers(session),
+            )
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+            raise CheckError(f"base de données illisible : {reason}") from None
+    return _report(parsed, chosen, source, assessment, received_on=received_on, database=database)
+
+
+def check_command(
+    file: Path,
+    config_path: Path | None,
+    *,
+    at: str | None,
+    programme: str | None,
+    mailbox: str | None,
+) -> int:
+    """Print the dry run as JSON; 0 whatever the decision, 2 on a usage error."""
+    try:
+        received_on = parse_day(at) if at else datetime.now(PARIS).date()
+        config = load_config(config_path) if config_path is not None else Config()
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise CheckError(f"lecture impossible de {file} ({exc.strerror or exc})") from None
+        if not raw.strip():
+            raise CheckError(f"{file} est vide")
+        report = check_report(
+            raw, config, received_on=received_on, programme=programme, mailbox=mailbox
+        )
+    except (CheckError, ConfigError) as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
