@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from deploy.mailstack import MailStack
+from gateway.demo_routing import DemoDoctor
 from tests.e2e.harness import Gateway
 
 
@@ -16,6 +17,9 @@ def gateway(mail_stack: MailStack, db_url: str, tmp_path: Path) -> Iterator[Gate
     address = f"signalement-{uuid.uuid4().hex[:8]}@cpts.test"
     user = mail_stack.add_user(address, "gateway-secret")
     gw = Gateway(stack=mail_stack, workdir=tmp_path, db_url=db_url, mailbox=user, address=address)
+    # One GP in the roster, so an eligible signalement is offered to a real mailbox.
+    gp = mail_stack.add_user(f"gp-{uuid.uuid4().hex[:8]}@medecin.test")
+    gw.doctors.append(DemoDoctor("10000000001", "Dr Claire Martin", gp.address))
     try:
         yield gw
     finally:

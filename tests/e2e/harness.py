@@ -23,6 +23,7 @@ from typing import TypeVar
 from sqlmodel import select
 
 from deploy.mailstack import MailStack, MailUser
+from gateway.demo_routing import DemoDoctor, write_routing_files
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import Case, InboundMessage, OutboundMessage
@@ -91,6 +92,11 @@ class Gateway:
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    doctors: list[DemoDoctor] = field(default_factory=list)  # the roster
+    coordinator: MailUser | None = None
+    # More watched mailboxes: (name, programme, user); the first one is always "signalement".
+    extra_mailboxes: list[tuple[str, str, MailUser]] = field(default_factory=list)
+    routing_toml: str = ""  # extra keys of [routing], e.g. "offer_deadline_hours = 1"
 
     @property
     def config_path(self) -> Path:
@@ -100,26 +106,44 @@ class Gateway:
     def log_path(self) -> Path:
         return self.workdir / "daemon.log"
 
+    def _mailbox_toml(self, name: str, programme: str, user: MailUser) -> str:
+        stack = self.stack
+        return f"""
+[[mailboxes]]
+name = "{name}"
+address = "{user.address}"
+programme = "{programme}"
+host = "{stack.host}"
+port = {stack.imaps_port}
+tls = "implicit"
+ca_file = "{stack.ca_path}"
+username = "{user.login}"
+password = "{user.password}"
+processed_folder = "Traites"
+idle = true
+idle_timeout = 60.0
+"""
+
     def write_config(self) -> None:
         stack = self.stack
+        programmes, roster = write_routing_files(self.workdir / "routing", self.doctors)
+        boxes = self._mailbox_toml("signalement", "signalement", self.mailbox) + "".join(
+            self._mailbox_toml(name, programme, user)
+            for name, programme, user in self.extra_mailboxes
+        )
+        coordinators = f'["{self.coordinator.address}"]' if self.coordinator else "[]"
         self.config_path.write_text(
             f"""
 instance = "e2e"
 [database]
 url = "{self.db_url}"
-[[mailboxes]]
-name = "signalement"
-address = "{self.address}"
-programme = "signalement"
-host = "{stack.host}"
-port = {stack.imaps_port}
-tls = "implicit"
-ca_file = "{stack.ca_path}"
-username = "{self.mailbox.login}"
-password = "{self.mailbox.password}"
-processed_folder = "Traites"
-idle = true
-idle_timeout = 60.0
+{boxes}
+[routing]
+programmes_path = "{programmes}"
+roster_path = "{roster}"
+coordinator_addresses = {coordinators}
+timer_interval = 0.5
+{self.routing_toml}
 [smtp]
 host = "{stack.host}"
 port = {stack.smtp_port}

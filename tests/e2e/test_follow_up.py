@@ -52,7 +52,7 @@ def test_follow_up_in_thread_completes_the_case(gateway: Gateway, professional: 
     assert follow_body is not None
     assert "Le dossier est complet" in follow_body.get_content()
     (case,) = gateway.db().cases()
-    assert case.status == "received"
+    assert case.status == "routed"  # complete and eligible: offered to the roster's GP
     request = json.loads(case.request_json or "{}")
     assert request["patient"]["family_name"] == "LEROY"  # kept from the first message
     assert request["patient"]["birth_date"] == "1950-05-02"  # added by the follow-up

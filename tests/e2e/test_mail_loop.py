@@ -29,14 +29,15 @@ def test_acknowledgement_round_trip(gateway: Gateway, professional: MailUser) ->
     assert isinstance(identifier, list)
     assert identifier[0]["value"] == cases[0].reference
     assert reply["Subject"].startswith(f"[{cases[0].reference}]")
-    assert task["status"] == "received"
+    # Eligible and already offered to the roster's GP: the Task is in progress.
+    assert task["status"] == "in-progress"
 
     # The original lies in the processed folder, and no longer in the watched one.
     wait_until(lambda: len(gateway.processed()) == 1, what="the move to Traites")
     assert gateway.processed()[0]["Message-ID"] == sent_id
     assert gateway.inbox() == []
     outbound = gateway.db().outbound()
-    assert [o.status for o in outbound] == ["sent"]
+    assert sorted((o.kind, o.status) for o in outbound) == [("ack", "sent"), ("offer", "sent")]
 
     assert gateway.terminate() == 0  # SIGTERM drains cleanly
     logs = gateway.logs()
@@ -72,5 +73,6 @@ def test_loop_protection_sends_no_reply(gateway: Gateway, professional: MailUser
     assert gateway.replies_to(gateway.mailbox) == []  # nothing sent to ourselves
     statuses = sorted(m.status for m in gateway.db().inbound())
     assert statuses == ["ignored"] * 4 + ["processed"]
-    assert len(gateway.db().outbound()) == 1
+    # The control request's acknowledgement and its offer to the GP, nothing else.
+    assert sorted(o.kind for o in gateway.db().outbound()) == ["ack", "offer"]
     gateway.terminate()
