@@ -27,10 +27,12 @@ from sqlmodel import Session, col, create_engine, select
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.assess import Assessment, RoutingServices, assess
+from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
 from parsers import ParsedMessage, parse_message
-from parsers.request import RequestKind
+from parsers.request import Problem, RequestKind
+from rules.engine import Evaluation
 from rules.programmes import PROGRAMME_NAMES
 
 __all__ = [
@@ -180,6 +182,55 @@ def _parse(
     return parse_message(raw, default_kind=RequestKind(chosen)), chosen, source
 
 
+def _plan(plan: RoutingPlan) -> dict[str, Any]:
+    return {
+        "action": plan.action,
+        "reason_fr": plan.reason_fr,
+        "targets": [{"rpps": t.rpps, "name": t.name, "email": t.email} for t in plan.targets],
+        "notify_medecin_traitant": plan.notify_medecin_traitant,
+        "medecin_traitant_email": plan.medecin_traitant_email,
+    }
+
+
+def _routing(plan: RoutingPlan, *, held: bool) -> dict[str, Any]:
+    """The plan; held back (action "none") while the daemon would ask for complements."""
+    if not held:
+        return {**_plan(plan), "when_complete": None}
+    return {
+        "action": "none",
+        "reason_fr": "La demande est incomplète : elle sera orientée une fois complétée.",
+        "targets": [],
+        "notify_medecin_traitant": False,
+        "medecin_traitant_email": None,
+        "when_complete": _plan(plan),
+    }
+
+
+def _decision(evaluation: Evaluation, blocking: list[Problem]) -> dict[str, Any]:
+    """The outcome the sender would be told, as ``gateway.routing.flow`` decides it.
+
+    The rules' own outcome stands when it is rejected or ineligible; otherwise
+    parse errors (a required field absent or unreadable) make the request
+    incomplete even when every rule passed, and their messages join the reasons.
+    """
+    rules_outcome = evaluation.decision.outcome
+    outcome: str = rules_outcome
+    reasons = list(evaluation.reasons_fr)
+    if blocking and rules_outcome in ("eligible", "incomplete"):
+        outcome = "incomplete"
+        reasons = list(dict.fromkeys([*(p.message_fr for p in blocking), *reasons]))
+    return {
+        "programme": evaluation.programme,
+        "outcome": outcome,
+        "rules_outcome": rules_outcome,
+        "reasons_fr": reasons,
+        "notify_medecin_traitant": evaluation.decision.notify_medecin_traitant,
+        "failed_rules": [r.rule_id for r in evaluation.failed],
+        "missing_rules": [r.rule_id for r in evaluation.missing],
+        "blocking_problems": [p.code for p in blocking],
+    }
+
+
 def _report(
     parsed: ParsedMessage,
     programme: str,
@@ -194,6 +245,8 @@ def _report(
     plan = assessment.plan
     context = assessment.context
     sender = parsed.envelope.from_addr
+    blocking = [p for p in request.problems if p.severity == "error"]
+    rules_outcome = evaluation.decision.outcome
     return {
         "programme": programme,
         "programme_source": source,
@@ -211,23 +264,8 @@ def _report(
             }
             for r in evaluation.results
         ],
-        "decision": {
-            "programme": evaluation.programme,
-            "outcome": evaluation.decision.outcome,
-            "reasons_fr": list(evaluation.reasons_fr),
-            "notify_medecin_traitant": evaluation.decision.notify_medecin_traitant,
-            "failed_rules": [r.rule_id for r in evaluation.failed],
-            "missing_rules": [r.rule_id for r in evaluation.missing],
-            # Parse errors the daemon asks the sender to fix before it routes anything.
-            "blocking_problems": [p.code for p in request.problems if p.severity == "error"],
-        },
-        "routing": {
-            "action": plan.action,
-            "reason_fr": plan.reason_fr,
-            "targets": [{"rpps": t.rpps, "name": t.name, "email": t.email} for t in plan.targets],
-            "notify_medecin_traitant": plan.notify_medecin_traitant,
-            "medecin_traitant_email": plan.medecin_traitant_email,
-        },
+        "decision": _decision(evaluation, blocking),
+        "routing": _routing(plan, held=bool(blocking) and rules_outcome == "eligible"),
         "context": {
             "request_date": assessment.request_date.isoformat(),
             "request_date_source": "message" if request.request_date else "réception",
