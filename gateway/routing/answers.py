@@ -79,9 +79,16 @@ def _starts_quote_header(lines: list[str], i: int) -> bool:
     return False
 
 
-def own_text(text: str) -> str:
-    """The reply's own words: quotes, quoted original and signature removed (folded)."""
+def own_text(text: str, *, fold: bool = True) -> str:
+    """The reply's own words: quotes, quoted original and signature removed.
+
+    Folded (lower case, no accents) for matching; ``fold=False`` keeps the words as
+    written, for relaying an avis.
+    """
+    originals = text.splitlines()
     lines = _fold(text).splitlines()
+    if len(lines) != len(originals):  # folding never splits lines; be safe anyway
+        originals = lines
     kept: list[str] = []
     for i, line in enumerate(lines):
         if line.rstrip() in ("--", "-- "):  # signature delimiter
@@ -94,7 +101,7 @@ def own_text(text: str) -> str:
             break
         if line.lstrip().startswith(">"):
             continue
-        kept.append(line)
+        kept.append(line if fold else originals[i])
     return "\n".join(kept)
 
 

@@ -226,6 +226,7 @@ class CaseFlow:
         self.session.add(case)
         self.session.flush()
         assert case.id is not None
+        incoming.row.case_id = case.id  # now, so the routing below can forward the original
         repo.add_event(self.session, case.id, "case_opened", {"programme": programme})
         repo.add_event(
             self.session,
@@ -551,7 +552,7 @@ class CaseFlow:
         """A message from a doctor the case was offered to. Returns what it was taken as."""
         assert case.id is not None and offer.id is not None
         body = incoming.parsed.body_text or ""
-        text = own_text(body)
+        text = own_text(body, fold=False)
         answer = classify_answer(body)
         files = incoming.parsed.request.attachments
         is_te = offer.kind in (OfferKind.TE_NAMED, OfferKind.TE_GROUP)
