@@ -186,6 +186,27 @@ def export_billing(
     raise typer.Exit(billing_command(config, month, output))
 
 
+@app.command("timers")
+def timers(
+    config: ConfigOption = Path("aiguilleur.toml"),
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Run as if it were this ISO date-time (UTC unless given)."),
+    ] = None,
+) -> None:
+    """Expire overdue offers and send due reminders once (the daemon does it continuously)."""
+    from gateway.commands.timers import parse_moment, timers_command
+
+    try:
+        moment = parse_moment(at) if at else None
+    except ValueError:
+        err.print(f"error: --at: not an ISO date-time: {at}")
+        raise typer.Exit(2) from None
+    cfg = _load(config)
+    _logging(cfg)
+    raise typer.Exit(timers_command(cfg, moment))
+
+
 def main() -> None:
     try:
         app()
