@@ -1,0 +1,194 @@
+"""Prometheus metrics: an explicit ``Metrics`` object, and a collector that reads the database.
+
+Most of what ops watch is already durable state (message and case statuses, the outbox, the
+mailbox cursors), so it is counted from the database at scrape time: the figures are right
+after a restart and agree across instances sharing one PostgreSQL. Only what leaves no row
+behind (parse durations, SMTP failures) is measured in process, through ``Metrics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Literal
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from gateway.storage.models import (
+    Case,
+    InboundMessage,
+    MailboxCursor,
+    Offer,
+    OfferStatus,
+    OutboundMessage,
+    OutboundStatus,
+    RuleResultRow,
+    utcnow,
+)
+
+__all__ = ["DatabaseCollector", "Metrics", "SmtpFailureKind"]
+
+SmtpFailureKind = Literal["temporary", "permanent"]
+PARSE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0)
+
+
+class DatabaseCollector(Collector):
+    """Counts rows at scrape time. ``programmes`` maps a mailbox name to its programme."""
+
+    def __init__(self, engine: Engine, programmes: Mapping[str, str]) -> None:
+        self._engine = engine
+        self._programmes = dict(programmes)
+
+    def describe(self) -> Iterable[Metric]:
+        return []  # collected lazily: describing would query the database at registration
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("aiguilleur_database_up", "1 when the database answered the scrape")
+        try:
+            with Session(self._engine) as session:
+                families = list(self._families(session, utcnow()))
+        except Exception:  # a scrape must answer even when the database does not
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _families(self, session: Session, now: datetime) -> Iterator[Metric]:
+        inbound = GaugeMetricFamily(
+            "aiguilleur_inbound_messages",
+            "Inbound messages by mailbox, programme and status",
+            labels=["mailbox", "programme", "status"],
+        )
+        rows = session.exec(
+            select(InboundMessage.mailbox, InboundMessage.status, func.count()).group_by(
+                InboundMessage.mailbox, InboundMessage.status
+            )
+        ).all()
+        for mailbox, status, count in rows:
+            inbound.add_metric([mailbox, self._programmes.get(mailbox, ""), status], count)
+        yield inbound
+
+        cases = GaugeMetricFamily(
+            "aiguilleur_cases", "Cases by programme and status", labels=["programme", "status"]
+        )
+        for programme, status, count in session.exec(
+            select(Case.programme, Case.status, func.count()).group_by(Case.programme, Case.status)
+        ).all():
+            cases.add_metric([programme, status], count)
+        yield cases
+
+        rules = CounterMetricFamily(
+            "aiguilleur_rule_results",
+            "Rule evaluations by rule and outcome",
+            labels=["rule", "outcome"],
+        )
+        for rule, outcome, count in session.exec(
+            select(RuleResultRow.rule_id, RuleResultRow.outcome, func.count()).group_by(
+                RuleResultRow.rule_id, RuleResultRow.outcome
+            )
+        ).all():
+            rules.add_metric([rule, outcome], count)
+        yield rules
+
+        outbound = GaugeMetricFamily(
+            "aiguilleur_outbound_messages",
+            "Outbound messages by kind and status (failed: permanent delivery failure)",
+            labels=["kind", "status"],
+        )
+        for kind, status, count in session.exec(
+            select(OutboundMessage.kind, OutboundMessage.status, func.count()).group_by(
+                OutboundMessage.kind, OutboundMessage.status
+            )
+        ).all():
+            outbound.add_metric([kind, status], count)
+        yield outbound
+
+        depth, oldest = session.exec(
+            select(func.count(), func.min(OutboundMessage.created_at)).where(
+                OutboundMessage.status == OutboundStatus.PENDING
+            )
+        ).one()
+        yield GaugeMetricFamily(
+            "aiguilleur_outbox_depth", "Replies waiting to be sent", value=depth
+        )
+        yield GaugeMetricFamily(
+            "aiguilleur_outbox_oldest_age_seconds",
+            "Age of the oldest reply waiting to be sent (0 when none)",
+            value=_age(now, oldest),
+        )
+
+        overdue = session.exec(
+            select(func.count()).where(
+                Offer.status == OfferStatus.PENDING,
+                col(Offer.deadline_at).is_not(None),
+                col(Offer.deadline_at) < now,
+            )
+        ).one()
+        yield GaugeMetricFamily(
+            "aiguilleur_offers_overdue", "Pending offers past their deadline", value=overdue
+        )
+
+        connected = GaugeMetricFamily(
+            "aiguilleur_mailbox_connected", "1 when the mailbox is connected", labels=["mailbox"]
+        )
+        last_sync = GaugeMetricFamily(
+            "aiguilleur_mailbox_last_sync_timestamp_seconds",
+            "Unix time of the mailbox's last successful sync",
+            labels=["mailbox"],
+        )
+        reconnects = CounterMetricFamily(
+            "aiguilleur_imap_reconnects", "IMAP reconnections per mailbox", labels=["mailbox"]
+        )
+        for cursor in session.exec(select(MailboxCursor)).all():
+            connected.add_metric([cursor.mailbox], int(cursor.connected))
+            if cursor.last_sync_at is not None:
+                last_sync.add_metric([cursor.mailbox], cursor.last_sync_at.timestamp())
+            reconnects.add_metric([cursor.mailbox], cursor.reconnects)
+        yield connected
+        yield last_sync
+        yield reconnects
+
+
+def _age(now: datetime, then: datetime | None) -> float:
+    return max(0.0, (now - then).total_seconds()) if then is not None else 0.0
+
+
+class Metrics:
+    """The process's metrics, in their own registry (no global state, several apps per test)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._parse = Histogram(
+            "aiguilleur_parse_duration_seconds",
+            "Time spent parsing one message, by request kind",
+            ["kind"],
+            buckets=PARSE_BUCKETS,
+            registry=self.registry,
+        )
+        self._smtp_failures = Counter(
+            "aiguilleur_smtp_failures",
+            "SMTP delivery failures: temporary (4xx, connection) or permanent (5xx)",
+            ["kind"],
+            registry=self.registry,
+        )
+        for kind in ("temporary", "permanent"):
+            self._smtp_failures.labels(kind=kind)  # exported at 0 before the first failure
+
+    def observe_parse(self, kind: str, seconds: float) -> None:
+        self._parse.labels(kind=kind).observe(seconds)
+
+    def smtp_failure(self, kind: SmtpFailureKind) -> None:
+        self._smtp_failures.labels(kind=kind).inc()
+
+    def watch_database(self, engine: Engine, programmes: Mapping[str, str]) -> None:
+        self.registry.register(DatabaseCollector(engine, programmes))
+
+    def render(self) -> bytes:
+        """The exposition text (it queries the database when one is watched)."""
+        return generate_latest(self.registry)

@@ -1,0 +1,192 @@
+"""Sessions, roles and CSRF: the one gate every non-public route goes through.
+
+``protect`` wraps a synchronous handler. It finds the session from the signed cookie, ends
+it after ``session_idle_minutes`` of inactivity, checks the role and, for a POST, the CSRF
+token; then it runs the handler in a worker thread with a database session, since storage
+is synchronous and the event loop also runs the daemon.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from gateway.storage.models import utcnow
+from gateway.storage.web_models import Role, WebSession, WebUser
+from gateway.web.context import WebContext
+from gateway.web.cookies import new_token, sign, token_id, unsign
+
+__all__ = [
+    "COOKIE",
+    "Call",
+    "Handler",
+    "Visitor",
+    "clear_session_cookie",
+    "client_address",
+    "open_session",
+    "protect",
+    "render",
+]
+
+COOKIE = "aig_session"
+LOGIN_CSRF_COOKIE = "aig_login_csrf"
+TOUCH_EVERY = timedelta(seconds=60)  # spares a write per request
+
+
+@dataclass(frozen=True)
+class Visitor:
+    user_id: int
+    username: str
+    display_name: str
+    role: Role
+    csrf: str
+
+    def can(self, role: Role) -> bool:
+        return self.role.at_least(role)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authorised request, as a handler sees it."""
+
+    ctx: WebContext
+    request: Request
+    visitor: Visitor
+    db: Session
+    form: Mapping[str, str]
+
+    @property
+    def client(self) -> str:
+        return client_address(self.request)
+
+    def param(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+
+Handler = Callable[[Call], Response]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def render(
+    ctx: WebContext,
+    request: Request,
+    name: str,
+    visitor: Visitor | None,
+    status: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    html = ctx.templates.get_template(name).render(
+        request=request, visitor=visitor, Role=Role, **values
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _secure(ctx: WebContext, request: Request) -> bool:
+    mode = ctx.config.web.cookie_secure
+    return mode == "always" or (mode == "auto" and request.url.scheme == "https")
+
+
+def open_session(
+    ctx: WebContext, db: Session, request: Request, user: WebUser, response: Response
+) -> None:
+    """Start a session for a user who just logged in, and set its cookie."""
+    assert user.id is not None
+    token = new_token()
+    db.add(WebSession(id=token_id(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32)))
+    response.set_cookie(
+        COOKIE,
+        sign(ctx.secret, token),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(ctx, request),
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
+
+
+def _find_visitor(ctx: WebContext, request: Request) -> Visitor | None:
+    signed = request.cookies.get(COOKIE)
+    token = unsign(ctx.secret, signed) if signed else None
+    if token is None:
+        return None
+    now = utcnow()
+    idle = timedelta(minutes=ctx.config.web.session_idle_minutes)
+    with Session(ctx.engine, expire_on_commit=False) as db:
+        row = db.get(WebSession, token_id(token))
+        if row is None:
+            return None
+        user = db.get(WebUser, row.user_id)
+        if user is None or not user.active or now - row.last_seen_at > idle:
+            db.delete(row)
+            db.commit()
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            row.last_seen_at = now
+            db.add(row)
+            db.commit()
+        return Visitor(
+            user_id=row.user_id,
+            username=user.username,
+            display_name=user.display_name or user.username,
+            role=Role(user.role),
+            csrf=row.csrf_token,
+        )
+
+
+def _refuse_anonymous(request: Request) -> Response:
+    if request.method == "GET" and "hx-request" not in request.headers:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    return PlainTextResponse("Session requise.", status_code=401)
+
+
+def _forbidden(ctx: WebContext, request: Request, visitor: Visitor, why: str) -> Response:
+    return render(ctx, request, "forbidden.html", visitor, status=403, why=why)
+
+
+def csrf_matches(expected: str, form: Mapping[str, str], request: Request) -> bool:
+    given = form.get("csrf") or request.headers.get("x-csrf-token", "")
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def protect(ctx: WebContext, role: Role, handler: Handler) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        visitor = await run_in_threadpool(_find_visitor, ctx, request)
+        if visitor is None:
+            return _refuse_anonymous(request)
+        if not visitor.can(role):
+            return _forbidden(ctx, request, visitor, "Votre rôle ne permet pas cette action.")
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            raw = await request.form()
+            form = {k: v for k, v in raw.items() if isinstance(v, str)}
+            if not csrf_matches(visitor.csrf, form, request):
+                return _forbidden(
+                    ctx, request, visitor, "Jeton de sécurité (CSRF) absent ou invalide."
+                )
+
+        def run() -> Response:
+            with Session(ctx.engine, expire_on_commit=False) as db:
+                return handler(Call(ctx, request, visitor, db, form))
+
+        return await run_in_threadpool(run)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint

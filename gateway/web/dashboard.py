@@ -1,0 +1,82 @@
+"""The dashboard's figures: today's and this week's cases, and what needs a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from gateway.storage.models import (
+    Case,
+    CaseStatus,
+    InboundMessage,
+    InboundStatus,
+    Offer,
+    OfferStatus,
+    OutboundMessage,
+    OutboundStatus,
+)
+from gateway.web.context import PARIS
+
+__all__ = ["Dashboard", "load_dashboard"]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: list[tuple[str, str, int]]  # programme, status, count
+    week: list[tuple[str, str, int]]
+    waiting: list[Case]
+    waiting_count: int
+    overdue: list[tuple[Offer, str]]  # offer, case reference
+    quarantined: int
+    failed_replies: int
+
+
+def _counts(db: Session, since: datetime) -> list[tuple[str, str, int]]:
+    rows = db.exec(
+        select(Case.programme, Case.status, func.count())
+        .where(col(Case.opened_at) >= since)
+        .group_by(Case.programme, Case.status)
+        .order_by(Case.programme, Case.status)
+    ).all()
+    return [(p, s, int(n)) for p, s, n in rows]
+
+
+def load_dashboard(db: Session, now: datetime) -> Dashboard:
+    local = now.astimezone(PARIS)
+    today = datetime.combine(local.date(), time(0), PARIS)
+    week = today - timedelta(days=local.weekday())
+    waiting_where = col(Case.status) == CaseStatus.WAITING_COORDINATOR
+    overdue = db.exec(
+        select(Offer, Case.reference)
+        .join(Case, col(Case.id) == col(Offer.case_id))
+        .where(
+            Offer.status == OfferStatus.PENDING,
+            col(Offer.deadline_at).is_not(None),
+            col(Offer.deadline_at) < now,
+        )
+        .order_by(col(Offer.deadline_at))
+        .limit(20)
+    ).all()
+    return Dashboard(
+        today=_counts(db, today),
+        week=_counts(db, week),
+        waiting=list(
+            db.exec(
+                select(Case).where(waiting_where).order_by(col(Case.opened_at).desc()).limit(10)
+            ).all()
+        ),
+        waiting_count=int(db.exec(select(func.count()).where(waiting_where)).one()),
+        overdue=[(o, ref) for o, ref in overdue],
+        quarantined=int(
+            db.exec(
+                select(func.count()).where(InboundMessage.status == InboundStatus.QUARANTINED)
+            ).one()
+        ),
+        failed_replies=int(
+            db.exec(
+                select(func.count()).where(OutboundMessage.status == OutboundStatus.FAILED)
+            ).one()
+        ),
+    )

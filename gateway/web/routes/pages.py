@@ -1,0 +1,120 @@
+"""Read-only pages: the dashboard, the routing log (and its CSV), the case page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from sqlmodel import Session
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gateway.health import readiness
+from gateway.storage.models import CaseStatus, utcnow
+from gateway.storage.web_models import Role
+from gateway.web.auth import Call, protect, render
+from gateway.web.caselog import Cursor, LogFilter, log_page, walk_log
+from gateway.web.casepage import load_case_page
+from gateway.web.context import PARIS, WebContext
+from gateway.web.dashboard import load_dashboard
+
+__all__ = ["PROGRAMMES", "routes"]
+
+PROGRAMMES = ("signalement", "tele_expertise", "appui_dac", "medecin_referent")
+CSV_COLUMNS = (
+    "reference",
+    "opened_at",
+    "programme",
+    "status",
+    "decision",
+    "doctor_rpps",
+    "doctor_name",
+    "sender",
+    "mailbox",
+)
+
+
+def routes(ctx: WebContext) -> list[Route]:
+    def dashboard(call: Call) -> Response:
+        return render(
+            ctx,
+            call.request,
+            "dashboard.html",
+            call.visitor,
+            board=load_dashboard(call.db, utcnow()),
+            health=readiness(ctx.engine, ctx.config),
+        )
+
+    def _log(call: Call, template: str) -> Response:
+        params = dict(call.request.query_params)
+        flt = LogFilter.from_params(params)
+        cursor = Cursor.decode(params.get("after"))
+        page = log_page(call.db, flt, cursor)
+        return render(
+            ctx,
+            call.request,
+            template,
+            call.visitor,
+            flt=flt,
+            page=page,
+            first_page=cursor is None,
+            programmes=PROGRAMMES,
+            statuses=[s.value for s in CaseStatus],
+        )
+
+    def case_log(call: Call) -> Response:
+        return _log(call, "cases.html")
+
+    def case_rows(call: Call) -> Response:
+        return _log(call, "_case_rows.html")
+
+    def case_csv(call: Call) -> Response:
+        flt = LogFilter.from_params(dict(call.request.query_params))
+
+        def lines() -> Iterator[str]:
+            # Its own session: the handler's closes when the response starts streaming.
+            with Session(ctx.engine) as db:
+                buffer = io.StringIO()
+                writer = csv.writer(buffer)
+                writer.writerow(CSV_COLUMNS)
+                for case in walk_log(db, flt):
+                    writer.writerow(
+                        [
+                            case.reference,
+                            case.opened_at.astimezone(PARIS).isoformat(timespec="seconds"),
+                            case.programme,
+                            case.status,
+                            case.decision or "",
+                            case.doctor_rpps or "",
+                            case.doctor_name or "",
+                            case.sender or "",
+                            case.mailbox,
+                        ]
+                    )
+                    if buffer.tell() > 64_000:
+                        yield buffer.getvalue()
+                        buffer.seek(0)
+                        buffer.truncate()
+                yield buffer.getvalue()
+
+        return StreamingResponse(
+            lines(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="journal-aiguilleur.csv"'},
+        )
+
+    def case_page(call: Call) -> Response:
+        page = load_case_page(call.db, call.param("reference"))
+        if page is None:
+            return PlainTextResponse("Dossier introuvable.", status_code=404)
+        return render(ctx, call.request, "case.html", call.visitor, page=page)
+
+    viewer = Role.VIEWER
+    return [
+        Route("/", protect(ctx, viewer, dashboard), methods=["GET"], name="dashboard"),
+        Route("/cases", protect(ctx, viewer, case_log), methods=["GET"], name="case_log"),
+        Route("/cases/rows", protect(ctx, viewer, case_rows), methods=["GET"], name="case_rows"),
+        Route("/cases.csv", protect(ctx, viewer, case_csv), methods=["GET"], name="case_csv"),
+        Route("/cases/{reference}", protect(ctx, viewer, case_page), methods=["GET"], name="case"),
+    ]

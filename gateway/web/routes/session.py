@@ -1,0 +1,115 @@
+"""Log in and log out. The login form is protected by a double-submit CSRF cookie."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from gateway.storage.web_models import Role, WebSession
+from gateway.web.audit import record
+from gateway.web.auth import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    Call,
+    clear_session_cookie,
+    client_address,
+    open_session,
+    protect,
+    render,
+)
+from gateway.web.context import WebContext
+from gateway.web.cookies import token_id, unsign
+from gateway.web.users import LoginOutcome, authenticate
+
+__all__ = ["routes"]
+
+
+def _safe_next(value: str | None) -> str:
+    # Only local paths: never an open redirect to another site.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def routes(ctx: WebContext) -> list[Route]:
+    def login_page(request: Request, error: str = "", status: int = 200) -> Response:
+        token = secrets.token_urlsafe(32)
+        response = render(
+            ctx,
+            request,
+            "login.html",
+            None,
+            status=status,
+            csrf=token,
+            error=error,
+            next=_safe_next(request.query_params.get("next")),
+        )
+        response.set_cookie(
+            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
+        )
+        return response
+
+    async def login_form(request: Request) -> Response:
+        return login_page(request)
+
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        given, expected = str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not given or not expected or not hmac.compare_digest(given, expected):
+            return login_page(request, "Le formulaire a expiré ; veuillez réessayer.", 403)
+        username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+        client = client_address(request)
+
+        def check() -> Response:
+            with Session(ctx.engine, expire_on_commit=False) as db:
+                outcome, user = authenticate(
+                    db,
+                    username,
+                    password,
+                    client,
+                    max_failures=ctx.config.web.login_max_failures,
+                    window_seconds=ctx.config.web.login_window_seconds,
+                )
+                if outcome is LoginOutcome.THROTTLED or user is None:
+                    db.commit()
+                    message = (
+                        "Trop de tentatives échouées. Réessayez plus tard."
+                        if outcome is LoginOutcome.THROTTLED
+                        else "Identifiant ou mot de passe incorrect."
+                    )
+                    return login_page(
+                        request, message, 429 if outcome is LoginOutcome.THROTTLED else 401
+                    )
+                response = RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
+                open_session(ctx, db, request, user, response)
+                record(db, user.username, "login", client=client)
+                db.commit()
+                response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+                return response
+
+        return await run_in_threadpool(check)
+
+    def logout(call: Call) -> Response:
+        signed = call.request.cookies.get(COOKIE, "")
+        token = unsign(ctx.secret, signed)
+        if token is not None:
+            row = call.db.get(WebSession, token_id(token))
+            if row is not None:
+                call.db.delete(row)
+        record(call.db, call.visitor.username, "logout", client=call.client)
+        call.db.commit()
+        response = RedirectResponse("/login", status_code=303)
+        clear_session_cookie(response)
+        return response
+
+    return [
+        Route("/login", login_form, methods=["GET"], name="login_form"),
+        Route("/login", login, methods=["POST"], name="login"),
+        Route("/logout", protect(ctx, Role.VIEWER, logout), methods=["POST"], name="logout"),
+    ]

@@ -1,0 +1,211 @@
+"""Web UI test helpers: a configured app, seeded cases, and logging in as a person would."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.testclient import TestClient
+
+from gateway.config import Config, parse_config
+from gateway.demo_routing import DEMO_DOCTORS, roster_toml
+from gateway.storage import repo
+from gateway.storage.models import (
+    Case,
+    InboundMessage,
+    Offer,
+    OutboundMessage,
+    RuleResultRow,
+    utcnow,
+)
+from gateway.storage.web_models import Role
+from gateway.web.users import add_user
+from parsers.request import Conflict, Patient, Provenance, Request, RequestKind
+
+__all__ = [
+    "PASSWORD",
+    "SeededCase",
+    "login",
+    "make_users",
+    "seed_case",
+    "web_config",
+]
+
+PASSWORD = "correct horse battery"
+GATEWAY = "signalement@cpts.test"
+
+
+def web_config(db_url: str, tmp_path: Path, **web: object) -> Config:
+    roster = tmp_path / "roster.toml"
+    roster.write_text(roster_toml(DEMO_DOCTORS), encoding="utf-8")
+    return parse_config(
+        {
+            "database": {"url": db_url},
+            "mailboxes": [
+                {"name": "sig", "address": GATEWAY, "programme": "signalement", "host": "x"}
+            ],
+            "routing": {"roster_path": str(roster)},
+            "web": {"secret_key_file": str(tmp_path / "web-secret"), **web},
+        },
+        environ={},
+    )
+
+
+def make_users(engine: Engine) -> None:
+    with Session(engine) as db:
+        add_user(db, "viewer", PASSWORD, Role.VIEWER, "Véra Lecture")
+        add_user(db, "coord", PASSWORD, Role.COORDINATOR, "Claire Coordination")
+        add_user(db, "admin", PASSWORD, Role.ADMIN, "Adam Admin")
+        db.commit()
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> None:
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    response = client.post(
+        "/login",
+        data={"csrf": token.group(1), "username": username, "password": password, "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+@dataclass(frozen=True)
+class SeededCase:
+    case_id: int
+    reference: str
+    inbound_id: int
+    outbound_failed_id: int
+
+
+def _mail(family: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "dr.house@medecin.test"
+    msg["To"] = GATEWAY
+    msg["Subject"] = f"Signalement {family}"
+    msg["Message-ID"] = f"<{family.lower()}@medecin.test>"
+    msg.set_content("Patient sans médecin traitant.")
+    msg.add_attachment(
+        b"%PDF-1.4 fiche", maintype="application", subtype="pdf", filename="fiche.pdf"
+    )
+    return bytes(msg)
+
+
+def seed_case(
+    engine: Engine,
+    number: int,
+    *,
+    family: str = "DURAND",
+    programme: str = "signalement",
+    status: str = "routed",
+    doctor: tuple[str, str] | None = ("10000000001", "Dr Claire Martin"),
+    opened_at: datetime | None = None,
+    quarantined: bool = False,
+) -> SeededCase:
+    """A case with everything the case page shows: request, rules, offer, messages."""
+    when = opened_at or utcnow()
+    request = Request(
+        kind=RequestKind.SIGNALEMENT,
+        patient=Patient(family_name=family, given_names=["Jeanne"], birth_date=date(1948, 3, 12)),
+        provenance={
+            "patient.family_name": Provenance(source="fiche.pdf", kind="pdf", locator="nom"),
+            "patient.birth_date": Provenance(source="body", kind="body", locator="ligne 3"),
+        },
+        conflicts=[
+            Conflict(
+                field="patient.birth_date",
+                kept="1948-03-12",
+                kept_from=Provenance(source="body", kind="body"),
+                other="1948-03-21",
+                other_from=Provenance(source="fiche.pdf", kind="pdf"),
+            )
+        ],
+    )
+    raw = _mail(family)
+    with Session(engine, expire_on_commit=False) as db:
+        case = Case(
+            reference=f"AIG-2026-{number:06d}",
+            programme=programme,
+            status=status,
+            mailbox="sig",
+            sender="dr.house@medecin.test",
+            request_json=request.model_dump_json(),
+            opened_at=when,
+            decision="eligible",
+            doctor_rpps=doctor[0] if doctor else None,
+            doctor_name=doctor[1] if doctor else None,
+            patient_family_name=family,
+            patient_ins="248031234567890",
+        )
+        db.add(case)
+        db.flush()
+        assert case.id is not None
+        inbound = InboundMessage(
+            mailbox="sig",
+            source_key=f"k{number}",
+            content_sha256=f"{number:064d}",
+            size=len(raw),
+            raw=raw,
+            status="quarantined" if quarantined else "processed",
+            attempts=3 if quarantined else 1,
+            error="RuntimeError: parser exploded" if quarantined else None,
+            case_id=case.id,
+            received_at=when,
+        )
+        db.add(inbound)
+        db.add(
+            RuleResultRow(
+                case_id=case.id,
+                rule_id="territory",
+                outcome="passed",
+                reason_fr="Le patient habite le territoire.",
+            )
+        )
+        db.add(
+            RuleResultRow(
+                case_id=case.id,
+                rule_id="no_medecin_traitant",
+                outcome="missing",
+                reason_fr="Le médecin traitant n'est pas précisé.",
+                position=1,
+            )
+        )
+        db.add(
+            Offer(
+                case_id=case.id,
+                kind="signalement",
+                doctor_rpps="10000000001",
+                doctor_name="Dr Claire Martin",
+                doctor_email="claire.martin@medecin.test",
+                deadline_at=when + timedelta(hours=72),
+            )
+        )
+        failed = OutboundMessage(
+            case_id=case.id,
+            cause_key=f"ack:{number}",
+            kind="ack",
+            recipient="dr.house@medecin.test",
+            message_id=f"<ack{number}@cpts.test>",
+            subject=f"[{case.reference}] Accusé de réception",
+            raw=b"Subject: x\r\n\r\nx",
+            status="failed",
+            attempts=12,
+            last_error="550 mailbox unavailable",
+        )
+        db.add(failed)
+        repo.add_event(db, case.id, "case_opened", {"programme": programme})
+        db.commit()
+        assert inbound.id is not None and failed.id is not None
+        return SeededCase(case.id, case.reference, inbound.id, failed.id)
