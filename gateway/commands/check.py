@@ -31,6 +31,7 @@ from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
 from parsers import ParsedMessage, parse_message
+from parsers.loop_guard import no_reply_reason
 from parsers.request import Problem, RequestKind
 from rules.engine import Evaluation
 from rules.programmes import PROGRAMME_NAMES
@@ -239,6 +240,7 @@ def _report(
     *,
     received_on: date,
     database: str,
+    ignored_reason: str | None,
 ) -> dict[str, Any]:
     request = parsed.request
     evaluation = assessment.evaluation
@@ -271,6 +273,8 @@ def _report(
             "request_date_source": "message" if request.request_date else "réception",
             "received_on": received_on.isoformat(),
             "database": database,
+            # Set when the daemon would not open a case at all (loop guard, DSN/MDN).
+            "ignored_reason": ignored_reason,
             "sender": {"address": sender, **context.sender.model_dump(mode="json")},
             "requis": context.requis.model_dump(mode="json") if context.requis else None,
             "te_acts_last_year_for_patient_and_requis": (
@@ -307,7 +311,18 @@ def check_report(
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
             raise CheckError(f"base de données illisible : {reason}") from None
-    return _report(parsed, chosen, source, assessment, received_on=received_on, database=database)
+    ignored = no_reply_reason(parsed.envelope, config.own_addresses())
+    if parsed.report_kind is not None:
+        ignored = ignored or f"report: {parsed.report_kind}"
+    return _report(
+        parsed,
+        chosen,
+        source,
+        assessment,
+        received_on=received_on,
+        database=database,
+        ignored_reason=ignored,
+    )
 
 
 def check_command(

@@ -136,6 +136,7 @@ def eml(
     to: str,
     subject: str = "Demande",
     sent_on: date | None = None,
+    headers: dict[str, str] | None = None,
 ) -> bytes:
     """A mail whose body lists ``Label : value`` lines. No Date header unless ``sent_on``:
     the request date is then the reception date (``--at``)."""
@@ -148,6 +149,8 @@ def eml(
         message["Date"] = format_datetime(
             datetime(sent_on.year, sent_on.month, sent_on.day, 10, 0, tzinfo=PARIS)
         )
+    for name, value in (headers or {}).items():
+        message[name] = value
     body = ["Bonjour,", ""] + [f"{k} : {v}" for k, v in fields.items()] + ["", "Cordialement"]
     message.set_content("\n".join(body) + "\n")
     return message.as_bytes()

@@ -801,3 +801,18 @@ def test_french_date_format_for_at(tmp_path: Path) -> None:
     raw = eml(fields(SIG, ddn="12/03/1955"), sender=NURSE, to=ADDRESSES["signalement"])
     assert check_json(site, raw, "--at", "13/03/2025")["decision"]["outcome"] == "eligible"
     assert check_json(site, raw, "--at", "12/03/2025")["decision"]["outcome"] == "ineligible"
+
+
+def test_messages_the_daemon_ignores_are_flagged(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    base = fields(SIG, ddn=ADULT, ald="ALD 8")
+    plain = check_json(site, eml(base, sender=NURSE, to=ADDRESSES["signalement"]), "--at", AT)
+    assert plain["context"]["ignored_reason"] is None
+    auto = eml(
+        base,
+        sender=NURSE,
+        to=ADDRESSES["signalement"],
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    data = check_json(site, auto, "--at", AT)
+    assert data["context"]["ignored_reason"] == "auto-submitted: auto-replied"
