@@ -9,12 +9,15 @@ live system; when it does not, nothing is created and the check runs without it.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -165,22 +168,29 @@ def choose_programme(
     return None, "type de demande lu dans le message"
 
 
+def _recipients(raw: bytes) -> list[str]:
+    """To and Cc addresses, lower-cased, read from the headers only."""
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    values = [str(v) for name in ("To", "Cc") for v in headers.get_all(name, [])]
+    return [a.lower() for _, a in getaddresses(values) if "@" in a]
+
+
 def _parse(
     raw: bytes, config: Config, programme: str | None, mailbox: str | None
 ) -> tuple[ParsedMessage, str, str]:
-    first = parse_message(raw)
     chosen, source = choose_programme(
-        config, first.envelope.to_addrs, programme=programme, mailbox=mailbox
+        config, _recipients(raw), programme=programme, mailbox=mailbox
     )
-    if chosen is None:
-        kind = first.request.kind.value
-        if kind not in PROGRAMME_NAMES:
-            raise CheckError(
-                "programme indéterminé : le message ne dit pas de quel type de demande il s'agit "
-                "et la configuration n'a pas de boîte ; précisez --programme"
-            )
-        return first, kind, source
-    return parse_message(raw, default_kind=RequestKind(chosen)), chosen, source
+    if chosen is not None:
+        return parse_message(raw, default_kind=RequestKind(chosen)), chosen, source
+    parsed = parse_message(raw)
+    kind = parsed.request.kind.value
+    if kind not in PROGRAMME_NAMES:
+        raise CheckError(
+            "programme indéterminé : le message ne dit pas de quel type de demande il s'agit "
+            "et la configuration n'a pas de boîte ; précisez --programme"
+        )
+    return parsed, kind, source
 
 
 def _plan(plan: RoutingPlan) -> dict[str, Any]:

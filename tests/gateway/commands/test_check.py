@@ -816,3 +816,16 @@ def test_messages_the_daemon_ignores_are_flagged(tmp_path: Path) -> None:
     )
     data = check_json(site, auto, "--at", AT)
     assert data["context"]["ignored_reason"] == "auto-submitted: auto-replied"
+
+
+def test_programme_from_a_cc_address(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    raw = eml(
+        fields(DAC, poly="oui", isolement="oui"),
+        sender=NURSE,
+        to="secretariat@cabinet.test",
+        headers={"Cc": f"Appui DAC <{ADDRESSES['appui_dac'].upper()}>"},
+    )
+    data = check_json(site, raw, "--at", AT)
+    assert data["decision"]["programme"] == "appui_dac"
+    assert data["programme_source"] == "boîte dac (destinataire du message)"
