@@ -17,7 +17,7 @@ from gateway.config import Config
 from gateway.replies.compose import OutboundAttachment, ReplyRenderer
 from gateway.replies.facts import ReplyFacts
 from gateway.storage import repo
-from gateway.storage.models import Case, OutboundMessage
+from gateway.storage.models import Case, OutboundMessage, utcnow
 
 __all__ = ["NO_THREAD", "Mailer", "Thread"]
 
@@ -96,7 +96,8 @@ class Mailer:
                 subject=composed.subject,
                 raw=composed.raw,
                 created_at=self.now,
-                next_attempt_at=self.now,
+                # Due at once, even when the caller's clock runs ahead (``timers --at``).
+                next_attempt_at=min(self.now, utcnow()),
             ),
         )
         if queued and case is not None and case.id is not None:

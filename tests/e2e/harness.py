@@ -26,7 +26,13 @@ from deploy.mailstack import MailStack, MailUser
 from gateway.demo_routing import DemoDoctor, write_routing_files
 from gateway.storage import repo
 from gateway.storage.db import make_engine
-from gateway.storage.models import Case, InboundMessage, OutboundMessage
+from gateway.storage.models import (
+    Case,
+    InboundMessage,
+    Offer,
+    OutboundMessage,
+    TeleExpertiseAct,
+)
 from tests.support.mailstack import maildir_files
 
 T = TypeVar("T")
@@ -240,3 +246,9 @@ class DbView:
 
     def outbound(self) -> list[OutboundMessage]:
         return self._all(OutboundMessage)
+
+    def offers(self) -> list[Offer]:
+        return self._all(Offer)
+
+    def acts(self) -> list[TeleExpertiseAct]:
+        return self._all(TeleExpertiseAct)
