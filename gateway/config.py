@@ -269,4 +269,22 @@ def load_config(path: Path, *, environ: dict[str, str] | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
-    return parse_config(data, origin=str(path), environ=environ)
+    config = parse_config(data, origin=str(path), environ=environ)
+    return _relative_to(config, path.resolve().parent)
+
+
+def _relative_to(config: Config, base: Path) -> Config:
+    """Routing files given as relative paths are read beside the configuration file,
+    not from wherever the daemon happens to be started."""
+    routing = config.routing
+    updates = {
+        key: base / value
+        for key, value in (
+            ("roster_path", routing.roster_path),
+            ("programmes_path", routing.programmes_path),
+        )
+        if value is not None and not value.is_absolute()
+    }
+    if not updates:
+        return config
+    return config.model_copy(update={"routing": routing.model_copy(update=updates)})

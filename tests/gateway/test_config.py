@@ -129,3 +129,15 @@ def test_example_is_valid_apart_from_its_files() -> None:
             section.pop(key, None)
     config = parse_config(data, environ={})
     assert config.mailboxes[0].programme == "signalement"
+
+
+def test_relative_routing_paths_are_read_beside_the_config_file(tmp_path: Path) -> None:
+    conf = tmp_path / "etc" / "aiguilleur.toml"
+    conf.parent.mkdir()
+    conf.write_text(
+        '[routing]\nroster_path = "roster.toml"\nprogrammes_path = "/abs/programmes.toml"\n',
+        encoding="utf-8",
+    )
+    config = load_config(conf, environ={})
+    assert config.routing.roster_path == conf.parent.resolve() / "roster.toml"
+    assert config.routing.programmes_path == Path("/abs/programmes.toml")
