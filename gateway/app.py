@@ -131,6 +131,10 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
             pipeline_task = group.create_task(components.pipeline.run(pipeline_stop))
             outbox_task = group.create_task(components.outbox.run(outbox_stop))
             timers_task = group.create_task(components.timers.run(pipeline_stop))
+            if config.web.enabled:  # stops last, so /readyz answers while the daemon drains
+                from gateway.web import serve
+
+                group.create_task(serve(config, components.engine, outbox_stop), name="web")
             await stop.wait()
             log.info("daemon_draining")
             ingest_stop.set()

@@ -207,6 +207,16 @@ def timers(
     raise typer.Exit(timers_command(cfg, moment))
 
 
+# Web UI and ops commands (gateway/commands/web.py, user.py, status.py).
+from gateway.commands.status import status_command  # noqa: E402
+from gateway.commands.user import user_app  # noqa: E402
+from gateway.commands.web import web_command  # noqa: E402
+
+app.add_typer(user_app, name="user")
+app.command("web")(web_command)
+app.command("status")(status_command)
+
+
 def main() -> None:
     try:
         app()
