@@ -380,7 +380,7 @@ class CaseFlow:
         ack = ReplyKind.FOLLOW_UP if follow_up else ReplyKind.ACK
         if plan.action == "offer_sequence":
             self._bump_rr()
-            self._offer(case, request, OfferKind.SIGNALEMENT, plan.targets[0])
+            self.offer(case, request, OfferKind.SIGNALEMENT, plan.targets[0])
             case.status = CaseStatus.ROUTED
             lines = [
                 "La demande est éligible : nous la proposons aux médecins généralistes de la CPTS "
@@ -391,7 +391,7 @@ class CaseFlow:
         if plan.action in ("te_named", "te_group"):
             kind = OfferKind.TE_NAMED if plan.action == "te_named" else OfferKind.TE_GROUP
             for target in plan.targets:
-                self._offer(case, request, kind, target)
+                self.offer(case, request, kind, target)
             case.status = CaseStatus.ROUTED
             return self._reply(case, incoming, ack, cause, lines_fr=[plan.reason_fr])
         if plan.action == "dac_referral":
@@ -404,7 +404,15 @@ class CaseFlow:
             return self.escalate(case, plan.reason_fr, incoming, cause)
         return None
 
-    def _offer(self, case: Case, request: Request, kind: OfferKind, target: PlannedTarget) -> Offer:
+    def offer(
+        self,
+        case: Case,
+        request: Request,
+        kind: OfferKind,
+        target: PlannedTarget,
+        *,
+        created_by: str = "aiguilleur",
+    ) -> Offer:
         assert case.id is not None
         rank = self._count_offers(case) + 1
         deadline = self.now + timedelta(hours=self._config.routing.offer_deadline_hours)
@@ -418,6 +426,7 @@ class CaseFlow:
             status=OfferStatus.PENDING,
             sent_at=self.now,
             deadline_at=deadline,
+            created_by=created_by,
         )
         self.session.add(offer)
         self.session.flush()
@@ -515,7 +524,7 @@ class CaseFlow:
         request = Request.model_validate_json(case.request_json or "{}")
         assessment = self.assess(case, request)
         if assessment.plan.action == "offer_sequence":
-            self._offer(case, request, OfferKind.SIGNALEMENT, assessment.plan.targets[0])
+            self.offer(case, request, OfferKind.SIGNALEMENT, assessment.plan.targets[0])
             case.status = CaseStatus.ROUTED
             case.updated_at = self.now
         else:
@@ -537,7 +546,7 @@ class CaseFlow:
             assessment = self.assess(case, request)
             if assessment.plan.action == "te_group" or assessment.plan.action == "te_named":
                 for target in assessment.plan.targets:
-                    self._offer(case, request, OfferKind.TE_GROUP, target)
+                    self.offer(case, request, OfferKind.TE_GROUP, target)
                 return
         self.escalate(
             case,

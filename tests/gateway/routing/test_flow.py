@@ -127,7 +127,7 @@ class World:
     keys: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        config = _config()
+        config = self.config = _config()
         services = demo_services(config, self.doctors)
         renderer = ReplyRenderer(from_address=FROM, from_name="CPTS", limit_bytes=10_000_000)
         self.pipeline = Pipeline(
