@@ -52,6 +52,7 @@ __all__ = ["FOLLOW_UP_STATUSES", "CaseFlow", "Incoming", "blocking_issues", "iss
 log = structlog.get_logger("aiguilleur.routing")
 PARIS = ZoneInfo("Europe/Paris")
 RR_COUNTER = "signalement_round_robin"
+NOT_CONFIGURED = "non configuré"  # evidence of patient_in_territory without a territory
 # A message from the sender in these states completes the request; otherwise it asks for news.
 FOLLOW_UP_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.INCOMPLETE, CaseStatus.INELIGIBLE})
 # An unclassifiable TE answer this long, or with files, is the avis itself.
@@ -276,6 +277,12 @@ class CaseFlow:
             case.closed_at = self.now
             issues = _rule_issues(assessment, {Outcome.FAILED})
             return self._reply(case, incoming, ReplyKind.REJECTED, cause, issues=issues)
+        failed = assessment.evaluation.failed
+        if outcome == "ineligible" and all(
+            r.evidence.get("territoire") == NOT_CONFIGURED for r in failed
+        ):
+            # Our configuration is missing, not the patient's eligibility: a person decides.
+            return self.escalate(case, failed[0].reason_fr, incoming, cause)
         if outcome == "ineligible":
             case.status = CaseStatus.INELIGIBLE
             issues = _rule_issues(assessment, {Outcome.FAILED, Outcome.MISSING})

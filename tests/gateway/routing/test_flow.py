@@ -10,7 +10,7 @@ import email
 import email.policy
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -38,6 +38,7 @@ from gateway.storage.models import (
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.request import RequestKind
+from rules.programmes import programmes_from_mapping
 from tests.support.routing import demo_services
 
 FROM = "ne-pas-repondre@cpts.test"
@@ -393,3 +394,16 @@ def test_patient_mailbox_is_rejected(engine: Engine) -> None:
     assert world.case().status == "rejected"
     world.only("jeanne.durand@patient.mssante.fr", "rejected")
     assert world.mails(kind="offer") == []
+
+
+def test_unconfigured_territory_goes_to_a_coordinator_not_to_a_refusal(engine: Engine) -> None:
+    world = World(engine)
+    world.pipeline._services = replace(
+        world.pipeline._services,
+        programmes=programmes_from_mapping({}),
+    )
+    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    assert world.case().status == "waiting_coordinator"
+    assert "pas encore configuré" in text(world.only(IDE, "no_solution"))
+    world.only(COORDINATOR, "coordinator_alert")
+    assert world.mails(kind="ineligible") == []
