@@ -272,6 +272,10 @@ class CaseFlow:
                 "plan": assessment.plan.action,
             },
         )
+        identity = assessment.evaluation.result("sender_verified")
+        if identity is not None and identity.evidence.get("verifie") == "non":
+            # Accepted by policy but flagged, so a coordinator sees it on the timeline.
+            repo.add_event(self.session, case.id, "sender_unverified", {"policy": "accept"})
         if outcome == "rejected":
             case.status = CaseStatus.REJECTED
             case.closed_at = self.now

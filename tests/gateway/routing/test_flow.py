@@ -243,6 +243,8 @@ def test_signalement_refused_then_accepted(engine: Engine) -> None:
     rules = world.all(RuleResultRow)
     assert {r.rule_id for r in rules} >= {"patient_in_territory", "situation_eligible"}
     assert all(r.outcome == "passed" for r in rules)
+    # The IDE is in neither the directory nor the roster: accepted, but flagged.
+    assert "sender_unverified" in world.events()
 
 
 def test_deadline_moves_the_offer_on_then_escalates(engine: Engine) -> None:
@@ -295,6 +297,7 @@ def test_no_gp_for_the_commune_escalates_at_once(engine: Engine) -> None:
 def test_te_broadcast_first_acceptance_wins_and_avis_is_relayed(engine: Engine) -> None:
     world = World(engine, doctors=(*DEMO_DOCTORS, ORL_A, ORL_B))
     world.receive(mail(TE_ORL, sender=REQUERANT, to=BOXES["te"][1]), "te")
+    assert "sender_unverified" not in world.events()  # the requérant is in the roster
     targets = sorted(m.recipient for m in world.mails(kind="te_request"))
     assert targets == sorted(["ines.petit@medecin.test", ORL_A.email, ORL_B.email])
     request_mail = world.only(ORL_A.email, "te_request")
