@@ -13,17 +13,27 @@ from parsers.problems import problem
 from parsers.safe_zip import SafeZip, open_zip
 from parsers.xdm import looks_like_xdm, xdm_extractions
 
-__all__ = ["DocumentType", "document_extractions", "sniff_document"]
+__all__ = [
+    "PARSED_TYPES",
+    "SNIFF_BYTES",
+    "DocumentType",
+    "document_extractions",
+    "sniff_document",
+    "unparsed_kind",
+]
 
 DocumentType = Literal["eml", "docx", "pdf", "xml", "zip", "image", "tnef", "other"]
 AttachmentKind = Literal["docx", "pdf", "cda", "xdm", "image", "tnef", "message", "other"]
+# The types whose content is read; the others are only sniffed (and hashed).
+PARSED_TYPES: frozenset[DocumentType] = frozenset({"pdf", "xml", "docx", "zip"})
+SNIFF_BYTES = 2048  # sniff_document never looks further than this into the data
 
 _EML_SUFFIXES = (".eml", ".msg.txt", ".mbox")
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"RIFF")
 
 
 def _looks_like_mail(data: bytes) -> bool:
-    head = data[:2048].lstrip(b"\xef\xbb\xbf").lower()
+    head = data[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf").lower()
     if head.startswith(b"from "):  # mbox separator line
         head = head.split(b"\n", 1)[-1]
     return any(
@@ -44,6 +54,7 @@ def _looks_like_mail(data: bytes) -> bool:
 
 
 def sniff_document(filename: str, data: bytes, content_type: str = "") -> DocumentType:
+    """The document type, from the name, the content type and the first SNIFF_BYTES."""
     lowered = filename.lower()
     content_type = content_type.lower()
     if data.startswith(b"%PDF") or (b"%PDF-" in data[:1024]):
@@ -93,16 +104,19 @@ def document_extractions(
             failed.problems.extend(archive.problems)
             return [failed], "other"
         return [], "other"
-    if kind == "image":
-        return [], "image"
-    if kind == "tnef":
-        return [], "tnef"
-    if kind == "eml":
-        return [], "message"
-    if not report_unsupported:
-        return [], "other"
+    if kind != "other" or not report_unsupported:
+        return [], unparsed_kind(kind)
     unsupported = Extraction(source=filename, kind="body")
     unsupported.problems.append(
         problem("document.unsupported_type", name=filename, source=filename, severity="info")
     )
     return [unsupported], "other"
+
+
+def unparsed_kind(kind: DocumentType) -> AttachmentKind:
+    """The attachment kind of a document type that has no extractor."""
+    if kind == "image":
+        return "image"
+    if kind == "tnef":
+        return "tnef"
+    return "message" if kind == "eml" else "other"

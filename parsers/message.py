@@ -8,14 +8,28 @@ from typing import Literal
 from pydantic import BaseModel
 
 from parsers.body_text import body_extraction, html_to_text
-from parsers.documents import document_extractions, sniff_document
+from parsers.documents import (
+    PARSED_TYPES,
+    SNIFF_BYTES,
+    document_extractions,
+    sniff_document,
+    unparsed_kind,
+)
 from parsers.envelope import Envelope, find_case_reference, read_envelope
 from parsers.fields import Extraction
 from parsers.kind import find_status_query, kind_from_text
 from parsers.limits import ParseLimits
 from parsers.mapping import map_raw_fields
 from parsers.merge import apply_requirements, dedupe_problems, merge_extractions
-from parsers.mime_walk import MimeContent, clean_str, parse_bytes, walk_message
+from parsers.mime_body import HEAD_BYTES
+from parsers.mime_walk import (
+    MimeAttachment,
+    MimeContent,
+    clean_str,
+    parse_bytes,
+    split_mime,
+    walk_message,
+)
 from parsers.problems import problem
 from parsers.request import Attachment, Provenance, Request, RequestKind
 
@@ -109,10 +123,30 @@ def assemble_request(
 
 
 def _attachment_record(
-    name: str, content_type: str, data: bytes | None, size: int, kind: str
+    name: str, content_type: str, sha256: str, size: int, kind: str
 ) -> Attachment:
-    digest = hashlib.sha256(data).hexdigest() if data is not None else ""
-    return Attachment(filename=name, content_type=content_type, size=size, sha256=digest, kind=kind)
+    return Attachment(filename=name, content_type=content_type, size=size, sha256=sha256, kind=kind)
+
+
+def _attachment_kind(
+    attachment: MimeAttachment,
+    limits: ParseLimits,
+    parse: bool,
+    extractions: list[Extraction],
+) -> str:
+    """Sniff from the first bytes; decode the whole content only for a parsed type."""
+    assert HEAD_BYTES >= SNIFF_BYTES
+    name, content_type = attachment.filename, attachment.content_type
+    doc_type = sniff_document(name, attachment.head, content_type)
+    if doc_type not in PARSED_TYPES:
+        return unparsed_kind(doc_type)
+    if not parse:
+        return {"xml": "cda", "zip": "xdm"}.get(doc_type, doc_type)
+    found, kind = document_extractions(
+        name, attachment.load(), limits, content_type, report_unsupported=False
+    )
+    extractions.extend(found)
+    return kind
 
 
 def _body_text(content: MimeContent) -> str:
@@ -133,10 +167,11 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
         request = Request()
         request.problems.append(problem("message.too_large", limit=limits.max_message_bytes))
         return ParsedMessage(envelope=envelope, report_kind=None, request=request)
+    data: bytes | memoryview = raw
     if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # a BOM before the first header hides every header from the parser
-    message = parse_bytes(raw)
-    envelope = _clean_envelope(read_envelope(message))
+        data = memoryview(raw)[3:]  # a BOM before the first header hides every header
+    message = split_mime(data, limits)
+    envelope = _clean_envelope(read_envelope(message.headers))
     content = walk_message(message, limits)
     body_text = _body_text(content)
     report_kind = content.report_kind
@@ -151,23 +186,17 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
         extractions.append(body_extraction(body_text, max_chars=limits.text_max_chars))
     for attachment in content.attachments:
         kind = "other"
-        if attachment.data is not None and report_kind is None:
-            found, kind = document_extractions(
-                attachment.filename,
-                attachment.data,
-                limits,
-                attachment.content_type,
-                report_unsupported=False,
-            )
-            extractions.extend(found)
-        elif attachment.data is not None:
-            kind = sniff_document(attachment.filename, attachment.data, attachment.content_type)
-            kind = {"xml": "cda", "zip": "xdm", "eml": "message"}.get(kind, kind)
+        if attachment.readable:
+            kind = _attachment_kind(attachment, limits, report_kind is None, extractions)
         if attachment.content_type.startswith("image/"):
             kind = "image"
         records.append(
             _attachment_record(
-                attachment.filename, attachment.content_type, attachment.data, attachment.size, kind
+                attachment.filename,
+                attachment.content_type,
+                attachment.sha256,
+                attachment.size,
+                kind,
             )
         )
     if report_kind is not None:
@@ -222,7 +251,8 @@ def parse_document(filename: str, data: bytes, *, limits: ParseLimits | None = N
             return parse_message(data, limits=limits).request
         extractions, kind = document_extractions(filename, data, limits)
         request = assemble_request(extractions)
-        request.attachments = [_attachment_record(filename, "", data, len(data), kind)]
+        digest = hashlib.sha256(data).hexdigest()
+        request.attachments = [_attachment_record(filename, "", digest, len(data), kind)]
         return request
     except Exception:
         return Request(problems=[problem("parse.internal_error", source=filename)])

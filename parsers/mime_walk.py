@@ -1,7 +1,10 @@
 """Walking a MIME tree: body texts, attachments, reports, S/MIME and TNEF.
 
-Uses the stdlib ``email`` package with ``policy.default``; every header or
-payload access is guarded, because real mail breaks every rule.
+The tree comes from ``mime_split`` (the stdlib's structure, over slices of the
+raw message); headers are stdlib ``EmailMessage`` objects with
+``policy.default``. Every header or payload access is guarded, because real
+mail breaks every rule. Attachments are hashed and sniffed while streaming;
+only the ones a parser reads are decoded whole, later, one at a time.
 """
 
 from __future__ import annotations
@@ -12,17 +15,34 @@ import quopri
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Literal
 
 from parsers.limits import ParseLimits
+from parsers.mime_body import (
+    CHUNK_BYTES,
+    digest,
+    encoded_size,
+    is_ascii,
+    payload_bytes,
+    payload_text,
+    transfer_encoding,
+)
+from parsers.mime_split import Buffer, MimePart, split_message
 from parsers.problems import problem
 from parsers.request import Problem
 from parsers.smime_content import CmsError, cms_content_type, extract_signed_content
 from parsers.text import decode_bytes
 
-__all__ = ["MimeAttachment", "MimeContent", "parse_bytes", "safe_filename", "walk_message"]
+__all__ = [
+    "MimeAttachment",
+    "MimeContent",
+    "parse_bytes",
+    "safe_filename",
+    "split_mime",
+    "walk_message",
+]
 
 ReportKind = Literal["dsn", "mdn"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -33,16 +53,33 @@ _PKCS7_SIGNATURE = {
     "application/pgp-signature",
 }
 _TNEF = {"application/ms-tnef", "application/vnd.ms-tnef"}
+# What ``\s`` matches in ASCII text (str patterns also count \x1c-\x1f as space).
+_ASCII_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 
 
 @dataclass
 class MimeAttachment:
     filename: str
     content_type: str
-    data: bytes | None  # None when over the size limit or undecodable
     size: int
     locator: str
     forwarded: bool = False
+    sha256: str = ""  # of the decoded content; "" when unreadable
+    head: bytes = b""  # the first decoded bytes, enough to sniff the type
+    part: MimePart | None = None  # None when over the size limit or undecodable
+
+    @property
+    def readable(self) -> bool:
+        return self.part is not None
+
+    def load(self) -> bytes:
+        """The whole decoded content (decoded now; the caller drops it when done)."""
+        if self.part is None:
+            raise ValueError("attachment not readable")
+        data = payload_bytes(self.part)
+        if data is None:
+            raise ValueError("attachment not readable")
+        return data
 
 
 @dataclass
@@ -78,21 +115,28 @@ def safe_filename(name: str | None, fallback: str) -> str:
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
+    """The stdlib parse (whole tree in memory): for headers-only input."""
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
 
-def _content_type(part: Message) -> str:
+def split_mime(data: Buffer, limits: ParseLimits) -> MimePart:
+    """The MIME tree of a message, bodies left in place in ``data``."""
+    # Deeper parts are never walked; their content need not be split.
+    return split_message(data, max_depth=limits.max_mime_depth)
+
+
+def _content_type(part: MimePart) -> str:
     try:
-        return part.get_content_type().lower()
+        return part.headers.get_content_type().lower()
     except Exception:
         return "application/octet-stream"
 
 
-def _param(part: Message, name: str) -> str | None:
+def _param(part: MimePart, name: str) -> str | None:
     try:
-        value = part.get_param(name)
+        value = part.headers.get_param(name)
     except Exception:
         return None
     if isinstance(value, tuple):  # RFC 2231 triple
@@ -105,9 +149,9 @@ def _param(part: Message, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _filename(part: Message) -> str | None:
+def _filename(part: MimePart) -> str | None:
     try:
-        name = part.get_filename()
+        name = part.headers.get_filename()
     except Exception:
         name = None
     if not name:
@@ -115,36 +159,12 @@ def _filename(part: Message) -> str | None:
     return name or None
 
 
-def _disposition(part: Message) -> str | None:
+def _disposition(part: MimePart) -> str | None:
     try:
-        value = part.get_content_disposition()
+        value = part.headers.get_content_disposition()
     except Exception:
         return None
     return value.lower() if isinstance(value, str) else None
-
-
-def _payload_bytes(part: Message) -> bytes | None:
-    try:
-        payload = part.get_payload(decode=True)
-    except Exception:
-        payload = None
-    if isinstance(payload, bytes):
-        return payload
-    try:
-        raw = part.get_payload()
-    except Exception:
-        return None
-    if isinstance(raw, str):
-        return raw.encode("utf-8", "surrogateescape")
-    return None
-
-
-def _encoded_size(part: Message) -> int:
-    try:
-        raw = part.get_payload()
-    except Exception:
-        return 0
-    return len(raw) if isinstance(raw, str) else 0
 
 
 class _Walker:
@@ -155,10 +175,10 @@ class _Walker:
         self._too_deep = False
         self._too_many_attachments = False
 
-    def text_of(self, part: Message) -> str:
-        data = _payload_bytes(part) or b""
+    def text_of(self, part: MimePart) -> str:
+        data = payload_bytes(part) or b""
         try:
-            charset = part.get_content_charset()
+            charset = part.headers.get_content_charset()
         except Exception:
             charset = None
         text, fallback = decode_bytes(data, charset)
@@ -166,7 +186,17 @@ class _Walker:
             self.content.charset_fallback = True
         return text
 
-    def add_attachment(self, part: Message, ctype: str, locator: str, forwarded: bool) -> None:
+    def _too_large(self, name: str) -> None:
+        self.content.problems.append(
+            problem(
+                "mime.attachment_too_large",
+                name=name,
+                limit=self.limits.max_attachment_bytes,
+                source=name,
+            )
+        )
+
+    def add_attachment(self, part: MimePart, ctype: str, locator: str, forwarded: bool) -> None:
         content = self.content
         if len(content.attachments) >= self.limits.max_attachments:
             if not self._too_many_attachments:
@@ -178,45 +208,36 @@ class _Walker:
         index = len(content.attachments) + 1
         name = safe_filename(_filename(part), f"piece-jointe-{index}")
         # base64 grows by 4/3: refuse before decoding a part that cannot fit.
-        if _encoded_size(part) * 3 // 4 > self.limits.max_attachment_bytes + 1024:
-            content.problems.append(
-                problem(
-                    "mime.attachment_too_large",
-                    name=name,
-                    limit=self.limits.max_attachment_bytes,
-                    source=name,
+        bound = self.limits.max_attachment_bytes + 1024
+        if part.raw_size() * 3 // 4 > bound:  # the exact estimate is never larger
+            estimate = encoded_size(part) * 3 // 4
+            if estimate > bound:
+                self._too_large(name)
+                content.attachments.append(
+                    MimeAttachment(name, ctype, estimate, locator, forwarded)
                 )
-            )
-            content.attachments.append(
-                MimeAttachment(name, ctype, None, _encoded_size(part) * 3 // 4, locator, forwarded)
-            )
-            return
-        data = _payload_bytes(part)
-        if data is None:
+                return
+        found = digest(part)
+        if found is None:
             content.problems.append(problem("mime.attachment_unreadable", name=name, source=name))
-            content.attachments.append(MimeAttachment(name, ctype, None, 0, locator, forwarded))
+            content.attachments.append(MimeAttachment(name, ctype, 0, locator, forwarded))
             return
-        if len(data) > self.limits.max_attachment_bytes:
-            content.problems.append(
-                problem(
-                    "mime.attachment_too_large",
-                    name=name,
-                    limit=self.limits.max_attachment_bytes,
-                    source=name,
-                )
-            )
-            content.attachments.append(
-                MimeAttachment(name, ctype, None, len(data), locator, forwarded)
-            )
+        if found.size > self.limits.max_attachment_bytes:
+            self._too_large(name)
+            content.attachments.append(MimeAttachment(name, ctype, found.size, locator, forwarded))
             return
-        content.attachments.append(MimeAttachment(name, ctype, data, len(data), locator, forwarded))
+        content.attachments.append(
+            MimeAttachment(
+                name, ctype, found.size, locator, forwarded, found.sha256, found.head, part
+            )
+        )
         if ctype in _TNEF or name.lower() == "winmail.dat":
             content.problems.append(problem("mime.tnef", source=name))
 
     def smime(
-        self, part: Message, locator: str, depth: int, forwarded: bool, in_report: bool
+        self, part: MimePart, locator: str, depth: int, forwarded: bool, in_report: bool
     ) -> None:
-        data = _payload_bytes(part) or b""
+        data = payload_bytes(part) or b""
         smime_type = (_param(part, "smime-type") or "").lower()
         try:
             kind = cms_content_type(data)
@@ -231,14 +252,14 @@ class _Walker:
                 self.content.problems.append(problem("mime.smime_unreadable"))
             return
         try:
-            message = parse_bytes(inner)
+            message = split_mime(inner, self.limits)  # a view into ``data``: no copy
         except Exception:
             self.content.problems.append(problem("mime.smime_unreadable"))
             return
         self.walk(message, f"{locator}.smime", depth + 1, forwarded, in_report)
 
     def walk(
-        self, part: Message, locator: str, depth: int, forwarded: bool, in_report: bool
+        self, part: MimePart, locator: str, depth: int, forwarded: bool, in_report: bool
     ) -> None:
         content = self.content
         content.parts_seen += 1
@@ -297,13 +318,16 @@ class _Walker:
         self.add_attachment(part, ctype, locator, forwarded)
 
     def walk_multipart(
-        self, part: Message, ctype: str, locator: str, depth: int, forwarded: bool, in_report: bool
+        self,
+        part: MimePart,
+        ctype: str,
+        locator: str,
+        depth: int,
+        forwarded: bool,
+        in_report: bool,
     ) -> None:
-        try:
-            children = part.get_payload()
-        except Exception:
-            children = None
-        if not isinstance(children, list):
+        children = part.children
+        if children is None:
             return
         if ctype == "multipart/report":
             report_type = (_param(part, "report-type") or "").lower()
@@ -314,54 +338,55 @@ class _Walker:
                     self.content.report_kind = "mdn"
             # Human text of the report is read; the returned original is not a request.
             for index, child in enumerate(children, start=1):
-                if isinstance(child, Message):
-                    self.walk(
-                        child, f"{locator}.{index}", depth + 1, forwarded, in_report=index > 1
-                    )
+                self.walk(child, f"{locator}.{index}", depth + 1, forwarded, in_report=index > 1)
             return
         if ctype == "multipart/signed":
             children = children[:1]  # the signature part holds no content
         for index, child in enumerate(children, start=1):
-            if isinstance(child, Message):
-                self.walk(child, f"{locator}.{index}", depth + 1, forwarded, in_report)
+            self.walk(child, f"{locator}.{index}", depth + 1, forwarded, in_report)
 
     def walk_embedded(
-        self, part: Message, locator: str, depth: int, forwarded: bool, in_report: bool
+        self, part: MimePart, locator: str, depth: int, forwarded: bool, in_report: bool
     ) -> None:
-        if in_report:
+        if in_report or not part.children:
             return
-        try:
-            payload = part.get_payload()
-        except Exception:
-            payload = None
-        inner = payload[0] if isinstance(payload, list) and payload else None
-        if not isinstance(inner, Message):
-            # A base64-encoded message/rfc822 (against RFC 2046, but seen) is left unparsed.
-            data = _payload_bytes(part)
-            if not data:
-                return
-            try:
-                inner = parse_bytes(data)
-            except Exception:
-                return
-        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        inner = part.children[0]
+        encoding = str(part.headers.get("Content-Transfer-Encoding", "")).strip().lower()
         if encoding in ("base64", "quoted-printable") and not inner.is_multipart():
             # The parser took the encoded text for a header-less message: decode and reparse.
-            text = inner.get_payload()
-            if isinstance(text, str):
-                if encoding == "base64":
-                    decoded = decode_base64_loose(text)
-                else:
-                    decoded = quopri.decodestring(text.encode("ascii", "replace"))
-                if decoded:
-                    try:
-                        inner = parse_bytes(decoded)
-                    except Exception:
-                        return
+            decoded = _decode_embedded(inner, encoding)
+            if decoded:
+                try:
+                    inner = split_mime(decoded, self.limits)
+                except Exception:
+                    return
         self.walk(inner, f"{locator}.1", depth + 1, True, in_report)
 
 
-def walk_message(message: Message, limits: ParseLimits) -> MimeContent:
+def _decode_embedded(inner: MimePart, encoding: str) -> bytes | None:
+    """The body of a transfer-encoded message/rfc822, decoded as its ``get_payload()`` text."""
+    if not is_ascii(inner):
+        text = payload_text(inner)  # raises where the stdlib's get_payload() raised
+        if encoding == "base64":
+            return decode_base64_loose(text)
+        return quopri.decodestring(text.encode("ascii", "replace"))
+    transfer_encoding(inner)  # evaluated (and may raise) as get_payload() did
+    if encoding == "quoted-printable":
+        views = inner.raw_views()
+        return binascii.a2b_qp(views[0] if len(views) == 1 else b"".join(views))
+    # decode_base64_loose on the ASCII bytes, without a str copy of a large body
+    compact = bytearray()
+    for view in inner.raw_views():
+        for offset in range(0, len(view), CHUNK_BYTES):
+            compact += view[offset : offset + CHUNK_BYTES].tobytes().translate(None, _ASCII_SPACE)
+    compact += b"=" * (-len(compact) % 4)
+    try:
+        return binascii.a2b_base64(compact, strict_mode=True)
+    except binascii.Error:
+        return None
+
+
+def walk_message(message: MimePart, limits: ParseLimits) -> MimeContent:
     walker = _Walker(limits)
     walker.walk(message, "partie 1", 0, False, False)
     content = walker.content

@@ -15,7 +15,7 @@ from parsers.label_lines import fields_from_lines
 from parsers.limits import ParseLimits
 from parsers.problems import problem
 
-__all__ = ["pdf_extraction"]
+__all__ = ["has_no_eof_marker", "pdf_extraction"]
 
 _INDEX = re.compile(r"\[\d+\]")
 _OFF = {"", "/Off", "Off", "/off", "/No", "/Non"}
@@ -73,8 +73,25 @@ def _form_fields(reader: PdfReader, extraction: Extraction) -> bool:
     return True
 
 
+def has_no_eof_marker(data: bytes) -> bool:
+    """True when pypdf cannot find a %%EOF marker, so it must fail to open the file.
+
+    pypdf looks for it line by line from the end, in Python and keeping every
+    line it reads: on a large file without one (truncated, or garbage) that is
+    seconds of CPU and twice the file in memory, only to fail. It also accepts
+    a truncated marker (``%``, ``%%``, ``%%E``, ``%%EO``) ending the last line.
+    """
+    if b"%%EOF" in data:
+        return False
+    tail = data[-1024:].rstrip()
+    return len(tail) >= 4 and not tail.endswith((b"%", b"%%E", b"%%EO"))
+
+
 def pdf_extraction(data: bytes, name: str, limits: ParseLimits) -> Extraction:
     extraction = Extraction(source=name, kind="pdf")
+    if has_no_eof_marker(data):
+        extraction.problems.append(problem("pdf.invalid", name=name, source=name))
+        return extraction
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:

@@ -1,7 +1,9 @@
 """The signed content inside an S/MIME ``application/pkcs7-mime`` (CMS SignedData).
 
 A minimal BER reader (definite and indefinite lengths), enough to pull the
-encapsulated content out; the signature itself is not verified here.
+encapsulated content out; the signature itself is not verified here. It reads
+through a memoryview, so a large signed message is not copied: the content is
+a view into the DER bytes (joined only when it comes in chunks).
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ class CmsError(ValueError):
 class _Node:
     tag: int
     constructed: bool
-    content: bytes = b""
+    content: memoryview | None = None
     children: list[_Node] = field(default_factory=list)
 
 
 class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def __init__(self, data: bytes | memoryview) -> None:
+        self.data = memoryview(data)
         self.nodes = 0
 
     def read(self, pos: int, depth: int) -> tuple[_Node, int]:
@@ -80,22 +82,26 @@ class _Reader:
         return node, end
 
 
-def _octets(node: _Node) -> bytes:
+def _octets(node: _Node) -> bytes | memoryview:
     if not node.constructed:
-        return node.content
+        return node.content if node.content is not None else b""
     return b"".join(_octets(child) for child in node.children)
 
 
-def _root(der: bytes) -> _Node:
+def _oid(node: _Node) -> bytes:
+    return node.content.tobytes() if node.content is not None else b""
+
+
+def _root(der: bytes | memoryview) -> _Node:
     root, _ = _Reader(der).read(0, 0)
     if root.tag != 0x30 or len(root.children) < 1 or root.children[0].tag != 0x06:
         raise CmsError("not ContentInfo")
     return root
 
 
-def cms_content_type(der: bytes) -> str:
+def cms_content_type(der: bytes | memoryview) -> str:
     """ "signed", "enveloped" or "other"."""
-    oid = _root(der).children[0].content
+    oid = _oid(_root(der).children[0])
     if oid == _OID_SIGNED_DATA:
         return "signed"
     if oid == _OID_ENVELOPED_DATA:
@@ -103,10 +109,11 @@ def cms_content_type(der: bytes) -> str:
     return "other"
 
 
-def extract_signed_content(der: bytes) -> bytes:
-    """The encapsulated content of a SignedData ContentInfo; raises CmsError."""
+def extract_signed_content(der: bytes | memoryview) -> bytes | memoryview:
+    """The encapsulated content of a SignedData ContentInfo (a view into ``der``
+    when it is in one piece); raises CmsError."""
     root = _root(der)
-    if root.children[0].content != _OID_SIGNED_DATA or len(root.children) < 2:
+    if _oid(root.children[0]) != _OID_SIGNED_DATA or len(root.children) < 2:
         raise CmsError("not SignedData")
     explicit = root.children[1]
     if not explicit.children:

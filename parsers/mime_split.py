@@ -1,0 +1,342 @@
+"""Byte-level MIME splitter: the stdlib feed parser's tree, without copying bodies.
+
+``email.feedparser`` turns the whole message into ``str`` lines and joins every
+body into a string; for a 15 MB attachment that is many copies. This module
+follows ``FeedParser._parsegen`` step by step (same boundary regex, same
+false-EOF stack, same quirks) so the tree is the one the stdlib would build,
+but it works on offsets into one ``bytes``/``memoryview`` buffer: each part
+keeps its headers (parsed by the stdlib from the header lines only) and the
+spans of its body. Bodies are found with regex scans, not line by line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+__all__ = ["Buffer", "MimePart", "Span", "split_message"]
+
+Buffer = bytes | memoryview
+Span = tuple[int, int]
+
+_EOF_TOKEN: Span = (-1, -1)  # the empty line the stdlib pushes back as an EOF marker
+_NEWLINE = re.compile(rb"\r\n|\r|\n")  # FeedParser splits lines on all three
+_HEADER_LINE = re.compile(rb"From |[\041-\071\073-\176]*:|[\t ]")  # feedparser.headerRE
+_CR, _LF = 13, 10
+
+
+class MimePart:
+    """One node of the tree; ``children`` is None for a leaf (a string payload)."""
+
+    __slots__ = ("buffer", "children", "ctype", "headers", "spans")
+
+    def __init__(self, buffer: memoryview, headers: EmailMessage) -> None:
+        self.buffer = buffer
+        self.headers = headers
+        self.ctype = headers.get_content_type()
+        self.children: list[MimePart] | None = None
+        self.spans: list[Span] = []
+
+    def is_multipart(self) -> bool:
+        return self.children is not None
+
+    def raw_size(self) -> int:
+        return sum(end - start for start, end in self.spans)
+
+    def raw_views(self) -> list[memoryview]:
+        """The body as it is in the message (still transfer-encoded), without a copy."""
+        return [self.buffer[start:end] for start, end in self.spans]
+
+    def raw_bytes(self) -> bytes:
+        views = self.raw_views()
+        return views[0].tobytes() if len(views) == 1 else b"".join(views)
+
+
+class _Matcher:
+    """One false-EOF predicate: a multipart boundary line, or (None) a blank line."""
+
+    __slots__ = ("line", "separator")
+
+    def __init__(self, separator: bytes | None) -> None:
+        self.separator = separator  # regex-escaped boundary, without the leading "--"
+        self.line = (
+            # feedparser's boundaryre, applied to one line
+            re.compile(b"--" + separator + rb"(?P<end>--)?[ \t]*(?:\r\n|\r|\n)?$")
+            if separator is not None
+            else None
+        )
+
+    @classmethod
+    def boundary(cls, boundary: str) -> _Matcher | None:
+        try:
+            raw = boundary.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:
+            return None  # no line of an ASCII/surrogate-escaped stream can match it
+        return cls(re.escape(raw))
+
+    def matches(self, buffer: memoryview, span: Span) -> bool:
+        start, end = span
+        if self.line is None:
+            return buffer[start] in (_CR, _LF)
+        return self.line.match(buffer, start, end) is not None
+
+    def is_close(self, buffer: memoryview, span: Span) -> bool:
+        assert self.line is not None
+        found = self.line.match(buffer, span[0], span[1])
+        return found is not None and found.group("end") is not None
+
+
+_BLANK = _Matcher(None)
+
+
+@functools.lru_cache(maxsize=256)
+def _scanners(
+    separators: tuple[bytes, ...], blank: bool
+) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes]]:
+    """Searches for the first line matching any matcher, all at once.
+
+    ``fast`` finds boundary text anywhere (a literal search); ``exact`` also
+    needs the line break before it, and its match starts at that break.
+    """
+    tail = rb"(?:--)?[ \t]*(?:[\r\n]|\Z)"
+    boundary = b"--(?:" + b"|".join(separators) + b")" + tail if separators else None
+    if blank:
+        line = rb"[\r\n]" + (b"|" + boundary if boundary else b"")
+        return None, re.compile(rb"(?:\n|\r(?!\n))(?:" + line + b")")
+    assert boundary is not None
+    return re.compile(boundary), re.compile(rb"[\r\n]" + boundary)
+
+
+class _Input:
+    """``feedparser.BufferedSubFile`` over offsets: lines, push-back, false-EOF stack."""
+
+    def __init__(self, buffer: memoryview) -> None:
+        self.buffer = buffer
+        self.pos = 0
+        self.end = len(buffer)
+        self.pushed: list[Span] = []  # a stack: the last pushed is read first
+        self.eofs: list[_Matcher] = []
+
+    def _next_line(self) -> Span | None:
+        if self.pos >= self.end:
+            return None
+        found = _NEWLINE.search(self.buffer, self.pos)
+        end = found.end() if found is not None else self.end
+        line = (self.pos, end)
+        self.pos = end
+        return line
+
+    def _ends_input(self, line: Span) -> bool:
+        return any(matcher.matches(self.buffer, line) for matcher in self.eofs)
+
+    def readline(self) -> Span | None:
+        """The next line, or None at the real or a false EOF."""
+        if self.pushed:
+            line = self.pushed.pop()
+            if line == _EOF_TOKEN:
+                return None
+        else:
+            next_line = self._next_line()
+            if next_line is None:
+                return None
+            line = next_line
+        if self.eofs and self._ends_input(line):
+            self.pushed.append(line)
+            return None
+        return line
+
+    def unread(self, line: Span) -> None:
+        self.pushed.append(line)
+
+    def read_until(self, stop: _Matcher | None = None) -> list[Span]:
+        """Every line up to the EOF or to a line matching ``stop`` (left unread)."""
+        spans: list[Span] = []
+        while self.pushed:
+            line = self.readline()
+            if line is None:
+                return spans
+            if stop is not None and stop.matches(self.buffer, line):
+                self.unread(line)
+                return spans
+            spans.append(line)
+        matchers = [*self.eofs, stop] if stop is not None else self.eofs
+        end = self._first_match(matchers)
+        if end > self.pos:
+            spans.append((self.pos, end))
+            self.pos = end
+        return spans
+
+    def _first_match(self, matchers: Sequence[_Matcher]) -> int:
+        """Offset of the first line at or after ``pos`` matching one of ``matchers``."""
+        buffer, start, end = self.buffer, self.pos, self.end
+        if not matchers or start >= end:
+            return end
+        found = _NEWLINE.search(buffer, start)
+        first = (start, found.end() if found is not None else end)
+        if any(matcher.matches(buffer, first) for matcher in matchers):
+            return start
+        separators = tuple(dict.fromkeys(m.separator for m in matchers if m.separator is not None))
+        fast, exact = _scanners(separators, any(m.separator is None for m in matchers))
+        # One search for all matchers, so the scan stops where the part ends.
+        origin = start
+        if fast is not None:
+            hit = fast.search(buffer, start + 1, end)
+            if hit is None:
+                return end
+            if buffer[hit.start() - 1] in (_CR, _LF):
+                return hit.start()
+            origin = hit.start()  # boundary text inside a line: look for a real one
+        line_start = exact.search(buffer, origin, end)
+        return line_start.start() + 1 if line_start is not None else end
+
+
+def _strip_line_end(part: MimePart) -> None:
+    """RFC 2046: the line break before a boundary belongs to the boundary."""
+    if not part.spans:
+        return
+    start, end = part.spans[-1]
+    last = part.buffer[end - 1]
+    if last == _LF and end - start >= 2 and part.buffer[end - 2] == _CR:
+        end -= 2
+    elif last in (_CR, _LF):
+        end -= 1
+    if end > start:
+        part.spans[-1] = (start, end)
+    else:
+        part.spans.pop()
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in spans:
+        if merged and merged[-1][1] == start:
+            merged[-1] = (merged[-1][0], end)
+        elif end > start:
+            merged.append((start, end))
+    return merged
+
+
+class _Splitter:
+    def __init__(self, buffer: memoryview, max_depth: int) -> None:
+        self.buffer = buffer
+        self.input = _Input(buffer)
+        self.max_depth = max_depth
+        self.last: MimePart | None = None  # FeedParser._last: the part whose line break to drop
+
+    def _headers(self, lines: list[Span], parent: MimePart | None) -> EmailMessage:
+        raw = b"".join(self.buffer[start:end] for start, end in lines)
+        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        assert isinstance(headers, EmailMessage)
+        if parent is not None and parent.ctype == "multipart/digest":
+            headers.set_default_type("message/rfc822")
+        return headers
+
+    def parse(self, parent: MimePart | None, depth: int) -> MimePart:
+        """``FeedParser._parsegen``: one part (and what it contains) from the input."""
+        source, buffer = self.input, self.buffer
+        lines: list[Span] = []
+        while (line := source.readline()) is not None:
+            if not _HEADER_LINE.match(buffer, line[0], line[1]):
+                if buffer[line[0]] not in (_CR, _LF):
+                    source.unread(line)  # no blank line: this line starts the body
+                break
+            lines.append(line)
+        if len(lines) > 1 and buffer[lines[-1][0] : lines[-1][0] + 5].tobytes() == b"From ":
+            source.unread(lines.pop())  # a trailing "From " line is taken as body
+        part = MimePart(buffer, self._headers(lines, parent))
+        if parent is not None and parent.children is not None:
+            parent.children.append(part)
+        self.last = part
+        if depth > self.max_depth:
+            # Never walked (the walker stops at max depth): keep it opaque.
+            part.spans = _merge(source.read_until())
+        elif part.ctype == "message/delivery-status":
+            self._delivery_status(part, depth)
+        elif part.ctype.startswith("message/"):
+            part.children = []
+            self.parse(part, depth + 1)
+        elif part.ctype.startswith("multipart/"):
+            self._multipart(part, depth)
+        else:
+            part.spans = _merge(source.read_until())
+        return part
+
+    def _delivery_status(self, part: MimePart, depth: int) -> None:
+        # Blocks of headers separated by blank lines, each one a child part.
+        source = self.input
+        part.children = []
+        while True:
+            source.eofs.append(_BLANK)
+            self.parse(part, depth + 1)
+            source.eofs.pop()
+            source.readline()  # the blank line, if any
+            line = source.readline()
+            if line is None:
+                break
+            source.unread(line)
+
+    def _multipart(self, part: MimePart, depth: int) -> None:
+        source, buffer = self.input, self.buffer
+        boundary = part.headers.get_boundary()
+        if boundary is None:
+            part.spans = _merge(source.read_until())
+            return
+        matcher = _Matcher.boundary(boundary)
+        if matcher is None:
+            # No boundary line can occur: the stdlib keeps it all as the preamble.
+            part.spans = _merge(source.read_until())
+            return
+        preamble = source.read_until(matcher)
+        capturing_preamble = True
+        close_boundary_seen = False
+        while (line := source.readline()) is not None:
+            if not matcher.matches(buffer, line):
+                preamble.append(line)  # only reachable before the first boundary
+                continue
+            if matcher.is_close(buffer, line):
+                close_boundary_seen = True
+                break
+            capturing_preamble = False
+            if part.children is None:
+                part.children = []
+            # Repeated boundary lines make no empty parts.
+            while True:
+                following = source.readline()
+                if following is None:
+                    source.unread(_EOF_TOKEN)
+                    break
+                if not matcher.matches(buffer, following):
+                    source.unread(following)
+                    break
+            source.eofs.append(matcher)
+            self.parse(part, depth + 1)
+            last = self.last
+            if (
+                last is not None
+                and last.children is None
+                and not last.ctype.startswith("multipart/")
+            ):
+                _strip_line_end(last)
+            source.eofs.pop()
+            self.last = part
+        if capturing_preamble:
+            # No start boundary: the preamble becomes the payload, the rest is dropped.
+            part.spans = _merge(preamble)
+            if close_boundary_seen:
+                source.read_until()
+            return
+        if close_boundary_seen:
+            source.read_until()  # the epilogue
+
+
+def split_message(data: Buffer, *, max_depth: int = 12) -> MimePart:
+    """The MIME tree of ``data``, as ``email.parser.BytesParser`` would build it.
+
+    Parts nested deeper than ``max_depth`` are kept as opaque leaves.
+    """
+    buffer = data if isinstance(data, memoryview) else memoryview(data)
+    return _Splitter(buffer, max_depth).parse(None, 0)
