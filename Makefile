@@ -20,6 +20,7 @@ deps:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --quiet
 
-# Dovecot and Postfix for the end-to-end tests, from Debian's packages (we run as root).
+# Dovecot and Postfix for the end-to-end tests, Chromium for the browser tests (Playwright drives
+# Debian's build; its own download does not work here), from Debian's packages (we run as root).
 system-deps:
-	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix
+	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix chromium

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from gateway.config import Config
 from gateway.storage.models import MailboxCursor, OutboundMessage, OutboundStatus, utcnow
 
-__all__ = ["Check", "HealthReport", "MailboxState", "readiness"]
+__all__ = ["Check", "HealthReport", "MailboxState", "readiness", "readiness_in"]
 
 
 @dataclass(frozen=True)
@@ -63,20 +63,25 @@ def _mailbox_check(state: MailboxState, max_age: float, now: datetime) -> Check:
 
 def readiness(engine: Engine, config: Config, now: datetime | None = None) -> HealthReport:
     """Run every check; a database that does not answer fails the rest unchecked."""
-    now = now or utcnow()
-    web = config.web
     try:
         with Session(engine) as session:
-            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            cursors = {c.mailbox: c for c in session.exec(select(MailboxCursor)).all()}
-            pending, oldest = session.exec(
-                select(func.count(), func.min(OutboundMessage.created_at)).where(
-                    OutboundMessage.status == OutboundStatus.PENDING
-                )
-            ).one()
+            return readiness_in(session, config, now)
     except Exception as exc:  # reported, not raised: /readyz must answer
         reason = f"unreachable: {type(exc).__name__}"
         return HealthReport((Check("database", False, reason),), (), 0, 0.0)
+
+
+def readiness_in(session: Session, config: Config, now: datetime | None = None) -> HealthReport:
+    """The checks within the caller's session (on SQLite a second one would wait for it)."""
+    now = now or utcnow()
+    web = config.web
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    cursors = {c.mailbox: c for c in session.exec(select(MailboxCursor)).all()}
+    pending, oldest = session.exec(
+        select(func.count(), func.min(OutboundMessage.created_at)).where(
+            OutboundMessage.status == OutboundStatus.PENDING
+        )
+    ).one()
     mailboxes = tuple(
         MailboxState(
             name=m.name,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gateway.health import readiness
+from gateway.health import readiness_in
 from gateway.storage.models import CaseStatus, utcnow
 from gateway.storage.web_models import Role
 from gateway.web.auth import Call, protect, render
@@ -43,7 +43,7 @@ def routes(ctx: WebContext) -> list[Route]:
             "dashboard.html",
             call.visitor,
             board=load_dashboard(call.db, utcnow()),
-            health=readiness(ctx.engine, ctx.config),
+            health=readiness_in(call.db, ctx.config),
         )
 
     def _log(call: Call, template: str) -> Response:
