@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlmodel import Session
+from sqlalchemy import delete
+from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -106,6 +107,9 @@ def open_session(
     """Start a session for a user who just logged in, and set its cookie."""
     assert user.id is not None
     token = new_token()
+    # Sessions that idled out without a later visit are never looked up again: drop them here.
+    idle = timedelta(minutes=ctx.config.web.session_idle_minutes)
+    db.execute(delete(WebSession).where(col(WebSession.last_seen_at) < utcnow() - idle))
     db.add(WebSession(id=token_id(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32)))
     response.set_cookie(
         COOKIE,

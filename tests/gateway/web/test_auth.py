@@ -136,3 +136,16 @@ def test_a_tampered_cookie_is_no_session(web: Web) -> None:
     value = client.cookies["aig_session"]
     client.cookies.set("aig_session", value[:-1] + ("0" if value[-1] != "0" else "1"))
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_logging_in_drops_sessions_that_idled_out(web: Web) -> None:
+    first = web.client()
+    login(first, "viewer")
+    with Session(web.engine) as db:
+        (row,) = db.exec(select(WebSession)).all()
+        row.last_seen_at -= timedelta(minutes=web.config.web.session_idle_minutes + 1)
+        db.add(row)
+        db.commit()
+    login(web.client(), "coord")
+    with Session(web.engine) as db:
+        assert len(db.exec(select(WebSession)).all()) == 1
