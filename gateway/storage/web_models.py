@@ -1,7 +1,8 @@
 """Tables of the coordinator web UI: accounts, sessions, login attempts, notes, audit log.
 
-The routing log's indexes on ``cases`` are declared here too: the web UI owns those queries,
-and migration 0004 creates them.
+The indexes that the routing log and the /metrics collector need on ``cases`` and
+``inbound_message`` are declared here too: the web UI owns those queries, and migration 0004
+creates them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from gateway.storage.models import Case, utcnow
+from gateway.storage.models import Case, InboundMessage, utcnow
 
 __all__ = ["AuditEntry", "CaseNote", "LoginAttempt", "Role", "WebSession", "WebUser"]
 
@@ -94,3 +95,8 @@ _cases = Case.__table__  # type: ignore[attr-defined]
 Index("ix_cases_opened_id", _cases.c.opened_at, _cases.c.id)
 Index("ix_cases_programme_opened", _cases.c.programme, _cases.c.opened_at, _cases.c.id)
 Index("ix_cases_status_opened", _cases.c.status, _cases.c.opened_at, _cases.c.id)
+# The /metrics collector groups by these at every scrape: index-only scans, not table scans
+# (an inbound row carries the raw message).
+Index("ix_cases_programme_status", _cases.c.programme, _cases.c.status)
+_inbound = InboundMessage.__table__  # type: ignore[attr-defined]
+Index("ix_inbound_mailbox_status", _inbound.c.mailbox, _inbound.c.status)

@@ -1,4 +1,4 @@
-"""web: users, sessions, login attempts, case notes, audit log; routing-log indexes
+"""web: users, sessions, login attempts, case notes, audit log; routing-log and metrics indexes
 
 Revision ID: 0004
 Revises: 0003
@@ -92,9 +92,14 @@ def upgrade() -> None:
     op.create_index("ix_cases_opened_id", "cases", ["opened_at", "id"])
     op.create_index("ix_cases_programme_opened", "cases", ["programme", "opened_at", "id"])
     op.create_index("ix_cases_status_opened", "cases", ["status", "opened_at", "id"])
+    # The /metrics collector's GROUP BYs.
+    op.create_index("ix_cases_programme_status", "cases", ["programme", "status"])
+    op.create_index("ix_inbound_mailbox_status", "inbound_message", ["mailbox", "status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_inbound_mailbox_status", "inbound_message")
+    op.drop_index("ix_cases_programme_status", "cases")
     op.drop_index("ix_cases_status_opened", "cases")
     op.drop_index("ix_cases_programme_opened", "cases")
     op.drop_index("ix_cases_opened_id", "cases")
