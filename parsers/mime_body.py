@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from parsers.mime_split import MimePart
 
 __all__ = [
+    "CHUNK_BYTES",
     "HEAD_BYTES",
     "Digest",
+    "base64_pieces",
     "decode_payload",
     "digest",
     "encoded_size",
@@ -166,25 +168,36 @@ def payload_bytes(part: MimePart) -> bytes | None:
         return None
 
 
-def _base64_chunks(views: list[memoryview], chunk: int) -> Iterator[bytes]:
-    """``a2b_base64`` of the whole body, in pieces; raises binascii.Error where it would."""
+def base64_pieces(
+    views: Iterable[memoryview], *, drop: bytes, strict: bool, chunk: int = CHUNK_BYTES
+) -> Iterator[bytes]:
+    """One ``a2b_base64`` call over the body with ``drop`` bytes deleted, in pieces.
+
+    ``strict`` also pads the end with "=" (as ``decode_base64_loose`` does).
+    Raises binascii.Error where the one call would. Pieces are cut on 4-byte
+    quanta before any "=", so each decodes on its own; from the first "=",
+    the padding rules need the rest in one piece.
+    """
     carry = b""
     tail: list[bytes] = []
     for view in views:
         for offset in range(0, len(view), chunk):
-            piece = view[offset : offset + chunk].tobytes().translate(None, _NOT_BASE64)
+            piece = view[offset : offset + chunk].tobytes().translate(None, drop)
             if tail or b"=" in piece:
-                tail.append(piece)  # padding rules apply from here: decode the rest at once
+                tail.append(piece)
                 continue
             piece = carry + piece
-            cut = len(piece) - len(piece) % 4
+            # Keep the last quantum back: strict mode treats "=" at the very start of
+            # its input differently from "=" after data, so the rest must not start there.
+            cut = max(0, len(piece) - len(piece) % 4 - 4)
             carry = piece[cut:]
             if cut:
-                yield binascii.a2b_base64(memoryview(piece)[:cut])
-    if tail:
-        yield binascii.a2b_base64(carry + b"".join(tail))
-    elif carry:
-        raise binascii.Error("incomplete quantum")  # the one-shot decode fails here too
+                yield binascii.a2b_base64(memoryview(piece)[:cut], strict_mode=strict)
+    rest = carry + b"".join(tail)
+    if strict:
+        rest += b"=" * (-len(rest) % 4)
+    if rest:
+        yield binascii.a2b_base64(rest, strict_mode=strict)
 
 
 def _qp_chunks(views: list[memoryview], chunk: int) -> Iterator[bytes]:
@@ -225,7 +238,7 @@ def digest(part: MimePart, *, chunk: int = CHUNK_BYTES) -> Digest | None:
         encoding = transfer_encoding(part)
         views = part.raw_views()
         if encoding == "base64":
-            return _summarise(_base64_chunks(views, chunk))
+            return _summarise(base64_pieces(views, drop=_NOT_BASE64, strict=False, chunk=chunk))
         if encoding == "quoted-printable":
             return _summarise(_qp_chunks(views, chunk))
         if encoding not in _UUENCODE:

@@ -20,10 +20,9 @@ from email.parser import BytesParser
 
 __all__ = ["Buffer", "MimePart", "Span", "split_message"]
 
-Buffer = bytes | memoryview
+Buffer = bytes | bytearray | memoryview
 Span = tuple[int, int]
 
-_EOF_TOKEN: Span = (-1, -1)  # the empty line the stdlib pushes back as an EOF marker
 _NEWLINE = re.compile(rb"\r\n|\r|\n")  # FeedParser splits lines on all three
 _HEADER_LINE = re.compile(rb"From |[\041-\071\073-\176]*:|[\t ]")  # feedparser.headerRE
 _CR, _LF = 13, 10
@@ -137,8 +136,6 @@ class _Input:
         """The next line, or None at the real or a false EOF."""
         if self.pushed:
             line = self.pushed.pop()
-            if line == _EOF_TOKEN:
-                return None
         else:
             next_line = self._next_line()
             if next_line is None:
@@ -303,12 +300,9 @@ class _Splitter:
             capturing_preamble = False
             if part.children is None:
                 part.children = []
-            # Repeated boundary lines make no empty parts.
-            while True:
-                following = source.readline()
-                if following is None:
-                    source.unread(_EOF_TOKEN)
-                    break
+            # Repeated boundary lines make no empty parts. (At the EOF the stdlib
+            # pushes back an empty line; the part below then reads EOF either way.)
+            while (following := source.readline()) is not None:
                 if not matcher.matches(buffer, following):
                     source.unread(following)
                     break

@@ -21,7 +21,7 @@ from typing import Literal
 
 from parsers.limits import ParseLimits
 from parsers.mime_body import (
-    CHUNK_BYTES,
+    base64_pieces,
     digest,
     encoded_size,
     is_ascii,
@@ -363,7 +363,7 @@ class _Walker:
         self.walk(inner, f"{locator}.1", depth + 1, True, in_report)
 
 
-def _decode_embedded(inner: MimePart, encoding: str) -> bytes | None:
+def _decode_embedded(inner: MimePart, encoding: str) -> bytes | bytearray | None:
     """The body of a transfer-encoded message/rfc822, decoded as its ``get_payload()`` text."""
     if not is_ascii(inner):
         text = payload_text(inner)  # raises where the stdlib's get_payload() raised
@@ -374,16 +374,14 @@ def _decode_embedded(inner: MimePart, encoding: str) -> bytes | None:
     if encoding == "quoted-printable":
         views = inner.raw_views()
         return binascii.a2b_qp(views[0] if len(views) == 1 else b"".join(views))
-    # decode_base64_loose on the ASCII bytes, without a str copy of a large body
-    compact = bytearray()
-    for view in inner.raw_views():
-        for offset in range(0, len(view), CHUNK_BYTES):
-            compact += view[offset : offset + CHUNK_BYTES].tobytes().translate(None, _ASCII_SPACE)
-    compact += b"=" * (-len(compact) % 4)
+    # decode_base64_loose on the ASCII bytes, piece by piece: no str or compact copy
+    decoded = bytearray()
     try:
-        return binascii.a2b_base64(compact, strict_mode=True)
+        for piece in base64_pieces(inner.raw_views(), drop=_ASCII_SPACE, strict=True):
+            decoded += piece
     except binascii.Error:
         return None
+    return decoded
 
 
 def walk_message(message: MimePart, limits: ParseLimits) -> MimeContent:

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import io
 from datetime import date
 
+import pytest
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+
 from parsers import parse_document, parse_message
+from parsers.pdf_form import has_no_eof_marker
 from parsers.request import RequestKind
 from tests.parsers.builders import (
     build_cda,
@@ -159,3 +165,19 @@ def test_status_query() -> None:
     request = parse_message(raw).request
     assert request.kind is RequestKind.STATUS_QUERY
     assert request.reference == "AIG-2025-000123"
+
+
+def test_pdf_without_eof_marker_is_refused_as_pypdf_would() -> None:
+    """The shortcut answers "no marker" only where pypdf itself fails to open the file."""
+    pdf = build_signalement_pdf()
+    assert not has_no_eof_marker(pdf)
+    samples = [pdf[:cut] for cut in range(0, len(pdf), 61)]
+    samples += [pdf[:-k] for k in range(1, 12)] + [pdf[:-6] + b"%%E", b"%PDF-1.4\n" + b"0" * 9000]
+    refused = 0
+    for data in samples:
+        if has_no_eof_marker(data):
+            refused += 1
+            with pytest.raises(PyPdfError):
+                PdfReader(io.BytesIO(data), strict=False)
+            assert "pdf.invalid" in {p.code for p in parse_document("t.pdf", data).problems}
+    assert refused > len(samples) // 2
