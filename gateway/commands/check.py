@@ -30,6 +30,7 @@ from sqlmodel import Session, col, create_engine, select
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.assess import Assessment, RoutingServices, assess
+from gateway.routing.decision import FinalDecision, final_decision
 from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
@@ -203,9 +204,18 @@ def _plan(plan: RoutingPlan) -> dict[str, Any]:
     }
 
 
-def _routing(plan: RoutingPlan, *, held: bool) -> dict[str, Any]:
-    """The plan; held back (action "none") while the daemon would ask for complements."""
-    if not held:
+def _routing(plan: RoutingPlan, decision: FinalDecision) -> dict[str, Any]:
+    """The plan as the daemon would run it: held while complements are awaited, or handed
+    to a coordinator when our own configuration is missing."""
+    if decision.escalate_reason_fr is not None:
+        return {
+            **_plan(plan),
+            "action": "escalate",
+            "reason_fr": decision.escalate_reason_fr,
+            "targets": [],
+            "when_complete": None,
+        }
+    if not decision.held:
         return {**_plan(plan), "when_complete": None}
     return {
         "action": "none",
@@ -217,24 +227,15 @@ def _routing(plan: RoutingPlan, *, held: bool) -> dict[str, Any]:
     }
 
 
-def _decision(evaluation: Evaluation, blocking: list[Problem]) -> dict[str, Any]:
-    """The outcome the sender would be told, as ``gateway.routing.flow`` decides it.
-
-    The rules' own outcome stands when it is rejected or ineligible; otherwise
-    parse errors (a required field absent or unreadable) make the request
-    incomplete even when every rule passed, and their messages join the reasons.
-    """
-    rules_outcome = evaluation.decision.outcome
-    outcome: str = rules_outcome
-    reasons = list(evaluation.reasons_fr)
-    if blocking and rules_outcome in ("eligible", "incomplete"):
-        outcome = "incomplete"
-        reasons = list(dict.fromkeys([*(p.message_fr for p in blocking), *reasons]))
+def _decision(
+    evaluation: Evaluation, decision: FinalDecision, blocking: list[Problem]
+) -> dict[str, Any]:
+    """The outcome the sender would be told (``gateway.routing.decision``)."""
     return {
         "programme": evaluation.programme,
-        "outcome": outcome,
-        "rules_outcome": rules_outcome,
-        "reasons_fr": reasons,
+        "outcome": decision.outcome,
+        "rules_outcome": decision.rules_outcome,
+        "reasons_fr": decision.reasons_fr,
         "notify_medecin_traitant": evaluation.decision.notify_medecin_traitant,
         "failed_rules": [r.rule_id for r in evaluation.failed],
         "missing_rules": [r.rule_id for r in evaluation.missing],
@@ -258,7 +259,7 @@ def _report(
     context = assessment.context
     sender = parsed.envelope.from_addr
     blocking = [p for p in request.problems if p.severity == "error"]
-    rules_outcome = evaluation.decision.outcome
+    decision = final_decision(evaluation, blocking)
     return {
         "programme": programme,
         "programme_source": source,
@@ -276,8 +277,8 @@ def _report(
             }
             for r in evaluation.results
         ],
-        "decision": _decision(evaluation, blocking),
-        "routing": _routing(plan, held=bool(blocking) and rules_outcome == "eligible"),
+        "decision": _decision(evaluation, decision, blocking),
+        "routing": _routing(plan, decision),
         "context": {
             "request_date": assessment.request_date.isoformat(),
             "request_date_source": "message" if request.request_date else "réception",

@@ -26,6 +26,7 @@ from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind, SummaryLine
 from gateway.routing.answers import classify_answer, own_text
 from gateway.routing.assess import Assessment, RoutingServices, assess
 from gateway.routing.context import patient_key
+from gateway.routing.decision import final_decision
 from gateway.routing.mailer import NO_THREAD, Mailer, Thread
 from gateway.routing.plan import PlannedTarget
 from gateway.routing.status import StatusView, status_view
@@ -52,7 +53,6 @@ __all__ = ["FOLLOW_UP_STATUSES", "CaseFlow", "Incoming", "blocking_issues", "iss
 log = structlog.get_logger("aiguilleur.routing")
 PARIS = ZoneInfo("Europe/Paris")
 RR_COUNTER = "signalement_round_robin"
-NOT_CONFIGURED = "non configuré"  # evidence of patient_in_territory without a territory
 # A message from the sender in these states completes the request; otherwise it asks for news.
 FOLLOW_UP_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.INCOMPLETE, CaseStatus.INELIGIBLE})
 # An unclassifiable TE answer this long, or with files, is the avis itself.
@@ -252,7 +252,10 @@ class CaseFlow:
         request = Request.model_validate_json(case.request_json or "{}")
         assessment = self.assess(case, request)
         self._store_results(case, assessment)
-        outcome = assessment.evaluation.decision.outcome
+        decision = final_decision(
+            assessment.evaluation, [p for p in request.problems if p.severity == "error"]
+        )
+        outcome = decision.outcome
         parse_issues = blocking_issues(request)
         case.decision = outcome
         case.updated_at = self.now
@@ -281,12 +284,9 @@ class CaseFlow:
             case.closed_at = self.now
             issues = _rule_issues(assessment, {Outcome.FAILED})
             return self._reply(case, incoming, ReplyKind.REJECTED, cause, issues=issues)
-        failed = assessment.evaluation.failed
-        if outcome == "ineligible" and all(
-            r.evidence.get("territoire") == NOT_CONFIGURED for r in failed
-        ):
+        if decision.escalate_reason_fr is not None:
             # Our configuration is missing, not the patient's eligibility: a person decides.
-            return self.escalate(case, failed[0].reason_fr, incoming, cause)
+            return self.escalate(case, decision.escalate_reason_fr, incoming, cause)
         if outcome == "ineligible":
             case.status = CaseStatus.INELIGIBLE
             issues = _rule_issues(assessment, {Outcome.FAILED, Outcome.MISSING})
@@ -294,7 +294,7 @@ class CaseFlow:
             if case.programme == "medecin_referent":
                 case.closed_at = self.now
             return self._reply(case, incoming, kind, cause, issues=issues)
-        if outcome == "incomplete" or parse_issues:
+        if outcome == "incomplete":
             case.status = CaseStatus.INCOMPLETE
             issues = _merge_issues(parse_issues, _rule_issues(assessment, {Outcome.MISSING}))
             kind = ReplyKind.FOLLOW_UP if follow_up else ReplyKind.INCOMPLETE

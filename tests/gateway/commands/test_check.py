@@ -586,6 +586,8 @@ def test_territory_not_configured_fails_safe(tmp_path: Path) -> None:
     assert data["decision"]["outcome"] == "ineligible"
     assert data["decision"]["failed_rules"] == ["patient_in_territory"]
     assert "n'est pas encore configuré" in data["decision"]["reasons_fr"][0]
+    # As the daemon does: no refusal is sent, a coordinator takes the case.
+    assert data["routing"]["action"] == "escalate" and data["routing"]["targets"] == []
 
 
 def test_dac_without_team_address_escalates(tmp_path: Path) -> None:
