@@ -114,6 +114,7 @@ async def test_request_opens_case_and_queues_reply_atomically(engine: Engine) ->
         "case_opened",
         "message_received",
         "rules_evaluated",
+        "sender_unverified",  # dr@medecin.test is in no directory: accepted, flagged
         "reply_queued",
         "offer_sent",
         "reply_queued",
