@@ -35,6 +35,8 @@ from parsers.request import Attachment, Provenance, Request, RequestKind
 
 __all__ = ["ParseLimits", "ParsedMessage", "assemble_request", "parse_document", "parse_message"]
 
+assert HEAD_BYTES >= SNIFF_BYTES  # an attachment's kept head holds all that sniffing reads
+
 ReportKind = Literal["dsn", "mdn"]
 
 
@@ -135,7 +137,6 @@ def _attachment_kind(
     extractions: list[Extraction],
 ) -> str:
     """Sniff from the first bytes; decode the whole content only for a parsed type."""
-    assert HEAD_BYTES >= SNIFF_BYTES
     name, content_type = attachment.filename, attachment.content_type
     doc_type = sniff_document(name, attachment.head, content_type)
     if doc_type not in PARSED_TYPES:
