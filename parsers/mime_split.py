@@ -292,7 +292,7 @@ class _Splitter:
         close_boundary_seen = False
         while (line := source.readline()) is not None:
             if not matcher.matches(buffer, line):
-                preamble.append(line)  # only reachable before the first boundary
+                preamble.append(line)  # as the stdlib; read_until took the preamble already
                 continue
             if matcher.is_close(buffer, line):
                 close_boundary_seen = True
