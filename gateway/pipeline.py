@@ -26,7 +26,6 @@ from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
 from gateway.routing.assess import RoutingServices
 from gateway.routing.flow import FOLLOW_UP_STATUSES, CaseFlow, Incoming
 from gateway.routing.mailer import Mailer, Thread
-from gateway.routing.status import find_status_query
 from gateway.storage import repo
 from gateway.storage.models import (
     Case,
@@ -239,7 +238,8 @@ class Pipeline:
         incoming = Incoming(row=row, parsed=parsed)
         envelope = parsed.envelope
         sender = envelope.from_addr
-        queried = find_status_query(envelope.subject, parsed.body_text)
+        request = parsed.request
+        queried = request.reference if request.kind == RequestKind.STATUS_QUERY else None
         if queried is not None:
             case = repo.find_case_by_reference(session, queried)
             if case is not None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from gateway.replies.facts import TaskStatus
 from gateway.storage.models import Case, CaseStatus
 
-__all__ = ["StatusView", "find_status_query", "status_view"]
-
-_QUERY = re.compile(r"^\s*(?:re\s*:\s*)*statut\s*:?\s*(AIG-\d{4}-\d{6})\b", re.IGNORECASE)
+__all__ = ["StatusView", "status_view"]
 
 
 @dataclass(frozen=True)
@@ -57,13 +54,3 @@ def status_view(case: Case) -> StatusView:
     if case.status == CaseStatus.ROUTED and case.programme == "signalement":
         lines.append("La demande est proposée aux médecins de la CPTS ; en attente de réponse.")
     return StatusView(task_status=task, code=code, label_fr=label, lines_fr=lines)
-
-
-def find_status_query(subject: str, body: str | None) -> str | None:
-    """The reference of a ``STATUT AIG-YYYY-NNNNNN`` query, in the subject or first body line."""
-    found = _QUERY.search(subject or "")
-    if found:
-        return found.group(1).upper()
-    first = next((line for line in (body or "").splitlines() if line.strip()), "")
-    found = _QUERY.search(first)
-    return found.group(1).upper() if found else None
