@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -34,13 +35,11 @@ class Dashboard:
 
 
 def _counts(db: Session, since: datetime) -> list[tuple[str, str, int]]:
-    rows = db.exec(
-        select(Case.programme, Case.status, func.count())
-        .where(col(Case.opened_at) >= since)
-        .group_by(Case.programme, Case.status)
-        .order_by(Case.programme, Case.status)
-    ).all()
-    return [(p, s, int(n)) for p, s, n in rows]
+    # Counted here, not with GROUP BY: SQLite would then walk the (programme, status) index
+    # over every case instead of the opened_at range, which is a few days of cases.
+    rows = db.exec(select(Case.programme, Case.status).where(col(Case.opened_at) >= since)).all()
+    counts = Counter((p, s) for p, s in rows)
+    return [(p, s, n) for (p, s), n in sorted(counts.items())]
 
 
 def load_dashboard(db: Session, now: datetime) -> Dashboard:
