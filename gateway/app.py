@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from gateway.config import Config
 from gateway.ingest.maildir_source import MaildirSource
 from gateway.ingest.store import RawStore
+from gateway.metrics import Metrics
 from gateway.outbox import Outbox, Transport, build_transport
 from gateway.parse_pool import ParsePool
 from gateway.pipeline import Pipeline
@@ -49,6 +50,7 @@ class Components:
     store: RawStore
     services: RoutingServices
     timers: Timers
+    metrics: Metrics
     sources: list[Source] = field(default_factory=list)
 
     def close(self) -> None:
@@ -82,11 +84,13 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         from_name=config.smtp.from_name,
         limit_bytes=config.limits.max_message_bytes,
     )
+    metrics = Metrics()  # one per daemon: the pipeline and outbox feed it, /metrics reads it
     outbox = Outbox(
         config=config.smtp,
         engine=engine,
         transport=transport or build_transport(config.smtp),
         owner=config.instance,
+        metrics=metrics,
     )
     pool = ParsePool(max_workers=config.pipeline.parse_processes)
     services = RoutingServices.load(config)
@@ -98,6 +102,7 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         services=services,
         owner=config.instance,
         outbox_wakeup=outbox.wakeup,
+        metrics=metrics,
     )
     timers = Timers(
         engine=engine, services=services, renderer=renderer, outbox_wakeup=outbox.wakeup
@@ -111,7 +116,9 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
             from gateway.ingest.imap_source import ImapSource
 
             sources.append(ImapSource(mailbox, store))
-    return Components(config, engine, pool, pipeline, outbox, store, services, timers, sources)
+    return Components(
+        config, engine, pool, pipeline, outbox, store, services, timers, metrics, sources
+    )
 
 
 async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> None:
@@ -134,7 +141,9 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
             if config.web.enabled:  # stops last, so /readyz answers while the daemon drains
                 from gateway.web import serve
 
-                group.create_task(serve(config, components.engine, outbox_stop), name="web")
+                group.create_task(
+                    serve(config, components.engine, outbox_stop, components.metrics), name="web"
+                )
             await stop.wait()
             log.info("daemon_draining")
             ingest_stop.set()

@@ -28,6 +28,7 @@ from gateway.errors import (
     ServerUnavailableError,
     TemporaryDeliveryError,
 )
+from gateway.metrics import Metrics
 from gateway.storage import repo
 from gateway.storage.models import OutboundMessage, OutboundStatus, utcnow
 from gateway.tls import build_ssl_context
@@ -152,12 +153,14 @@ class Outbox:
         transport: Transport,
         owner: str,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
         self._config = config
         self._engine = engine
         self._transport = transport
         self._owner = owner
         self._clock = clock
+        self._metrics = metrics
         self.wakeup = asyncio.Event()
 
     def _claim(self) -> Sequence[OutboundMessage]:
@@ -219,6 +222,9 @@ class Outbox:
                         Envelope(_return_path(self._config), row.recipient, row.raw)
                     )
                 except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
+                    if self._metrics is not None:
+                        permanent = isinstance(exc, PermanentDeliveryError)
+                        self._metrics.smtp_failure("permanent" if permanent else "temporary")
                     status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
                     log.warning(
                         "reply_not_delivered",

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from gateway import failpoints
 from gateway.config import Config, MailboxConfig
+from gateway.metrics import Metrics
 from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
 from gateway.routing.assess import RoutingServices
@@ -77,7 +78,9 @@ class Pipeline:
         owner: str,
         outbox_wakeup: asyncio.Event | None = None,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._config = config
         self._engine = engine
         self._parse = parse
@@ -174,6 +177,8 @@ class Pipeline:
         started = asyncio.get_running_loop().time()
         parsed = await self._parse(row.raw, default_kind)
         elapsed = asyncio.get_running_loop().time() - started
+        if self._metrics is not None:
+            self._metrics.observe_parse(parsed.request.kind.value, elapsed)
         assert row.id is not None
         await asyncio.to_thread(self._save_parsed, row.id, parsed)
         log.info(

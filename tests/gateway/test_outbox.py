@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from gateway.config import SmtpConfig
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
+from gateway.metrics import Metrics
 from gateway.outbox import Envelope, Outbox
 from gateway.storage import repo
 from gateway.storage.db import make_engine
@@ -128,3 +129,17 @@ async def test_server_down_backs_off_the_whole_round(engine: Engine) -> None:
     assert len(transport.sent) == 0 and transport.script == []  # one connection attempt only
     await asyncio.sleep(0.05)
     assert await outbox.deliver_due() == 3  # all go when the server is back
+
+
+async def test_failures_are_counted_by_kind(engine: Engine) -> None:
+    _queue(engine, 3)
+    transport = RecordingTransport(
+        [TemporaryDeliveryError("421 try later"), PermanentDeliveryError("550 no such user")]
+    )
+    metrics = Metrics()
+    config = SmtpConfig(from_address="cpts@x.test", retry_base=60, retry_max=60)
+    outbox = Outbox(config=config, engine=engine, transport=transport, owner="t", metrics=metrics)
+    assert await outbox.deliver_due() == 1
+    text = metrics.render().decode()
+    assert 'aiguilleur_smtp_failures_total{kind="temporary"} 1.0' in text
+    assert 'aiguilleur_smtp_failures_total{kind="permanent"} 1.0' in text

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from gateway.config import Config, parse_config
+from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
@@ -70,7 +71,7 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-def _pipeline(engine: Engine, config: Config, parse=_real_parse) -> Pipeline:  # type: ignore[no-untyped-def]
+def _pipeline(engine: Engine, config: Config, parse=_real_parse, metrics=None) -> Pipeline:  # type: ignore[no-untyped-def]
     renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=200_000)
     return Pipeline(
         config=config,
@@ -79,6 +80,7 @@ def _pipeline(engine: Engine, config: Config, parse=_real_parse) -> Pipeline:  #
         renderer=renderer,
         services=demo_services(config),
         owner="t",
+        metrics=metrics,
     )
 
 
@@ -194,3 +196,13 @@ async def test_replies_per_sender_are_rate_limited(engine: Engine) -> None:
     assert len(_rows(engine, Case)) == 5
     to_sender = [r for r in _rows(engine, OutboundMessage) if r.recipient == "dr@medecin.test"]
     assert len(to_sender) == 3  # rate_limit_per_hour = 3
+
+
+async def test_parse_durations_are_observed_by_kind(engine: Engine) -> None:
+    metrics = Metrics()
+    pipeline = _pipeline(engine, _config(), metrics=metrics)
+    _store(engine, _mail(COMPLETE), "a")
+    _store(engine, _mail(COMPLETE), "b")
+    await pipeline.drain()
+    text = metrics.render().decode()
+    assert 'aiguilleur_parse_duration_seconds_count{kind="signalement"} 2.0' in text
