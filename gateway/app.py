@@ -142,7 +142,14 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
                 from gateway.web import serve
 
                 group.create_task(
-                    serve(config, components.engine, outbox_stop, components.metrics), name="web"
+                    serve(
+                        config,
+                        components.engine,
+                        outbox_stop,
+                        components.metrics,
+                        components.services,
+                    ),
+                    name="web",
                 )
             await stop.wait()
             log.info("daemon_draining")

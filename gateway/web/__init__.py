@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from gateway.config import Config
 from gateway.metrics import Metrics
+from gateway.routing.assess import RoutingServices
 from gateway.web.app import create_app
 from gateway.web.context import WebContext
 
@@ -31,9 +32,13 @@ class _Server(uvicorn.Server):
 
 
 async def serve(
-    config: Config, engine: Engine, stop: asyncio.Event, metrics: Metrics | None = None
+    config: Config,
+    engine: Engine,
+    stop: asyncio.Event,
+    metrics: Metrics | None = None,
+    services: RoutingServices | None = None,
 ) -> None:
-    ctx = WebContext.build(config, engine, metrics)
+    ctx = WebContext.build(config, engine, metrics, services)
     server = _Server(
         uvicorn.Config(
             create_app(ctx),

@@ -22,8 +22,12 @@ def record(
     target: str | None = None,
     client: str | None = None,
     detail: dict[str, Any] | None = None,
+    timeline: bool = True,
 ) -> None:
-    """Add to the caller's transaction, so the action and its record commit together."""
+    """Add to the caller's transaction, so the action and its record commit together.
+
+    ``timeline=False`` when the action already wrote its own case event (routing actions).
+    """
     detail = detail or {}
     db.add(
         AuditEntry(
@@ -35,5 +39,5 @@ def record(
             detail_json=json.dumps(detail, ensure_ascii=False, default=str),
         )
     )
-    if case_id is not None:
+    if case_id is not None and timeline:
         repo.add_event(db, case_id, action, {"target": target, **detail}, actor=actor)

@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.config import Config
 from gateway.metrics import Metrics
+from gateway.replies.compose import ReplyRenderer
+from gateway.routing.assess import RoutingServices
 from gateway.web.cookies import load_secret
 
 __all__ = ["PARIS", "WebContext", "default_secret_path"]
@@ -53,9 +55,17 @@ class WebContext:
     templates: Environment
     metrics: Metrics
     metrics_token: str | None
+    services: RoutingServices  # the routing actions run with the daemon's own configuration
+    renderer: ReplyRenderer
 
     @classmethod
-    def build(cls, config: Config, engine: Engine, metrics: Metrics | None = None) -> WebContext:
+    def build(
+        cls,
+        config: Config,
+        engine: Engine,
+        metrics: Metrics | None = None,
+        services: RoutingServices | None = None,
+    ) -> WebContext:
         web = config.web
         secret = load_secret(web.secret_key_file or default_secret_path(config))
         token = (
@@ -66,4 +76,18 @@ class WebContext:
         if metrics is None:
             metrics = Metrics()
         metrics.watch_database(engine, {m.name: m.programme for m in config.mailboxes})
-        return cls(config, engine, secret, make_templates(), metrics, token or None)
+        renderer = ReplyRenderer(
+            from_address=config.smtp.from_address,
+            from_name=config.smtp.from_name,
+            limit_bytes=config.limits.max_message_bytes,
+        )
+        return cls(
+            config,
+            engine,
+            secret,
+            make_templates(),
+            metrics,
+            token or None,
+            services or RoutingServices.load(config),
+            renderer,
+        )

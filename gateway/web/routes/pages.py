@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.health import readiness_in
+from gateway.routing.actions import CLOSE_OUTCOMES, CORRECTABLE_FIELDS
 from gateway.storage.models import CaseStatus, utcnow
 from gateway.storage.web_models import Role
 from gateway.web.auth import Call, protect, render
@@ -108,7 +109,16 @@ def routes(ctx: WebContext) -> list[Route]:
         page = load_case_page(call.db, call.param("reference"))
         if page is None:
             return PlainTextResponse("Dossier introuvable.", status_code=404)
-        return render(ctx, call.request, "case.html", call.visitor, page=page)
+        return render(
+            ctx,
+            call.request,
+            "case.html",
+            call.visitor,
+            page=page,
+            doctors=sorted(ctx.services.roster, key=lambda d: d.name),
+            close_outcomes=CLOSE_OUTCOMES,
+            correctable=CORRECTABLE_FIELDS,
+        )
 
     viewer = Role.VIEWER
     return [
