@@ -124,6 +124,9 @@ class ImapConnection:
         self._client: aioimaplib.IMAP4 | None = None
         self._lost = asyncio.Event()
         self._selected: str | None = None
+        # Set when the server announces new mail (EXISTS) in the response to any command:
+        # aioimaplib drops those untagged lines, and the server never repeats them in IDLE.
+        self._announced = False
 
     # ------------------------------------------------------------------ session
 
@@ -167,6 +170,7 @@ class ImapConnection:
             client = aioimaplib.IMAP4(host=ep.host, port=ep.port, timeout=ep.timeout)
         # IMAP4_SSL does not forward conn_lost_cb; the protocol exists already, so set it here.
         client.protocol.conn_lost_cb = self._on_connection_lost
+        self._watch_announcements(client.protocol)
         self._client = client
         try:
             await self._guard("connect", client.wait_hello_from_server())
@@ -286,6 +290,11 @@ class ImapConnection:
             # Without UIDPLUS this also expunges other \Deleted messages of the folder.
             await self._command("EXPUNGE", self._protocol.expunge())
 
+    def take_announcement(self) -> bool:
+        """True once if the server announced new mail (EXISTS) since the last call."""
+        announced, self._announced = self._announced, False
+        return announced
+
     async def noop(self) -> None:
         await self._command("NOOP", self._protocol.simple_command("NOOP"))
 
@@ -340,6 +349,17 @@ class ImapConnection:
     def _require_selected(self) -> None:
         if self._selected is None:
             raise ImapError("no folder selected")
+
+    def _watch_announcements(self, protocol: Any) -> None:
+        """See every untagged EXISTS, whichever command's response it arrives in."""
+        handle_line = protocol._handle_line
+
+        def watching(line: bytes, current_cmd: Any) -> Any:
+            if line.startswith(b"* ") and _EXISTS_RE.match(line[2:]):
+                self._announced = True
+            return handle_line(line, current_cmd)
+
+        protocol._handle_line = watching
 
     def _on_connection_lost(self, exc: Exception | None) -> None:
         if not self._lost.is_set():

@@ -108,7 +108,10 @@ class ImapSource:
                 attempt += 1
                 backoff = BACKOFF_START
                 while not stop.is_set():
+                    conn.take_announcement()
                     await self._sync(conn, selected.uidvalidity)
+                    if conn.take_announcement():
+                        continue  # mail arrived during the sync: IDLE would not report it
                     await self._wait(conn, stop)
             except (ImapError, OSError, TimeoutError) as exc:
                 attempt += 1

@@ -348,6 +348,22 @@ async def test_idle_wait_returns_true_when_mail_arrives(
     assert await conn.search_uids() == [1]
 
 
+async def test_mail_announced_during_a_command_is_not_lost(
+    mail_stack: MailStack, mail_user: MailUser, conn: ImapConnection
+) -> None:
+    """The server reports new mail once, in whatever response comes next (here a SEARCH);
+    IDLE would never repeat it, so the connection remembers the announcement."""
+    await conn.select("INBOX")
+    conn.take_announcement()  # SELECT's own EXISTS
+    assert await conn.search_uids() == []
+    assert conn.take_announcement() is False
+    await asyncio.to_thread(append, mail_stack, mail_user, [raw_message("late", mail_user.address)])
+    await conn.search_uids()
+    assert conn.take_announcement() is True
+    assert conn.take_announcement() is False  # reported once
+    assert await conn.search_uids() == [1]
+
+
 async def test_idle_wait_returns_false_on_timeout(conn: ImapConnection) -> None:
     await conn.select("INBOX")
     started = time.monotonic()

@@ -1,0 +1,656 @@
+"""End-to-end bench (issue 6): the daemon against the raw speed of its own mail servers.
+
+Run: ``uv run python -m bench.e2e [--quick] [--n N] [--db sqlite|postgresql|both]
+[--skip-scale] [--profile]``. It starts the dev mail stack (Dovecot + Postfix) in a temporary
+directory, generates realistic requests (signalements with a DOCX form, télé-expertise mails
+with a CDA or an IHE_XDM.ZIP) and submits them through Postfix. It measures:
+
+- the raw loop (one thread, imaplib + smtplib, SEARCH UNSEEN, FETCH (RFC822) each, one
+  reply per message on one persistent SMTP connection, STORE +FLAGS \\Seen);
+- `aiguilleur run` on SQLite and on PostgreSQL: first submission → last acknowledgement
+  delivered in the senders' Maildirs, the ratio to the raw loop, duplicate replies,
+  CPU seconds per 1,000 requests and peak RSS of the daemon and its parse workers;
+- latency SMTP 250 → acknowledgement delivered, at a steady 2 requests/s with IDLE;
+- scale: a backlog waiting before start (drain time, peak RSS) and many IDLE mailboxes on
+  one daemon (idle RSS and CPU, ack latency on random mailboxes).
+
+Results go to ``bench/results/e2e-<date>[-quick].json``; a short table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench.e2e_procs import DaemonRun, ResourceSampler, percentile, raw_loop, tree_usage
+from bench.e2e_workload import MaildirWatcher, Request, RequestFactory, Submitter
+from deploy.mailstack import MailStack, MailStackError, MailUser, check_prerequisites
+from gateway.demo_routing import DemoDoctor, write_routing_files
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN = os.environ.get("AIGUILLEUR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+MB = 2**20
+
+
+@dataclass(frozen=True)
+class Sizes:
+    n: int  # requests per rate run
+    latency_seconds: float
+    latency_rate: float
+    backlog: int
+    mailboxes: int
+    idle_seconds: float
+    random_probes: int
+
+
+FULL = Sizes(1000, 60.0, 2.0, 10_000, 200, 30.0, 20)
+QUICK = Sizes(150, 10.0, 2.0, 300, 20, 5.0, 5)
+
+
+class BenchStack(MailStack):
+    """The dev stack with Dovecot's process limits raised: one IMAPS connection per watched
+    mailbox holds an imap-login (TLS proxy) and an imap process, 2 x 200 for the scale case."""
+
+    def _dovecot_conf(self, uid: int, gid: int) -> str:
+        return (
+            super()._dovecot_conf(uid, gid)
+            + "default_process_limit = 1000\ndefault_client_limit = 10000\n"
+        )
+
+
+# ------------------------------------------------------------------------------ actors
+
+
+@dataclass
+class Cast:
+    """The mailboxes of one phase: the gateway's, the senders', the doctors'."""
+
+    tag: str
+    gateways: list[MailUser]  # signalement mailboxes (one, or many in the scale case)
+    te: MailUser
+    senders: list[MailUser]
+    gps: list[MailUser]
+    derms: list[MailUser]
+
+    @property
+    def doctors(self) -> list[DemoDoctor]:
+        roster = [
+            DemoDoctor(f"1000000{i:04d}", f"Dr Généraliste {i}", gp.address, capacity=10**7)
+            for i, gp in enumerate(self.gps)
+        ]
+        roster += [
+            DemoDoctor(
+                f"1000001{i:04d}",
+                f"Dr Dermato {i}",
+                d.address,
+                "SM15",
+                False,
+                0,
+                (),
+                ("dermatologie",),
+            )
+            for i, d in enumerate(self.derms)
+        ]
+        # Senders are known professionals: télé-expertise requérants must be in the roster.
+        roster += [
+            DemoDoctor(
+                f"1000002{i:04d}",
+                f"Dr Requérant {i}",
+                s.address,
+                accepts_new_patients=False,
+                capacity=0,
+                communes=(),
+            )
+            for i, s in enumerate(self.senders)
+        ]
+        return roster
+
+    def sender_folders(self, stack: MailStack) -> list[Path]:
+        return [stack.maildir(s) for s in self.senders]
+
+    def doctor_folders(self, stack: MailStack) -> list[Path]:
+        return [stack.maildir(d) for d in (*self.gps, *self.derms)]
+
+    def requests(self, factory: RequestFactory, n: int) -> list[Request]:
+        return factory.batch(
+            n, [s.address for s in self.senders], self.gateways[0].address, self.te.address
+        )
+
+
+def new_cast(stack: MailStack, tag: str, *, gateways: int = 1, senders: int = 10) -> Cast:
+    def user(local: str, domain: str) -> MailUser:
+        return stack.add_user(f"{local}@{domain}", uuid.uuid4().hex)
+
+    return Cast(
+        tag=tag,
+        gateways=[user(f"{tag}-sig{i:03d}", "cpts.test") for i in range(gateways)],
+        te=user(f"{tag}-te", "cpts.test"),
+        senders=[user(f"{tag}-dr{i:02d}", "medecin.test") for i in range(senders)],
+        gps=[user(f"{tag}-gp{i}", "medecin.test") for i in range(2)],
+        derms=[user(f"{tag}-derm{i}", "medecin.test") for i in range(2)],
+    )
+
+
+def offers_expected(requests: Sequence[Request], derms: int) -> int:
+    """Mail to doctors: one offer per signalement, the filière group per télé-expertise."""
+    return sum(1 if r.kind == "signalement" else derms for r in requests)
+
+
+# ------------------------------------------------------------------------------ daemon
+
+
+def write_config(workdir: Path, stack: MailStack, cast: Cast, db_url: str) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    programmes, roster = write_routing_files(workdir / "routing", cast.doctors)
+
+    def box(name: str, programme: str, user: MailUser) -> str:
+        return f"""
+[[mailboxes]]
+name = "{name}"
+address = "{user.address}"
+programme = "{programme}"
+host = "{stack.host}"
+port = {stack.imaps_port}
+tls = "implicit"
+ca_file = "{stack.ca_path}"
+username = "{user.login}"
+password = "{user.password}"
+processed_folder = "Traites"
+idle = true
+"""
+
+    boxes = "".join(box(f"sig{i:03d}", "signalement", u) for i, u in enumerate(cast.gateways))
+    boxes += box("te", "tele_expertise", cast.te)
+    path = workdir / "aiguilleur.toml"
+    # Product defaults everywhere (pipeline, outbox, fetch batch), except what a bench
+    # needs: the reply rate limit per sender is off, since ten senders send thousands.
+    path.write_text(
+        f"""
+instance = "bench-{cast.tag}"
+[database]
+url = "{db_url}"
+{boxes}
+[routing]
+programmes_path = "{programmes}"
+roster_path = "{roster}"
+[smtp]
+host = "{stack.host}"
+port = {stack.smtp_port}
+tls = "starttls"
+ca_file = "{stack.ca_path}"
+from_address = "ne-pas-repondre@cpts.test"
+from_name = "CPTS bench"
+[replies]
+structure_name = "CPTS bench"
+rate_limit_per_hour = 0
+[logging]
+level = "info"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@contextlib.contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a throwaway PostgreSQL database."""
+    from gateway.storage.db import upgrade
+
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'aiguilleur.db'}"
+        upgrade(url)
+        yield url
+        return
+    import psycopg
+    from psycopg import sql
+
+    name = f"aig_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = PG_ADMIN.rpartition("/")[0] + "/" + name
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@dataclass
+class Bench:
+    stack: MailStack
+    workdir: Path
+    sizes: Sizes
+    profile: bool = False
+    factory: RequestFactory = field(default_factory=RequestFactory)
+    notes: list[str] = field(default_factory=list)
+
+    def submitter(self) -> Submitter:
+        return Submitter(self.stack.host, self.stack.smtp_port)
+
+    def daemon(self, name: str, config: Path, *, profile: bool = False) -> DaemonRun:
+        profile_path = self.workdir / f"{name}.pyspy" if profile else None
+        return DaemonRun(config, self.workdir / f"{name}.log", profile_path=profile_path)
+
+    # -------------------------------------------------------------------- the raw loop
+
+    def raw(self) -> dict[str, Any]:
+        n = self.sizes.n
+        cast = new_cast(self.stack, "raw")
+        # The same mix, all to the one mailbox the raw loop reads.
+        box = cast.gateways[0].address
+        requests = self.factory.batch(n, [s.address for s in cast.senders], box, box)
+        watcher = MaildirWatcher(cast.sender_folders(self.stack)).start()
+        ready = threading.Event()
+        answered: list[int] = []
+        loop = threading.Thread(
+            target=lambda: answered.append(
+                raw_loop(
+                    self.stack,
+                    cast.gateways[0],
+                    n,
+                    reply_from=cast.gateways[0].address,
+                    timeout=600,
+                    ready=ready,
+                )
+            ),
+            name="raw-loop",
+            daemon=True,
+        )
+        loop.start()
+        ready.wait(30)
+        started = time.time()
+        thread, _ = self.submitter().submit_in_thread(requests)
+        thread.join()
+        submitted = time.time()
+        loop.join(timeout=600)
+        watcher.wait_for([r.message_id for r in requests], timeout=60)
+        watcher.stop()
+        ids = [r.message_id for r in requests]
+        last = max((watcher.first_reply_at(i) or 0.0) for i in ids)
+        seconds = last - started
+        return {
+            "requests": n,
+            "answered": answered[0] if answered else 0,
+            "seconds": round(seconds, 3),
+            "rate_per_s": round(n / seconds, 2),
+            "submission_rate_per_s": round(n / (submitted - started), 2),
+            "duplicate_replies": watcher.duplicates(ids),
+            "mean_request_bytes": round(sum(len(r.raw) for r in requests) / n),
+        }
+
+    # ------------------------------------------------------------------ aiguilleur rate
+
+    def rate(self, kind: str, *, latency: bool) -> dict[str, Any]:
+        n = self.sizes.n
+        cast = new_cast(self.stack, f"rate-{kind[:2]}")
+        work = self.workdir / f"rate-{kind}"
+        work.mkdir(parents=True, exist_ok=True)
+        with database(kind, work) as url:
+            config = write_config(work, self.stack, cast, url)
+            daemon = self.daemon(f"rate-{kind}", config, profile=self.profile and kind == "sqlite")
+            daemon.start()
+            try:
+                startup = daemon.wait_connected(len(cast.gateways) + 1)
+                sampler = ResourceSampler(daemon.pid).start()
+                requests = cast.requests(self.factory, n)
+                ids = [r.message_id for r in requests]
+                acks = MaildirWatcher(cast.sender_folders(self.stack)).start()
+                offers = MaildirWatcher(cast.doctor_folders(self.stack), interval=0.1).start()
+                cpu0 = tree_usage(daemon.pid).cpu_seconds
+                started = time.time()
+                thread, _ = self.submitter().submit_in_thread(requests)
+                thread.join()
+                submitted = time.time()
+                complete = acks.wait_for(ids, timeout=max(300.0, n * 0.5))
+                want_offers = offers_expected(requests, len(cast.derms))
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and offers.total() < want_offers:
+                    time.sleep(0.1)
+                mail_out = time.time()
+                cpu1 = tree_usage(daemon.pid).cpu_seconds
+                sampler.stop()
+                usage = tree_usage(daemon.pid)
+                last = max((acks.first_reply_at(i) or 0.0) for i in ids)
+                seconds = last - started
+                result: dict[str, Any] = {
+                    "requests": n,
+                    "complete": complete,
+                    "acknowledged": acks.answered(ids),
+                    "startup_s": round(startup, 2),
+                    "seconds": round(seconds, 3),
+                    "rate_per_s": round(n / seconds, 2),
+                    "submission_rate_per_s": round(n / (submitted - started), 2),
+                    "all_mail_out_s": round(mail_out - started, 3),
+                    "doctor_mails": offers.total(),
+                    "doctor_mails_expected": want_offers,
+                    "duplicate_replies": acks.duplicates(ids),
+                    "duplicate_message_ids": duplicate_ids(acks, offers),
+                    "cpu_s_per_1000": round((cpu1 - cpu0) / n * 1000, 2),
+                    "peak_rss_mb": round(sampler.peak_rss / MB, 1),
+                    "sum_vmhwm_mb": round(usage.hwm_bytes / MB, 1),
+                    "daemon_vmhwm_mb": round(usage.main_hwm_bytes / MB, 1),
+                    "processes": usage.pids,
+                }
+                if latency:
+                    result["latency"] = self.latency(daemon, cast)
+                acks.stop()
+                offers.stop()
+                result["duplicate_replies"] = acks.duplicates(ids)
+            finally:
+                result_code = daemon.stop()
+            result["exit_code"] = result_code
+        return result
+
+    # ------------------------------------------------------------------------- latency
+
+    def latency(self, daemon: DaemonRun, cast: Cast) -> dict[str, Any]:
+        """Steady light load on a running daemon (IDLE): SMTP 250 → ack delivered."""
+        time.sleep(2.0)  # let the rate run's tail (offers) settle
+        count = max(1, int(self.sizes.latency_seconds * self.sizes.latency_rate))
+        requests = cast.requests(self.factory, count)
+        ids = [r.message_id for r in requests]
+        watcher = MaildirWatcher(cast.sender_folders(self.stack), interval=0.01).start()
+        cpu0 = tree_usage(daemon.pid).cpu_seconds
+        accepted = self.submitter().submit(requests, rate=self.sizes.latency_rate)
+        watcher.wait_for(ids, timeout=60)
+        cpu1 = tree_usage(daemon.pid).cpu_seconds
+        watcher.stop()
+        delays = [at - accepted[i] for i in ids if (at := watcher.first_reply_at(i)) is not None]
+        return {
+            "requests": count,
+            "rate_per_s": self.sizes.latency_rate,
+            "acknowledged": len(delays),
+            **_latency_summary(delays),
+            "cpu_s_per_1000": round((cpu1 - cpu0) / count * 1000, 2),
+            "duplicate_replies": watcher.duplicates(ids),
+        }
+
+    # --------------------------------------------------------------------------- scale
+
+    def backlog(self) -> dict[str, Any]:
+        m = self.sizes.backlog
+        cast = new_cast(self.stack, "backlog", senders=20)
+        work = self.workdir / "backlog"
+        work.mkdir(parents=True, exist_ok=True)
+        requests = cast.requests(self.factory, m)
+        ids = [r.message_id for r in requests]
+        started = time.time()
+        self.submitter().submit(requests)
+        submitted = time.time() - started
+        folders = [self.stack.maildir(cast.gateways[0]), self.stack.maildir(cast.te)]
+        deadline = time.monotonic() + max(120.0, m * 0.05)
+        while time.monotonic() < deadline and _count_files(folders) < m:
+            time.sleep(0.5)
+        waiting = _count_files(folders)
+        with database("sqlite", work) as url:
+            config = write_config(work, self.stack, cast, url)
+            acks = MaildirWatcher(cast.sender_folders(self.stack), interval=0.25).start()
+            daemon = self.daemon("backlog", config)
+            t0 = time.time()
+            daemon.start()
+            sampler = ResourceSampler(daemon.pid, interval=0.5).start()
+            try:
+                complete = acks.wait_for(ids, timeout=max(600.0, m * 0.3))
+                drained = max((acks.first_reply_at(i) or 0.0) for i in ids) - t0
+                sampler.stop()
+                usage = tree_usage(daemon.pid)
+                acks.stop()
+            finally:
+                code = daemon.stop()
+        return {
+            "messages": m,
+            "waiting_at_start": waiting,
+            "submission_s": round(submitted, 1),
+            "complete": complete,
+            "acknowledged": acks.answered(ids),
+            "drain_s": round(drained, 1),
+            "drain_rate_per_s": round(m / drained, 2),
+            "peak_rss_mb": round(sampler.peak_rss / MB, 1),
+            "sum_vmhwm_mb": round(usage.hwm_bytes / MB, 1),
+            "rss_timeline_mb": sampler.timeline_mb(),
+            "cpu_s_per_1000": round(usage.cpu_seconds / m * 1000, 2),
+            "duplicate_replies": acks.duplicates(ids),
+            "exit_code": code,
+        }
+
+    def mailboxes(self) -> dict[str, Any]:
+        count = self.sizes.mailboxes
+        cast = new_cast(self.stack, "many", gateways=count)
+        work = self.workdir / "mailboxes"
+        with database("sqlite", work) as url:
+            config = write_config(work, self.stack, cast, url)
+            daemon = self.daemon("mailboxes", config)
+            daemon.start()
+            try:
+                startup = daemon.wait_connected(count + 1, timeout=300)
+                time.sleep(2.0)  # the last connections finish their first sync
+                before = tree_usage(daemon.pid)
+                time.sleep(self.sizes.idle_seconds)
+                after = tree_usage(daemon.pid)
+                idle_cpu = after.cpu_seconds - before.cpu_seconds
+                watcher = MaildirWatcher(cast.sender_folders(self.stack), interval=0.01).start()
+                rng = random.Random(6)
+                delays: list[float] = []
+                for _ in range(self.sizes.random_probes):
+                    target = rng.choice(cast.gateways)
+                    request = self.factory.make(
+                        rng.choice(cast.senders).address,
+                        target.address,
+                        cast.te.address,
+                        kind="signalement",
+                    )
+                    accepted = self.submitter().submit([request])
+                    watcher.wait_for([request.message_id], timeout=30)
+                    at = watcher.first_reply_at(request.message_id)
+                    if at is not None:
+                        delays.append(at - accepted[request.message_id])
+                    time.sleep(0.5)
+                watcher.stop()
+                end = tree_usage(daemon.pid)
+            finally:
+                code = daemon.stop()
+        return {
+            "mailboxes": count + 1,
+            "startup_s": round(startup, 1),
+            "idle_seconds": self.sizes.idle_seconds,
+            "idle_rss_mb": round(after.rss_bytes / MB, 1),
+            "idle_cpu_s": round(idle_cpu, 3),
+            "idle_cpu_percent": round(100 * idle_cpu / self.sizes.idle_seconds, 2),
+            "rss_after_probes_mb": round(end.rss_bytes / MB, 1),
+            "probes": len(delays),
+            **_latency_summary(delays),
+            "exit_code": code,
+        }
+
+
+def duplicate_ids(*watchers: MaildirWatcher) -> int:
+    seen: dict[str, int] = {}
+    for watcher in watchers:
+        for items in watcher.replies.values():
+            for item in items:
+                seen[item.message_id] = seen.get(item.message_id, 0) + 1
+    return sum(c - 1 for c in seen.values() if c > 1)
+
+
+def _count_files(folders: Sequence[Path]) -> int:
+    total = 0
+    for folder in folders:
+        for sub in ("new", "cur"):
+            with contextlib.suppress(FileNotFoundError):
+                total += sum(1 for _ in os.scandir(folder / sub))
+    return total
+
+
+def _latency_summary(delays: Sequence[float]) -> dict[str, float | None]:
+    if not delays:
+        return {"p50_s": None, "p95_s": None, "p99_s": None, "max_s": None}
+    return {
+        "p50_s": round(percentile(delays, 0.50), 3),
+        "p95_s": round(percentile(delays, 0.95), 3),
+        "p99_s": round(percentile(delays, 0.99), 3),
+        "max_s": round(max(delays), 3),
+    }
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "memory_mb": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "note": "2 cores shared with other work: figures are noisy, ratios are the point",
+    }
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[tuple[str, str]] = []
+    raw = results.get("raw_loop") or {}
+    rows.append(("raw loop rate (msg/s)", _fmt(raw.get("rate_per_s"))))
+    for kind in ("sqlite", "postgresql"):
+        run = results.get("aiguilleur", {}).get(kind)
+        if not run:
+            continue
+        rows.append((f"aiguilleur {kind} rate (req/s)", _fmt(run.get("rate_per_s"))))
+        rows.append((f"  ratio to raw loop ({kind})", _fmt(run.get("ratio_to_raw"))))
+        rows.append((f"  duplicate replies ({kind})", _fmt(run.get("duplicate_replies"))))
+        rows.append((f"  CPU s / 1000 req ({kind})", _fmt(run.get("cpu_s_per_1000"))))
+        rows.append((f"  peak RSS MB ({kind})", _fmt(run.get("peak_rss_mb"))))
+    lat = results.get("latency") or {}
+    if lat:
+        rows.append(
+            (
+                f"latency @{lat.get('rate_per_s')} req/s p50/p95/p99 (s)",
+                "/".join(_fmt(lat.get(k)) for k in ("p50_s", "p95_s", "p99_s")),
+            )
+        )
+    backlog = results.get("scale", {}).get("backlog")
+    if backlog:
+        rows.append((f"backlog {backlog['messages']} drain (s)", _fmt(backlog["drain_s"])))
+        rows.append(("  backlog peak RSS MB", _fmt(backlog["peak_rss_mb"])))
+    many = results.get("scale", {}).get("mailboxes")
+    if many:
+        rows.append((f"{many['mailboxes']} IDLE mailboxes RSS MB", _fmt(many["idle_rss_mb"])))
+        rows.append(("  idle CPU %", _fmt(many["idle_cpu_percent"])))
+        probes = f"{_fmt(many['p50_s'])}/{_fmt(many['max_s'])}"
+        rows.append(("  random-mailbox ack p50/max (s)", probes))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    sizes = QUICK if args.quick else FULL
+    if args.n:
+        sizes = Sizes(args.n, *[getattr(sizes, f) for f in list(Sizes.__dataclass_fields__)[1:]])
+    if args.backlog:
+        sizes = Sizes(**{**sizes.__dict__, "backlog": args.backlog})
+    if args.mailboxes:
+        sizes = Sizes(**{**sizes.__dict__, "mailboxes": args.mailboxes})
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    check_prerequisites()
+    base = Path(tempfile.mkdtemp(prefix="aig-bench-e2e-"))
+    base.chmod(0o755)  # Dovecot's unprivileged mail processes traverse it
+    stack = BenchStack(base / "stack")
+    results: dict[str, Any] = {
+        "bench": "e2e",
+        "date": date.today().isoformat(),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "sizes": sizes.__dict__,
+        "workload": "2 signalements (DOCX form) for 1 télé-expertise (CDA or IHE_XDM.ZIP); "
+        "each signalement is acknowledged and offered to a GP, each télé-expertise "
+        "acknowledged and broadcast to a 2-doctor filière group",
+    }
+    try:
+        stack.start()
+        bench = Bench(stack, base / "work", sizes, profile=args.profile)
+        started = time.monotonic()
+        results["raw_loop"] = bench.raw()
+        results["aiguilleur"] = {}
+        for kind in kinds:
+            run_result = bench.rate(kind, latency=kind == kinds[0])
+            latency = run_result.pop("latency", None)
+            if latency is not None:
+                results["latency"] = {**latency, "database": kind}
+            run_result["ratio_to_raw"] = round(
+                run_result["rate_per_s"] / results["raw_loop"]["rate_per_s"], 3
+            )
+            results["aiguilleur"][kind] = run_result
+        results["scale"] = {}
+        if not args.skip_scale:
+            results["scale"]["backlog"] = bench.backlog()
+            results["scale"]["mailboxes"] = bench.mailboxes()
+        results["duration_s"] = round(time.monotonic() - started, 1)
+        if args.profile:
+            results["profile_files"] = [str(p) for p in (base / "work").glob("*.pyspy")]
+    finally:
+        with contextlib.suppress(MailStackError):
+            stack.stop()
+        if not args.keep and not args.profile:
+            shutil.rmtree(base, ignore_errors=True)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="End-to-end bench of the daemon (issue 6).")
+    parser.add_argument("--quick", action="store_true", help="a few hundred messages, <2 min")
+    parser.add_argument("--n", type=int, default=0, help="requests per rate run")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--skip-scale", action="store_true", help="no backlog / mailboxes cases")
+    parser.add_argument("--backlog", type=int, default=0, help="backlog size (scale case)")
+    parser.add_argument("--mailboxes", type=int, default=0, help="IDLE mailboxes (scale case)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the SQLite rate run")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--output", type=Path, default=None, help="results file")
+    args = parser.parse_args(argv)
+    results = run(args)
+    suffix = "-quick" if args.quick else ""
+    out = args.output or RESULTS / f"e2e-{results['date']}{suffix}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(table(results))
+    print(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,342 @@
+"""Workload of the end-to-end bench: realistic requests, their submission, and the replies seen.
+
+Requests are what professionals send: signalements with a DOCX form, télé-expertise mails
+carrying a CDA R2 document (bare, or inside an IHE_XDM.ZIP). A few variants of each are built
+once; every request then gets its own Message-ID, Date and sender by byte substitution, so
+generating 10,000 requests costs well under a second and the bytes stay realistic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import smtplib
+import ssl
+import threading
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import format_datetime
+from pathlib import Path
+
+from gateway.samples import signalement_docx
+
+__all__ = [
+    "MaildirWatcher",
+    "Request",
+    "RequestFactory",
+    "Submitter",
+]
+
+_FROM_MARK = "sender-placeholder@medecin.test"
+_TO_MARK = "gateway-placeholder@cpts.test"
+_ID_MARK = "<request-placeholder@bench.test>"
+_DATE_MARK = "Mon, 01 Jan 2024 00:00:00 +0000"
+
+# (nom, prénom, date de naissance, sexe, code postal, commune): inside the demo territory,
+# so every signalement is eligible and offered to a roster GP.
+_PATIENTS = (
+    ("DURAND", "Jeanne", "12/03/1948", "F", "88400", "Gérardmer"),
+    ("MOREL", "Louis", "04/11/1951", "M", "88200", "Remiremont"),
+    ("GIRARD", "Odette", "27/06/1939", "F", "88100", "Saint-Dié-des-Vosges"),
+    ("LAMBERT", "René", "15/01/1944", "M", "88400", "Gérardmer"),
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    message_id: str
+    sender: str
+    to: str
+    kind: str  # "signalement" or "tele_expertise"
+    raw: bytes = field(repr=False)
+
+
+def _docx_for(patient: tuple[str, str, str, str, str, str]) -> bytes:
+    nom, prenom, naissance, sexe, cp, commune = patient
+    return signalement_docx(
+        [
+            ("Nom du patient", nom),
+            ("Prénom", prenom),
+            ("Date de naissance", naissance),
+            ("Sexe", sexe),
+            ("Adresse", "3 rue des Tilleuls"),
+            ("Code postal", cp),
+            ("Commune", commune),
+            ("Téléphone", "06 12 34 56 78"),
+            ("Médecin traitant", "Non"),
+            ("Patient en ALD", "☒ Oui ☐ Non"),
+            ("Arrêt de travail", "☐ Oui ☒ Non"),
+            ("Profession du signaleur", "Infirmière libérale"),
+            ("Nom du signaleur", "Claire Petit"),
+            ("Motif", "Départ en retraite du médecin traitant, suivi diabète."),
+        ]
+    )
+
+
+def _cda_for(patient: tuple[str, str, str, str, str, str]) -> bytes:
+    nom, prenom, naissance, sexe, cp, commune = patient
+    day, month, year = naissance.split("/")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <realmCode code="FR"/>
+  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
+  <templateId root="2.16.840.1.113883.2.8.2.1"/>
+  <templateId root="1.2.250.1.213.1.1.1.1"/>
+  <id root="1.2.250.9999.1" extension="DOC-{nom}"/>
+  <code code="75496-0" codeSystem="2.16.840.1.113883.6.1"/>
+  <title>Demande de téléexpertise</title>
+  <effectiveTime value="20250101120000+0100"/>
+  <recordTarget><patientRole>
+    <addr><postalCode>{cp}</postalCode><city>{commune.upper()}</city></addr>
+    <patient>
+      <name><family qualifier="BR">{nom}</family><given>{prenom.upper()}</given></name>
+      <administrativeGenderCode code="{sexe}" codeSystem="2.16.840.1.113883.5.1"/>
+      <birthTime value="{year}{month}{day}"/>
+    </patient>
+  </patientRole></recordTarget>
+  <author><time value="20250101120000+0100"/><assignedAuthor>
+    <id root="1.2.250.1.71.4.2.1" extension="810001234567"/>
+    <code code="G15_10/SM54" codeSystem="1.2.250.1.213.1.1.4.5"/>
+    <assignedPerson><name><family>ROUX</family><given>Anne</given></name></assignedPerson>
+  </assignedAuthor></author>
+  <component><structuredBody>
+    <component><section><title>Question posée</title>
+      <text>Lésion pigmentée du dos évolutive : exérèse nécessaire ?</text></section></component>
+  </structuredBody></component>
+</ClinicalDocument>
+""".encode()
+
+
+def _xdm_for(cda: bytes) -> bytes:
+    digest = hashlib.sha1(cda, usedforsecurity=False).hexdigest()
+    metadata = f"""<?xml version="1.0" encoding="UTF-8"?>
+<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
+    xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>
+  <rim:ExtrinsicObject id="Document01" mimeType="text/xml">
+    <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value>
+    </rim:ValueList></rim:Slot>
+    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value>
+    </rim:ValueList></rim:Slot>
+    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(cda)}</rim:Value>
+    </rim:ValueList></rim:Slot>
+  </rim:ExtrinsicObject>
+</rim:RegistryObjectList></lcm:SubmitObjectsRequest>
+""".encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.TXT", "Lot XDM")
+        archive.writestr("INDEX.HTM", "<html><body>index</body></html>")
+        archive.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata)
+        archive.writestr("IHE_XDM/SUBSET01/DOC0001.XML", cda)
+    return buffer.getvalue()
+
+
+def _template(subject: str, body: str, attachment: tuple[str, str, bytes]) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = _FROM_MARK
+    msg["To"] = _TO_MARK
+    msg["Subject"] = subject
+    msg["Date"] = _DATE_MARK
+    msg["Message-ID"] = _ID_MARK
+    msg.set_content(body)
+    filename, content_type, data = attachment
+    maintype, subtype = content_type.split("/", 1)
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    raw = msg.as_bytes()
+    for mark in (_FROM_MARK, _TO_MARK, _ID_MARK, _DATE_MARK):
+        assert raw.count(mark.encode()) == 1, mark
+    return raw
+
+
+class RequestFactory:
+    """Builds requests: two signalements (DOCX) for one télé-expertise (CDA or XDM)."""
+
+    def __init__(self, *, te_every: int = 3) -> None:
+        self._te_every = te_every
+        self._signalements = [
+            _template(
+                "Signalement patient sans médecin traitant",
+                "Bonjour,\n\nVeuillez trouver ci-joint un signalement.\n\nCordialement,\nC. Petit",
+                (
+                    "Signalement-sans-MT.docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    _docx_for(p),
+                ),
+            )
+            for p in _PATIENTS
+        ]
+        te_body = (
+            "Bonjour,\n\nFilière : Dermatologie\n"
+            "Question : lésion pigmentée évolutive, exérèse nécessaire ?\n"
+            "Accord du patient : oui\n\nBien cordialement,\nDr Roux"
+        )
+        self._te: list[bytes] = []
+        for i, patient in enumerate(_PATIENTS):
+            cda = _cda_for(patient)
+            attachment = (
+                ("IHE_XDM.ZIP", "application/zip", _xdm_for(cda))
+                if i % 2 == 0
+                else ("demande-te.xml", "text/xml", cda)
+            )
+            subject = "Demande de télé-expertise dermatologie"
+            self._te.append(_template(subject, te_body, attachment))
+        self._count = 0
+        self._run = os.urandom(4).hex()
+
+    def make(
+        self, sender: str, signalement_to: str, te_to: str, *, kind: str | None = None
+    ) -> Request:
+        i = self._count
+        self._count += 1
+        is_te = i % self._te_every == self._te_every - 1 if kind is None else kind != "signalement"
+        variants = self._te if is_te else self._signalements
+        template = variants[i % len(variants)]
+        message_id = f"<req-{self._run}-{i:06d}@medecin.test>"
+        to = te_to if is_te else signalement_to
+        raw = (
+            template.replace(_FROM_MARK.encode(), sender.encode())
+            .replace(_TO_MARK.encode(), to.encode())
+            .replace(_ID_MARK.encode(), message_id.encode())
+            .replace(_DATE_MARK.encode(), format_datetime(datetime.now(UTC)).encode())
+        )
+        return Request(message_id, sender, to, "tele_expertise" if is_te else "signalement", raw)
+
+    def batch(
+        self, n: int, senders: Sequence[str], signalement_to: str, te_to: str
+    ) -> list[Request]:
+        return [self.make(senders[i % len(senders)], signalement_to, te_to) for i in range(n)]
+
+
+class Submitter:
+    """Submits requests to Postfix on one SMTP connection; records when each got its 250."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self._host = host
+        self._port = port
+
+    def submit(self, requests: Sequence[Request], *, rate: float | None = None) -> dict[str, float]:
+        """Send all (at ``rate`` per second if given); returns Message-ID → time.time() of 250."""
+        accepted: dict[str, float] = {}
+        started = time.monotonic()
+        with smtplib.SMTP(self._host, self._port, timeout=60) as smtp:
+            for index, request in enumerate(requests):
+                if rate is not None:
+                    due = started + index / rate
+                    delay = due - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                smtp.sendmail(request.sender, [request.to], request.raw)
+                accepted[request.message_id] = time.time()
+        return accepted
+
+    def submit_in_thread(
+        self, requests: Sequence[Request], *, rate: float | None = None
+    ) -> tuple[threading.Thread, dict[str, float]]:
+        result: dict[str, float] = {}
+
+        def work() -> None:
+            result.update(self.submit(requests, rate=rate))
+
+        thread = threading.Thread(target=work, name="submitter", daemon=True)
+        thread.start()
+        return thread, result
+
+
+_HEADERS = BytesHeaderParser(policy=compat32)
+
+
+@dataclass
+class Delivered:
+    message_id: str
+    in_reply_to: str
+    at: float  # ctime of the file in new/: when Dovecot delivered it
+
+
+class MaildirWatcher:
+    """Polls the senders' Maildirs; keeps, per request Message-ID, every reply delivered."""
+
+    def __init__(self, folders: Sequence[Path], *, interval: float = 0.02) -> None:
+        self._folders = list(folders)
+        self._interval = interval
+        self._seen: set[str] = set()
+        self.replies: dict[str, list[Delivered]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def scan(self) -> None:
+        for folder in self._folders:
+            for sub in ("new", "cur"):
+                try:
+                    entries = list(os.scandir(folder / sub))
+                except FileNotFoundError:
+                    continue
+                for entry in entries:
+                    key = entry.name.split(":", 1)[0]
+                    if key in self._seen:
+                        continue
+                    try:
+                        at = entry.stat().st_ctime
+                        with open(entry.path, "rb") as handle:
+                            head = handle.read(16384)
+                    except FileNotFoundError:  # moved new/ → cur/ meanwhile
+                        continue
+                    self._seen.add(key)
+                    headers = _HEADERS.parsebytes(head.split(b"\n\n", 1)[0] + b"\n\n")
+                    irt = str(headers.get("In-Reply-To", "")).strip()
+                    item = Delivered(str(headers.get("Message-ID", "")).strip(), irt, at)
+                    with self._lock:
+                        self.replies.setdefault(irt, []).append(item)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.scan()
+            self._stop.wait(self._interval)
+
+    def start(self) -> MaildirWatcher:
+        self._thread = threading.Thread(target=self._loop, name="maildir-watcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.scan()
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(len(items) for items in self.replies.values())
+
+    def answered(self, ids: Sequence[str]) -> int:
+        with self._lock:
+            return sum(1 for i in ids if i in self.replies)
+
+    def first_reply_at(self, message_id: str) -> float | None:
+        with self._lock:
+            found = self.replies.get(message_id)
+            return min(d.at for d in found) if found else None
+
+    def duplicates(self, ids: Sequence[str]) -> int:
+        """Replies beyond the first per request (an exactly-once sender has none)."""
+        with self._lock:
+            return sum(max(0, len(self.replies.get(i, [])) - 1) for i in ids)
+
+    def wait_for(self, ids: Sequence[str], *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.answered(ids) >= len(ids):
+                return True
+            time.sleep(0.05)
+        return self.answered(ids) >= len(ids)
+
+
+def smtp_tls_context(ca_path: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(ca_path))
