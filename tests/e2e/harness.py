@@ -103,6 +103,7 @@ class Gateway:
     # More watched mailboxes: (name, programme, user); the first one is always "signalement".
     extra_mailboxes: list[tuple[str, str, MailUser]] = field(default_factory=list)
     routing_toml: str = ""  # extra keys of [routing], e.g. "offer_deadline_hours = 1"
+    web_port: int | None = None  # serve the coordinator UI from the daemon on this port
 
     @property
     def config_path(self) -> Path:
@@ -129,6 +130,19 @@ processed_folder = "Traites"
 idle = true
 idle_timeout = 60.0
 """
+
+    def _web_toml(self) -> str:
+        if self.web_port is None:
+            return ""
+        return (
+            f'[web]\nenabled = true\nhost = "127.0.0.1"\nport = {self.web_port}\n'
+            f'secret_key_file = "{self.workdir / "web-secret"}"\n'
+        )
+
+    @property
+    def web_url(self) -> str:
+        assert self.web_port is not None
+        return f"http://127.0.0.1:{self.web_port}"
 
     def write_config(self) -> None:
         stack = self.stack
@@ -167,6 +181,7 @@ parse_processes = 1
 [replies]
 structure_name = "CPTS e2e"
 rate_limit_per_hour = 50
+{self._web_toml()}
 [logging]
 level = "debug"
 """,
