@@ -8,8 +8,10 @@ replaced (a stuck worker cannot be interrupted, only killed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -43,6 +45,28 @@ def _timed_out(raw: bytes) -> ParsedMessage:
         envelope = Envelope()
     request = Request(problems=[problem("parse.timeout")])
     return ParsedMessage(envelope=envelope, report_kind=None, request=request)
+
+
+@contextlib.contextmanager
+def _lean_spawn() -> Iterator[None]:
+    """Start workers without re-running the parent's ``__main__`` in them.
+
+    Spawn re-executes the main script of the parent in each worker: for the console script
+    that is the whole CLI (web UI, ORM, FHIR models), about 3 s and 90 MB per worker, none
+    of which a parser needs; the worker function's own module is imported by name anyway.
+    A main run as a module (``python -m``) is already skipped by multiprocessing itself.
+    The worker is spawned synchronously inside this block, on the calling thread.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 class ParsePool:
@@ -87,9 +111,10 @@ class ParsePool:
         for attempt in range(2):
             generation = self._generation
             try:
-                future = loop.run_in_executor(
-                    self._executor, self._worker, raw, limits, default_kind
-                )
+                with _lean_spawn():  # a submit may start a worker process
+                    future = loop.run_in_executor(
+                        self._executor, self._worker, raw, limits, default_kind
+                    )
                 return await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 self._replace(generation)

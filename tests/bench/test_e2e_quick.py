@@ -1,0 +1,54 @@
+"""Smoke test of the end-to-end bench: `python -m bench.e2e --quick` completes and writes
+its results file. No timing is asserted: figures on a shared 2-core machine are noise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploy.mailstack import MailStackUnavailableError, check_prerequisites
+from tests.support.mailstack import in_ci
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.e2e
+
+
+def test_quick_bench_completes_and_writes_results(tmp_path: Path) -> None:
+    try:
+        check_prerequisites()
+    except MailStackUnavailableError as exc:
+        if in_ci():
+            pytest.fail(f"mail stack unavailable in CI: {exc}")
+        pytest.skip(f"mail stack unavailable: {exc}")
+    out = tmp_path / "e2e-quick.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.e2e", "--quick", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert {"machine", "raw_loop", "aiguilleur", "latency", "scale"} <= results.keys()
+    assert {"sqlite", "postgresql"} <= results["aiguilleur"].keys()
+    for run in results["aiguilleur"].values():
+        assert {
+            "rate_per_s",
+            "ratio_to_raw",
+            "duplicate_replies",
+            "cpu_s_per_1000",
+            "peak_rss_mb",
+        } <= run.keys()
+        assert run["complete"] is True
+        assert run["duplicate_replies"] == 0
+    assert {"p50_s", "p95_s", "p99_s"} <= results["latency"].keys()
+    assert {"backlog", "mailboxes"} <= results["scale"].keys()
+    assert results["scale"]["backlog"]["complete"] is True
+    assert "ratio to raw loop" in done.stdout
