@@ -603,18 +603,7 @@ class CaseFlow:
             self._accept(case, offer, incoming, confirm=True)
             return "accept"
         if answer == "refuse":
-            offer.status = OfferStatus.REFUSED
-            repo.add_event(
-                self.session,
-                case.id,
-                "offer_refused",
-                {"offer_id": offer.id, "rpps": offer.doctor_rpps},
-            )
-            cause = f"inbound:{incoming.row.id}"
-            if offer.kind == OfferKind.SIGNALEMENT:
-                self.next_signalement_offer(case, cause)
-            else:
-                self.after_te_decline(case, offer, cause)
+            self._decline(case, offer, OfferStatus.REFUSED, f"inbound:{incoming.row.id}")
             return "refuse"
         # Ambiguous: a person decides; the offer stays open meanwhile.
         offer.answered_at = None
@@ -748,16 +737,19 @@ class CaseFlow:
     # -- timers -----------------------------------------------------------------------------
 
     def expire(self, case: Case, offer: Offer) -> None:
-        assert case.id is not None
-        offer.status = OfferStatus.EXPIRED
         offer.answered_at = self.now
+        self._decline(case, offer, OfferStatus.EXPIRED, f"offer:{offer.id}:expired")
+
+    def _decline(self, case: Case, offer: Offer, status: OfferStatus, cause: str) -> None:
+        """A refusal or an expiry: record it, then offer the case on (or escalate)."""
+        assert case.id is not None
+        offer.status = status
         repo.add_event(
             self.session,
             case.id,
-            "offer_expired",
+            f"offer_{status.value}",  # offer_refused, offer_expired
             {"offer_id": offer.id, "rpps": offer.doctor_rpps},
         )
-        cause = f"offer:{offer.id}:expired"
         if offer.kind == OfferKind.SIGNALEMENT:
             self.next_signalement_offer(case, cause)
         else:
