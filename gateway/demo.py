@@ -154,7 +154,8 @@ def run_demo(root: Path, console: Console) -> int:
     console.print(table)
     outbox = list((root / "outbox" / "new").glob("*"))
     console.print(
-        f"{len(outbox)} réponse(s) écrite(s) dans {root}/outbox/new/ "
-        f"(message texte + aiguilleur-task.json FHIR). Configuration : {root}/aiguilleur.toml"
+        f"{len(outbox)} courriel(s) écrit(s) dans {root}/outbox/new/ "
+        "(réponses aux expéditeurs avec aiguilleur-task.json FHIR, propositions aux médecins). "
+        f"Configuration : {root}/aiguilleur.toml"
     )
     return 0
