@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from gateway.config import Config
-from gateway.directory.roster import load_roster
+from gateway.directory.roster_watch import RosterFile
 from gateway.routing.candidates import RosterDoctor
 from gateway.routing.context import acts_by_requis, build_context, match_requis, patient_key
 from gateway.routing.plan import RoutingPlan, plan_routing
@@ -28,7 +28,8 @@ class RoutingServices:
 
     config: Config
     programmes: Mapping[str, ProgrammeSpec]
-    roster: tuple[RosterDoctor, ...]
+    roster_file: RosterFile | None = None  # re-read when the file changes
+    fixed_roster: tuple[RosterDoctor, ...] = ()  # without a file (tests, dry runs)
 
     @classmethod
     def load(cls, config: Config) -> RoutingServices:
@@ -36,8 +37,12 @@ class RoutingServices:
         return cls(
             config=config,
             programmes=load_programmes(config.routing.programmes_path),
-            roster=load_roster(path) if path is not None else (),
+            roster_file=RosterFile(path) if path is not None else None,
         )
+
+    @property
+    def roster(self) -> tuple[RosterDoctor, ...]:
+        return self.roster_file.doctors() if self.roster_file is not None else self.fixed_roster
 
     def doctor(self, rpps: str | None) -> RosterDoctor | None:
         return next((d for d in self.roster if d.rpps == rpps), None) if rpps else None

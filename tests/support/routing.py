@@ -18,5 +18,5 @@ def demo_services(config: Config, doctors: Sequence[DemoDoctor] = DEMO_DOCTORS) 
     return RoutingServices(
         config=config,
         programmes=programmes_from_mapping(tomllib.loads(programmes_toml())),
-        roster=parse_roster(tomllib.loads(roster_toml(doctors))),
+        fixed_roster=parse_roster(tomllib.loads(roster_toml(doctors))),
     )
