@@ -144,6 +144,41 @@ def _return_path(config: SmtpConfig) -> str:
     return config.from_address
 
 
+class _SentMarks:
+    """Group commit of "sent" marks, so that SMTP never waits for the database.
+
+    A mail is marked sent by the first transaction that starts after its 250, while the sender
+    goes on with the next mail; the window in which a crash makes it go out again (with the
+    same Message-ID) stays "between the 250 and the next commit", as before, but the commits
+    no longer queue one by one behind the pipeline's transactions for the SQLite write lock.
+    """
+
+    def __init__(self, record: Callable[[Sequence[int]], None]) -> None:
+        self._record = record
+        self._pending: list[int] = []
+        self._task: asyncio.Future[None] | None = None
+
+    def add(self, row_id: int) -> None:
+        self._pending.append(row_id)
+        if self._task is None or self._task.done():
+            task, self._task = self._task, None
+            if task is not None:
+                task.result()  # a failed commit stops the round, as a failed _record did
+            self._launch()
+
+    def _launch(self) -> None:
+        ids, self._pending = self._pending, []
+        self._task = asyncio.ensure_future(asyncio.to_thread(self._record, ids))
+
+    async def drain(self) -> None:
+        while self._task is not None or self._pending:
+            if self._task is not None:
+                task, self._task = self._task, None
+                await task
+            if self._pending:
+                self._launch()
+
+
 class Outbox:
     def __init__(
         self,
@@ -208,42 +243,81 @@ class Outbox:
             session.commit()
             return status
 
+    def _record_sent(self, row_ids: Sequence[int]) -> None:
+        """Mark mails sent after their 250: every mail sent meanwhile, in one transaction."""
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            for row_id in row_ids:
+                row = session.get(OutboundMessage, row_id)
+                assert row is not None
+                row.lease_until = None
+                row.attempts += 1
+                row.status = OutboundStatus.SENT
+                row.sent_at = now
+                row.last_error = None
+                if row.case_id is not None:
+                    repo.add_event(
+                        session,
+                        row.case_id,
+                        "reply_sent",
+                        {"kind": row.kind, "message_id": row.message_id, "error": None},
+                    )
+            session.commit()
+
     async def deliver_due(self) -> int:
         """Send everything due now; returns how many were sent."""
         sent = 0
-        while True:
-            rows = await asyncio.to_thread(self._claim)
-            if not rows:
-                return sent
-            for index, row in enumerate(rows):
-                assert row.id is not None
-                try:
-                    await self._transport.send(
-                        Envelope(_return_path(self._config), row.recipient, row.raw)
-                    )
-                except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
-                    if self._metrics is not None:
-                        permanent = isinstance(exc, PermanentDeliveryError)
-                        self._metrics.smtp_failure("permanent" if permanent else "temporary")
-                    status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
-                    log.warning(
-                        "reply_not_delivered",
-                        outbound_id=row.id,
-                        status=status.value,
-                        error=str(exc)[:200],
-                    )
-                    if isinstance(exc, ServerUnavailableError):
-                        # The server is down: the rest of the round failed for the same reason,
-                        # so each backs off alike and none starves behind the first.
-                        for other in rows[index + 1 :]:
-                            assert other.id is not None
-                            await asyncio.to_thread(self._record, other.id, sent=False, error=exc)
-                        return sent
-                    continue
-                failpoints.hit("outbox.after_send")
-                await asyncio.to_thread(self._record, row.id, sent=True)
-                sent += 1
-                log.info("reply_delivered", outbound_id=row.id, kind=row.kind)
+        marks = _SentMarks(self._record_sent)
+        try:
+            while True:
+                rows = await asyncio.to_thread(self._claim)
+                if not rows:
+                    return sent
+                done, failed = await self._deliver(rows, marks)
+                sent += done
+                await marks.drain()  # every mail of the round is marked before the next claim
+                if failed:  # one attempt per pass: retries wait for their backoff and a pass
+                    return sent
+        finally:
+            await marks.drain()
+
+    async def _deliver(
+        self, rows: Sequence[OutboundMessage], marks: _SentMarks
+    ) -> tuple[int, bool]:
+        """Send one claimed round; returns (sent, whether any failed)."""
+        sent = 0
+        failed = False
+        for index, row in enumerate(rows):
+            assert row.id is not None
+            try:
+                await self._transport.send(
+                    Envelope(_return_path(self._config), row.recipient, row.raw)
+                )
+            except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
+                if self._metrics is not None:
+                    permanent = isinstance(exc, PermanentDeliveryError)
+                    self._metrics.smtp_failure("permanent" if permanent else "temporary")
+                status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
+                log.warning(
+                    "reply_not_delivered",
+                    outbound_id=row.id,
+                    status=status.value,
+                    error=str(exc)[:200],
+                )
+                failed = True
+                if isinstance(exc, ServerUnavailableError):
+                    # The server is down: the rest of the round failed for the same reason,
+                    # so each backs off alike and none starves behind the first.
+                    for other in rows[index + 1 :]:
+                        assert other.id is not None
+                        await asyncio.to_thread(self._record, other.id, sent=False, error=exc)
+                    return sent, True
+                continue
+            failpoints.hit("outbox.after_send")
+            marks.add(row.id)
+            sent += 1
+            log.info("reply_delivered", outbound_id=row.id, kind=row.kind)
+        return sent, failed
 
     async def run(self, stop: asyncio.Event, poll_interval: float = 2.0) -> None:
         try:
