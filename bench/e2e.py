@@ -60,7 +60,7 @@ class Sizes:
 
 
 FULL = Sizes(1000, 60.0, 2.0, 10_000, 200, 30.0, 20)
-QUICK = Sizes(150, 10.0, 2.0, 300, 20, 5.0, 5)
+QUICK = Sizes(120, 8.0, 2.0, 200, 20, 5.0, 4)
 
 
 class BenchStack(MailStack):
