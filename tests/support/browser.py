@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 
 from gateway.config import Config
 from gateway.web import serve
+from tests.support.ci import in_ci
 
 __all__ = ["ARTIFACTS", "CHROMIUM", "LiveServer", "browser", "launch_chromium", "live_server"]
 
@@ -30,12 +31,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
 def _unavailable(reason: str) -> None:
-    if _in_ci():
+    if in_ci():
         pytest.fail(f"Chromium unavailable in CI: {reason}")
     pytest.skip(f"Chromium unavailable: {reason}")
 

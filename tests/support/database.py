@@ -12,12 +12,9 @@ import pytest
 from psycopg import sql
 
 from gateway.storage.db import upgrade
+from tests.support.ci import in_ci
 
 PG_ADMIN = os.environ.get("AIGUILLEUR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def unavailable(reason: str) -> None:

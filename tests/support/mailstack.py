@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from deploy.mailstack import MailStack, MailStackUnavailableError, MailUser, check_prerequisites
+from tests.support.ci import in_ci
 
 __all__ = [
     "in_ci",
@@ -38,10 +39,6 @@ __all__ = [
 ]
 
 MailUserFactory = Callable[..., MailUser]
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 def _unavailable(reason: str, exc: BaseException | None = None) -> None:
