@@ -37,7 +37,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.e2e_procs import DaemonRun, ResourceSampler, percentile, raw_loop, tree_usage
+from bench.e2e_procs import (
+    DaemonRun,
+    ResourceSampler,
+    machine_busy_seconds,
+    percentile,
+    raw_loop,
+    tree_usage,
+)
 from bench.e2e_workload import MaildirWatcher, Request, RequestFactory, Submitter
 from deploy.mailstack import MailStack, MailStackError, MailUser, check_prerequisites
 from gateway.demo_routing import DemoDoctor, write_routing_files
@@ -277,12 +284,14 @@ class Bench:
         )
         loop.start()
         ready.wait(30)
+        busy0, own0 = machine_busy_seconds(), time.process_time()
         started = time.time()
         thread, _ = self.submitter().submit_in_thread(requests)
         thread.join()
         submitted = time.time()
         loop.join(timeout=600)
         watcher.wait_for([r.message_id for r in requests], timeout=60)
+        busy, own = machine_busy_seconds() - busy0, time.process_time() - own0
         watcher.stop()
         ids = [r.message_id for r in requests]
         last = max((watcher.first_reply_at(i) or 0.0) for i in ids)
@@ -295,6 +304,11 @@ class Bench:
             "submission_rate_per_s": round(n / (submitted - started), 2),
             "duplicate_replies": watcher.duplicates(ids),
             "mean_request_bytes": round(sum(len(r.raw) for r in requests) / n),
+            # Every process on the machine (mail servers, submitter, loop): who is the limit.
+            "machine_cpu_s_per_1000": round(busy / n * 1000, 2),
+            "machine_cpu_busy_percent": round(100 * busy / seconds / (os.cpu_count() or 1), 1),
+            # The machine less this process (submitter, loop, watcher): Postfix and Dovecot.
+            "servers_cpu_s_per_1000": round((busy - own) / n * 1000, 2),
         }
 
     # ------------------------------------------------------------------ aiguilleur rate
@@ -316,6 +330,7 @@ class Bench:
                 acks = MaildirWatcher(cast.sender_folders(self.stack)).start()
                 offers = MaildirWatcher(cast.doctor_folders(self.stack), interval=0.1).start()
                 cpu0 = tree_usage(daemon.pid).cpu_seconds
+                busy0, own0 = machine_busy_seconds(), time.process_time()
                 started = time.time()
                 thread, _ = self.submitter().submit_in_thread(requests)
                 thread.join()
@@ -327,6 +342,7 @@ class Bench:
                     time.sleep(0.1)
                 mail_out = time.time()
                 cpu1 = tree_usage(daemon.pid).cpu_seconds
+                busy, own = machine_busy_seconds() - busy0, time.process_time() - own0
                 sampler.stop()
                 usage = tree_usage(daemon.pid)
                 last = max((acks.first_reply_at(i) or 0.0) for i in ids)
@@ -345,6 +361,11 @@ class Bench:
                     "duplicate_replies": acks.duplicates(ids),
                     "duplicate_message_ids": duplicate_ids(acks, offers),
                     "cpu_s_per_1000": round((cpu1 - cpu0) / n * 1000, 2),
+                    "machine_cpu_s_per_1000": round(busy / n * 1000, 2),
+                    "machine_cpu_busy_percent": round(
+                        100 * busy / (mail_out - started) / (os.cpu_count() or 1), 1
+                    ),
+                    "servers_cpu_s_per_1000": round((busy - own - (cpu1 - cpu0)) / n * 1000, 2),
                     "peak_rss_mb": round(sampler.peak_rss / MB, 1),
                     "sum_vmhwm_mb": round(usage.hwm_bytes / MB, 1),
                     "daemon_vmhwm_mb": round(usage.main_hwm_bytes / MB, 1),
@@ -546,6 +567,7 @@ def table(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str]] = []
     raw = results.get("raw_loop") or {}
     rows.append(("raw loop rate (msg/s)", _fmt(raw.get("rate_per_s"))))
+    rows.append(("  machine CPU busy % (raw loop)", _fmt(raw.get("machine_cpu_busy_percent"))))
     for kind in ("sqlite", "postgresql"):
         run = results.get("aiguilleur", {}).get(kind)
         if not run:
@@ -554,6 +576,7 @@ def table(results: dict[str, Any]) -> str:
         rows.append((f"  ratio to raw loop ({kind})", _fmt(run.get("ratio_to_raw"))))
         rows.append((f"  duplicate replies ({kind})", _fmt(run.get("duplicate_replies"))))
         rows.append((f"  CPU s / 1000 req ({kind})", _fmt(run.get("cpu_s_per_1000"))))
+        rows.append((f"  machine CPU busy % ({kind})", _fmt(run.get("machine_cpu_busy_percent"))))
         rows.append((f"  peak RSS MB ({kind})", _fmt(run.get("peak_rss_mb"))))
     lat = results.get("latency") or {}
     if lat:

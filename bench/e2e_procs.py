@@ -27,7 +27,14 @@ from pathlib import Path
 
 from deploy.mailstack import MailStack, MailUser
 
-__all__ = ["DaemonRun", "ResourceSampler", "TreeUsage", "raw_loop", "tree_usage"]
+__all__ = [
+    "DaemonRun",
+    "ResourceSampler",
+    "TreeUsage",
+    "machine_busy_seconds",
+    "raw_loop",
+    "tree_usage",
+]
 
 AIGUILLEUR = Path(sys.executable).with_name("aiguilleur")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -105,6 +112,14 @@ def tree_usage(root: int) -> TreeUsage:
         main_hwm_bytes=_status_kb(root, "VmHWM:"),
         cpu_seconds=sum(_cpu(p, with_reaped=p == root) for p in pids),
     )
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy since boot (every core, every process):
+    the mail servers' share of a run is this minus the daemon's own."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _CLK_TCK
 
 
 class ResourceSampler:

@@ -1,9 +1,11 @@
 """The pipeline: stored message → parsed → case and reply, with a durable status after each stage.
 
-Stage 1 parses (CPU, in a worker process) and stores the result: status ``parsed``.
-Stage 2 decides and writes the case, its events and the reply in ONE transaction:
-status ``processed``. A failure is retried; after ``max_attempts`` the message is quarantined
-with its raw bytes kept, and the sender is told when a reply is due.
+Stage 1 loads and parses each message (CPU, in a worker process), several at once.
+Stage 2 decides what is parsed, a batch at a time, in ONE transaction: each message in its own
+savepoint writes its parse result, its case, events and replies, and its status ``processed``.
+One commit (one fsync) then serves the whole batch, and a message that fails rolls back alone.
+A failure is retried; after ``max_attempts`` the message is quarantined with its raw bytes
+kept, and the sender is told when a reply is due.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +48,7 @@ log = structlog.get_logger("aiguilleur.pipeline")
 
 ParseFn = Callable[[bytes, RequestKind | None], Awaitable[ParsedMessage]]
 LEASE = timedelta(minutes=5)
+PENDING = (InboundStatus.RECEIVED, InboundStatus.PARSED)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,18 @@ class StageOutcome:
     status: InboundStatus
     case_reference: str | None = None
     reply_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A claimed message after stage 1: parsed, or why it will not be decided."""
+
+    inbound_id: int
+    mailbox: MailboxConfig | None = None
+    parsed: ParsedMessage | None = None
+    error: Exception | None = None  # stage 1 failed: counts as an attempt
+    oversized: bool = False
+    done: InboundStatus | None = None  # already past the pipeline (another worker, a replay)
 
 
 def _safe_envelope(raw: bytes) -> Envelope | None:
@@ -83,6 +98,7 @@ class Pipeline:
         self._metrics = metrics
         self._config = config
         self._engine = engine
+        self._reader = repo.reader(engine)
         self._parse = parse
         self._renderer = renderer
         self._services = services
@@ -103,30 +119,49 @@ class Pipeline:
             return ids
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch due messages to ``workers`` concurrent tasks until ``stop`` is set."""
+        """Parse with ``workers`` concurrent tasks and decide in batches until ``stop`` is set."""
         workers = self._config.pipeline.workers
-        queue: asyncio.Queue[int] = asyncio.Queue(maxsize=workers * 2)
+        batch = self._config.pipeline.decide_batch
+        claimed: asyncio.Queue[int] = asyncio.Queue(maxsize=workers * 2)
+        # Bounded, so a backlog waits in the database and not in memory.
+        ready: asyncio.Queue[_Prepared] = asyncio.Queue(maxsize=batch * 2)
 
-        async def worker() -> None:
+        async def preparer() -> None:
             while True:
-                inbound_id = await queue.get()
+                inbound_id = await claimed.get()
                 try:
-                    await self.process(inbound_id)
+                    await ready.put(await self._prepare(inbound_id))
                 finally:
-                    queue.task_done()
+                    claimed.task_done()
 
-        tasks = [asyncio.create_task(worker(), name=f"pipeline-{i}") for i in range(workers)]
+        async def decider() -> None:
+            while True:
+                items = [await ready.get()]
+                while len(items) < batch and not ready.empty():
+                    items.append(ready.get_nowait())
+                try:
+                    await self._decide(items)
+                except Exception as exc:  # the database is down: the leases expire, retried
+                    log.error("decide_failed", error_type=type(exc).__name__, count=len(items))
+                finally:
+                    for _ in items:
+                        ready.task_done()
+
+        tasks = [asyncio.create_task(preparer(), name=f"parse-{i}") for i in range(workers)]
+        tasks.append(asyncio.create_task(decider(), name="decide"))
         try:
             while not stop.is_set():
                 self.wakeup.clear()
                 ids = await asyncio.to_thread(self._claim, workers * 4)
                 for inbound_id in ids:
-                    await queue.put(inbound_id)
+                    await claimed.put(inbound_id)
                 if ids:
                     continue
-                await queue.join()
+                await claimed.join()
+                await ready.join()
                 await wait_any(self.wakeup, stop, timeout=self._config.pipeline.poll_interval)
-            await queue.join()  # drain: finish what was claimed
+            await claimed.join()  # drain: finish what was claimed
+            await ready.join()
         finally:
             for task in tasks:
                 task.cancel()
@@ -136,33 +171,33 @@ class Pipeline:
         """Process everything due now, then return (the demo and `aiguilleur process`)."""
         outcomes: list[StageOutcome] = []
         while ids := await asyncio.to_thread(self._claim, 50):
-            outcomes.extend(await asyncio.gather(*(self.process(i) for i in ids)))
+            prepared = await asyncio.gather(*(self._prepare(i) for i in ids))
+            outcomes.extend(await self._decide(prepared))
         return outcomes
 
-    # -- one message ----------------------------------------------------------------------------
+    # -- stage 1: load and parse ----------------------------------------------------------------
 
     async def process(self, inbound_id: int) -> StageOutcome:
         """Carry one message as far as it goes; never raises for bad input."""
-        try:
-            row = await asyncio.to_thread(self._load, inbound_id)
-            if row.size > self._config.limits.max_message_bytes:
-                outcome = await asyncio.to_thread(self.quarantine_oversized, inbound_id)
-            elif row.status in (InboundStatus.RECEIVED, InboundStatus.PARSED):
-                mailbox = self._config.mailbox(row.mailbox)
-                parsed = await self._stage_parse(row, mailbox)
-                failpoints.hit("pipeline.after_parse")
-                outcome = await asyncio.to_thread(self._stage_decide, inbound_id, parsed, mailbox)
-            else:
-                outcome = StageOutcome(inbound_id, InboundStatus(row.status))
-        except Exception as exc:
-            outcome = await asyncio.to_thread(self._fail, inbound_id, exc)
-        failpoints.hit("pipeline.after_decide")
-        if outcome.reply_kind and self._outbox_wakeup is not None:
-            self._outbox_wakeup.set()
+        (outcome,) = await self._decide([await self._prepare(inbound_id)])
         return outcome
 
+    async def _prepare(self, inbound_id: int) -> _Prepared:
+        try:
+            row = await asyncio.to_thread(self._load, inbound_id)
+            if row.status not in PENDING:
+                return _Prepared(inbound_id, done=InboundStatus(row.status))
+            mailbox = self._config.mailbox(row.mailbox)
+            if row.size > self._config.limits.max_message_bytes:
+                return _Prepared(inbound_id, mailbox, oversized=True)
+            parsed = await self._stage_parse(row, mailbox)
+            failpoints.hit("pipeline.after_parse")
+            return _Prepared(inbound_id, mailbox, parsed=parsed)
+        except Exception as exc:
+            return _Prepared(inbound_id, error=exc)
+
     def _load(self, inbound_id: int) -> InboundMessage:
-        with repo.session_for(self._engine) as session:
+        with Session(self._reader) as session:
             row = session.get(InboundMessage, inbound_id)
             if row is None:
                 raise LookupError(f"inbound {inbound_id} vanished")
@@ -179,8 +214,6 @@ class Pipeline:
         elapsed = asyncio.get_running_loop().time() - started
         if self._metrics is not None:
             self._metrics.observe_parse(parsed.request.kind.value, elapsed)
-        assert row.id is not None
-        await asyncio.to_thread(self._save_parsed, row.id, parsed)
         log.info(
             "message_parsed",
             inbound_id=row.id,
@@ -190,49 +223,79 @@ class Pipeline:
         )
         return parsed
 
-    def _save_parsed(self, inbound_id: int, parsed: ParsedMessage) -> None:
-        with repo.session_for(self._engine) as session:
-            row = session.get(InboundMessage, inbound_id)
-            assert row is not None
-            row.parsed_json = parsed.model_dump_json()
-            row.status = InboundStatus.PARSED
-            row.updated_at = self._clock()
-            session.commit()
+    # -- stage 2: decide, a batch per transaction --------------------------------------------
 
-    def _stage_decide(
-        self, inbound_id: int, parsed: ParsedMessage, mailbox: MailboxConfig | None
-    ) -> StageOutcome:
+    async def _decide(self, items: Sequence[_Prepared]) -> list[StageOutcome]:
+        results = await asyncio.to_thread(self._decide_batch, items)
+        outcomes: list[StageOutcome] = []
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Exception):
+                result = await asyncio.to_thread(self._fail, item.inbound_id, result)
+            outcomes.append(result)
+        failpoints.hit("pipeline.after_decide")
+        if self._outbox_wakeup is not None and any(o.reply_kind for o in outcomes):
+            self._outbox_wakeup.set()
+        return outcomes
+
+    def _decide_batch(self, items: Sequence[_Prepared]) -> list[StageOutcome | Exception]:
+        results: list[StageOutcome | Exception] = []
+        decided: list[int] = []  # positions this transaction wrote
         now = self._clock()
         with repo.session_for(self._engine) as session:
-            row = session.get(InboundMessage, inbound_id)
-            assert row is not None and row.id is not None
-            if row.status not in (InboundStatus.RECEIVED, InboundStatus.PARSED):
-                return StageOutcome(inbound_id, InboundStatus(row.status))
-            envelope = parsed.envelope
-            reason = no_reply_reason(envelope, self._own)
-            if parsed.report_kind is not None:
-                reason = reason or f"report: {parsed.report_kind}"
-            if reason is not None or mailbox is None:
-                row.status = InboundStatus.IGNORED
-                row.error = reason or f"unknown mailbox {row.mailbox}"
-                row.lease_until = None
-                row.updated_at = now
+            for item in items:
+                if item.error is not None:
+                    results.append(item.error)
+                    continue
+                if item.done is not None:
+                    results.append(StageOutcome(item.inbound_id, item.done))
+                    continue
+                try:
+                    with session.begin_nested():
+                        results.append(self._decide_one(session, item, now))
+                    decided.append(len(results) - 1)
+                except Exception as exc:
+                    results.append(exc)
+            try:
                 session.commit()
-                log.info("message_ignored", inbound_id=inbound_id, reason=row.error)
-                return StageOutcome(inbound_id, InboundStatus.IGNORED)
+            except Exception as exc:
+                # Nothing of the batch is durable: each message counts a failed attempt.
+                for position in decided:
+                    results[position] = exc
+                return results
+        for result in results:
+            if isinstance(result, StageOutcome) and result.status == InboundStatus.PROCESSED:
+                log.info(
+                    "message_processed",
+                    inbound_id=result.inbound_id,
+                    case=result.case_reference,
+                    reply=result.reply_kind,
+                )
+        return results
 
-            flow = CaseFlow(
-                session, self._services, Mailer(session, self._renderer, self._config, now)
-            )
-            outcome = self._dispatch(flow, row, parsed, mailbox)
-            session.commit()
-        log.info(
-            "message_processed",
-            inbound_id=inbound_id,
-            case=outcome.case_reference,
-            reply=outcome.reply_kind,
-        )
-        return outcome
+    def _decide_one(self, session: Session, item: _Prepared, now: datetime) -> StageOutcome:
+        inbound_id = item.inbound_id
+        row = session.get(InboundMessage, inbound_id)
+        assert row is not None and row.id is not None
+        if row.status not in PENDING:
+            return StageOutcome(inbound_id, InboundStatus(row.status))
+        if item.oversized:
+            return self._quarantine_oversized(session, row, now)
+        parsed, mailbox = item.parsed, item.mailbox
+        assert parsed is not None
+        row.parsed_json = parsed.model_dump_json()
+        envelope = parsed.envelope
+        reason = no_reply_reason(envelope, self._own)
+        if parsed.report_kind is not None:
+            reason = reason or f"report: {parsed.report_kind}"
+        if reason is not None or mailbox is None:
+            row.status = InboundStatus.IGNORED
+            row.error = reason or f"unknown mailbox {row.mailbox}"
+            row.lease_until = None
+            row.updated_at = now
+            log.info("message_ignored", inbound_id=inbound_id, reason=row.error)
+            return StageOutcome(inbound_id, InboundStatus.IGNORED)
+        flow = CaseFlow(session, self._services, Mailer(session, self._renderer, self._config, now))
+        return self._dispatch(flow, row, parsed, mailbox)
 
     def _dispatch(
         self, flow: CaseFlow, row: InboundMessage, parsed: ParsedMessage, mailbox: MailboxConfig
@@ -379,15 +442,14 @@ class Pipeline:
         )
         return kind.value if queued else None
 
-    def quarantine_oversized(self, inbound_id: int) -> StageOutcome:
-        """Called before parsing: a message over the size limit is kept but not parsed."""
-        now = self._clock()
-        with repo.session_for(self._engine) as session:
-            row = session.get(InboundMessage, inbound_id)
-            assert row is not None
-            row.status = InboundStatus.QUARANTINED
-            row.error = f"message too large: {row.size} bytes"
-            row.lease_until = None
-            reply = self._quarantine_reply(session, row, now, ReplyKind.TOO_LARGE)
-            session.commit()
-        return StageOutcome(inbound_id, InboundStatus.QUARANTINED, reply_kind=reply)
+    def _quarantine_oversized(
+        self, session: Session, row: InboundMessage, now: datetime
+    ) -> StageOutcome:
+        """A message over the size limit is kept but not parsed."""
+        assert row.id is not None
+        row.status = InboundStatus.QUARANTINED
+        row.error = f"message too large: {row.size} bytes"
+        row.lease_until = None
+        row.updated_at = now
+        reply = self._quarantine_reply(session, row, now, ReplyKind.TOO_LARGE)
+        return StageOutcome(row.id, InboundStatus.QUARANTINED, reply_kind=reply)

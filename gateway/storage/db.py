@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["is_postgres", "make_engine", "normalise_url", "upgrade"]
+__all__ = ["READ_ONLY", "is_postgres", "make_engine", "normalise_url", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "aiguilleur_read_only"  # execution option: a transaction that never writes
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +39,64 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class _WriterLock:
+    """Re-entrant for the thread that holds it (a second session opened inside a first, as
+    SQLite itself allowed once the first had committed); any thread may release, since a
+    connection can be returned to the pool from another thread than the one that used it."""
+
+    def __init__(self, timeout: float) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+        self._timeout = timeout
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._cond:
+            ok = self._cond.wait_for(lambda: self._owner in (None, me), timeout=self._timeout)
+            if not ok:
+                raise TimeoutError(f"database write lock not obtained in {self._timeout:g} s")
+            self._owner = me
+            self._depth += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth <= 0:
+                self._owner, self._depth = None, 0
+                self._cond.notify()
+
+
+def _serialise_writers(engine: Engine) -> None:
+    """One writer at a time within the process, queued on a lock rather than on SQLite.
+
+    pysqlite defers BEGIN; we take the write lock at BEGIN (IMMEDIATE) so that writers never
+    fail on upgrade. SQLite lets a blocked writer retry on a sleep schedule (1, 2, 5, 10, ...
+    ms), so threads of one daemon that queued there lost milliseconds per transaction; they
+    now wait on a lock that wakes the next one as soon as the connection is returned. Other
+    processes (the CLI) still queue on ``busy_timeout``.
+    """
+    lock = _WriterLock(timeout=30.0)
+    held = "aiguilleur_write_lock"
+
+    def begin(conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # deferred: a reader, never blocked by the writer
+            return
+        info = conn.connection.info  # the pooled connection's, as ``checkin`` sees it
+        if not info.get(held):
+            lock.acquire()
+            info[held] = True
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record.info.pop(held, False):
+            lock.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "checkin", checkin)
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -51,9 +111,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             max_overflow=8,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN instead,
-        # so concurrent writers queue on busy_timeout rather than failing on upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _serialise_writers(engine)
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn: Any, _record: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, func, or_, update
 from sqlmodel import Session, col, select
 
+from gateway.storage.db import READ_ONLY
 from gateway.storage.models import (
     Case,
     CaseEvent,
@@ -31,6 +32,7 @@ from gateway.storage.models import (
 )
 
 __all__ = [
+    "reader",
     "IncomingRaw",
     "add_event",
     "claim_inbound",
@@ -294,3 +296,9 @@ def lock_case(session: Session, case: Case) -> Case:
 
 def session_for(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine for sessions that only read: on SQLite they take no write lock, so they
+    run beside a writer (WAL) instead of queueing behind it."""
+    return engine.execution_options(**{READ_ONLY: True})
