@@ -198,9 +198,10 @@ class DaemonRun:
                     "record",
                     "--pid",
                     str(self.proc.pid),
-                    "--subprocesses",
+                    # The daemon's own process, threads holding the GIL only: what limits it.
+                    "--gil",
                     "--rate",
-                    "200",
+                    "100",
                     "--format",
                     "raw",
                     "--output",

@@ -19,7 +19,8 @@ from typing import Protocol
 
 import aiosmtplib
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlmodel import col
 
 from gateway import failpoints
 from gateway.config import SmtpConfig
@@ -153,13 +154,13 @@ class _SentMarks:
     no longer queue one by one behind the pipeline's transactions for the SQLite write lock.
     """
 
-    def __init__(self, record: Callable[[Sequence[int]], None]) -> None:
+    def __init__(self, record: Callable[[Sequence[OutboundMessage]], None]) -> None:
         self._record = record
-        self._pending: list[int] = []
+        self._pending: list[OutboundMessage] = []
         self._task: asyncio.Future[None] | None = None
 
-    def add(self, row_id: int) -> None:
-        self._pending.append(row_id)
+    def add(self, row: OutboundMessage) -> None:
+        self._pending.append(row)
         if self._task is None or self._task.done():
             task, self._task = self._task, None
             if task is not None:
@@ -167,8 +168,8 @@ class _SentMarks:
             self._launch()
 
     def _launch(self) -> None:
-        ids, self._pending = self._pending, []
-        self._task = asyncio.ensure_future(asyncio.to_thread(self._record, ids))
+        rows, self._pending = self._pending, []
+        self._task = asyncio.ensure_future(asyncio.to_thread(self._record, rows))
 
     async def drain(self) -> None:
         while self._task is not None or self._pending:
@@ -243,25 +244,33 @@ class Outbox:
             session.commit()
             return status
 
-    def _record_sent(self, row_ids: Sequence[int]) -> None:
+    def _record_sent(self, rows: Sequence[OutboundMessage]) -> None:
         """Mark mails sent after their 250: every mail sent meanwhile, in one transaction."""
         now = self._clock()
         with repo.session_for(self._engine) as session:
-            for row_id in row_ids:
-                row = session.get(OutboundMessage, row_id)
-                assert row is not None
-                row.lease_until = None
-                row.attempts += 1
-                row.status = OutboundStatus.SENT
-                row.sent_at = now
-                row.last_error = None
-                if row.case_id is not None:
-                    repo.add_event(
-                        session,
-                        row.case_id,
+            session.execute(
+                update(OutboundMessage)
+                .where(col(OutboundMessage.id).in_([r.id for r in rows]))
+                .values(
+                    lease_until=None,
+                    attempts=OutboundMessage.attempts + 1,
+                    status=OutboundStatus.SENT,
+                    sent_at=now,
+                    last_error=None,
+                )
+            )
+            repo.add_events(
+                session,
+                [
+                    (
+                        r.case_id,
                         "reply_sent",
-                        {"kind": row.kind, "message_id": row.message_id, "error": None},
+                        {"kind": r.kind, "message_id": r.message_id, "error": None},
                     )
+                    for r in rows
+                    if r.case_id is not None
+                ],
+            )
             session.commit()
 
     async def deliver_due(self) -> int:
@@ -314,7 +323,7 @@ class Outbox:
                     return sent, True
                 continue
             failpoints.hit("outbox.after_send")
-            marks.add(row.id)
+            marks.add(row)
             sent += 1
             log.info("reply_delivered", outbound_id=row.id, kind=row.kind)
         return sent, failed

@@ -168,7 +168,9 @@ class ReplyRenderer:
         if not facts.doctor_facing:
             parts.append(
                 _attachment(
-                    task_json(facts).encode("utf-8"), "application/fhir+json", "aiguilleur-task.json"
+                    task_json(facts).encode("utf-8"),
+                    "application/fhir+json",
+                    "aiguilleur-task.json",
                 )
             )
         for item in attachments:
@@ -199,6 +201,4 @@ class ReplyRenderer:
         msg["X-Auto-Response-Suppress"] = "All"
         if facts.reference:
             msg["X-Aiguilleur-Reference"] = facts.reference
-        return ComposedReply(
-            message_id=message_id, subject=subject, raw=msg.as_bytes(policy=_WIRE)
-        )
+        return ComposedReply(message_id=message_id, subject=subject, raw=msg.as_bytes(policy=_WIRE))

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
 from gateway.replies.compose import OutboundAttachment
@@ -354,19 +354,25 @@ class CaseFlow:
         ).one()
         round_no = int(last or 0) + 1
         assert case.id is not None
-        for position, result in enumerate(assessment.evaluation.results):
-            self.session.add(
-                RuleResultRow(
-                    case_id=case.id,
-                    evaluation=round_no,
-                    position=position,
-                    rule_id=result.rule_id,
-                    outcome=result.outcome.value,
-                    reason_fr=result.reason_fr,
-                    evidence_json=json.dumps(result.evidence, ensure_ascii=False),
-                    evaluated_at=self.now,
-                )
-            )
+        if not assessment.evaluation.results:
+            return
+        # Written at once, outside the unit of work: results are never read back as objects.
+        self.session.connection().execute(
+            insert(RuleResultRow),
+            [
+                {
+                    "case_id": case.id,
+                    "evaluation": round_no,
+                    "position": position,
+                    "rule_id": result.rule_id,
+                    "outcome": result.outcome.value,
+                    "reason_fr": result.reason_fr,
+                    "evidence_json": json.dumps(result.evidence, ensure_ascii=False),
+                    "evaluated_at": self.now,
+                }
+                for position, result in enumerate(assessment.evaluation.results)
+            ],
+        )
 
     @staticmethod
     def _index_patient(case: Case, request: Request) -> None:

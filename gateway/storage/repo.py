@@ -15,7 +15,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, update
+from sqlalchemy import Engine, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from gateway.storage.db import READ_ONLY
@@ -32,6 +32,7 @@ from gateway.storage.models import (
 )
 
 __all__ = [
+    "add_events",
     "reader",
     "IncomingRaw",
     "add_event",
@@ -234,13 +235,33 @@ def add_event(
     *,
     actor: str = "aiguilleur",
 ) -> None:
-    session.add(
-        CaseEvent(
-            case_id=case_id,
-            kind=kind,
-            actor=actor,
-            detail_json=json.dumps(detail or {}, ensure_ascii=False, default=str),
-        )
+    add_events(session, [(case_id, kind, detail)], actor=actor)
+
+
+def add_events(
+    session: Session,
+    events: Sequence[tuple[int, str, dict[str, Any] | None]],
+    *,
+    actor: str = "aiguilleur",
+) -> None:
+    """Append to case timelines, written at once: an event is never read back as an object,
+    so it skips the ORM's unit of work (a case's request writes about ten of them)."""
+    if not events:
+        return
+    at = utcnow()
+    # The case rows already exist: an id is only known once its row was flushed.
+    session.connection().execute(
+        insert(CaseEvent),
+        [
+            {
+                "case_id": case_id,
+                "at": at,
+                "kind": kind,
+                "actor": actor,
+                "detail_json": json.dumps(detail or {}, ensure_ascii=False, default=str),
+            }
+            for case_id, kind, detail in events
+        ],
     )
 
 
