@@ -99,6 +99,7 @@ class SmtpConfig(TlsSettings):
     from_address: str = Field(default="ne-pas-repondre@localhost", pattern=r"^[^@\s]+@[^@\s]+$")
     from_name: str = "Aiguilleur"
     batch: int = Field(default=20, ge=1, le=1000)
+    connections: int = Field(default=2, ge=1, le=16)  # SMTP connections sending at once
     max_attempts: int = Field(default=12, ge=1)
     retry_base: float = Field(default=5.0, gt=0)
     retry_max: float = Field(default=1800.0, gt=0)

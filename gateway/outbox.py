@@ -11,6 +11,7 @@ import contextlib
 import mailbox
 import random
 import ssl
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -139,6 +140,11 @@ def build_transport(config: SmtpConfig) -> Transport:
     return SmtpTransport(config)
 
 
+def _lane(recipient: str, lanes: int) -> int:
+    # A stable hash (not hash(), which is salted per process).
+    return zlib.crc32(recipient.lower().encode()) % lanes if lanes > 1 else 0
+
+
 def _return_path(config: SmtpConfig) -> str:
     # Replies are auto-replies: a null reverse-path would be safest against loops, but MSSanté
     # operators reject it; our own address is excluded by our loop guard instead.
@@ -190,10 +196,13 @@ class Outbox:
         owner: str,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
+        extra_transports: Sequence[Transport] = (),
     ) -> None:
         self._config = config
         self._engine = engine
-        self._transport = transport
+        # One lane per connection; a recipient always uses the same lane, so the mails one
+        # person gets keep their order.
+        self._lanes = [transport, *extra_transports]
         self._owner = owner
         self._clock = clock
         self._metrics = metrics
@@ -248,7 +257,7 @@ class Outbox:
         """Mark mails sent after their 250: every mail sent meanwhile, in one transaction."""
         now = self._clock()
         with repo.session_for(self._engine) as session:
-            session.execute(
+            session.connection().execute(  # Core: the rows are not in this session
                 update(OutboundMessage)
                 .where(col(OutboundMessage.id).in_([r.id for r in rows]))
                 .values(
@@ -293,15 +302,29 @@ class Outbox:
     async def _deliver(
         self, rows: Sequence[OutboundMessage], marks: _SentMarks
     ) -> tuple[int, bool]:
-        """Send one claimed round; returns (sent, whether any failed)."""
+        """Send one claimed round over every lane at once; returns (sent, whether any failed)."""
+        lanes: list[list[OutboundMessage]] = [[] for _ in self._lanes]
+        for row in rows:
+            lanes[_lane(row.recipient, len(lanes))].append(row)
+        done = await asyncio.gather(
+            *(
+                self._deliver_lane(transport, lane, marks)
+                for transport, lane in zip(self._lanes, lanes, strict=True)
+                if lane
+            )
+        )
+        return sum(n for n, _ in done), any(f for _, f in done)
+
+    async def _deliver_lane(
+        self, transport: Transport, rows: Sequence[OutboundMessage], marks: _SentMarks
+    ) -> tuple[int, bool]:
+        """Send one lane's share of a round, in order, on its own connection."""
         sent = 0
         failed = False
         for index, row in enumerate(rows):
             assert row.id is not None
             try:
-                await self._transport.send(
-                    Envelope(_return_path(self._config), row.recipient, row.raw)
-                )
+                await transport.send(Envelope(_return_path(self._config), row.recipient, row.raw))
             except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
                 if self._metrics is not None:
                     permanent = isinstance(exc, PermanentDeliveryError)
@@ -339,4 +362,5 @@ class Outbox:
                 await wait_any(self.wakeup, stop, timeout=poll_interval)
             await self.deliver_due()  # drain what is due before leaving
         finally:
-            await self._transport.close()
+            for transport in self._lanes:
+                await transport.close()

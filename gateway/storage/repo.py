@@ -32,10 +32,9 @@ from gateway.storage.models import (
 )
 
 __all__ = [
-    "add_events",
-    "reader",
     "IncomingRaw",
     "add_event",
+    "add_events",
     "claim_inbound",
     "claim_outbound",
     "count_recent_replies",
@@ -43,6 +42,7 @@ __all__ = [
     "find_case_for_thread",
     "next_reference",
     "queue_outbound",
+    "reader",
     "release_own_leases",
     "store_inbound_batch",
 ]
@@ -73,38 +73,80 @@ def _message_id(raw: bytes) -> str | None:
     return text[:998] or None
 
 
-def _already_stored(session: Session, item: IncomingRaw) -> bool:
-    stmt = select(InboundMessage.id).where(InboundMessage.mailbox == item.mailbox)
+def _source_key(item: IncomingRaw) -> tuple[str, int | None, int | str] | None:
     if item.uid is not None:
-        stmt = stmt.where(
-            InboundMessage.uidvalidity == item.uidvalidity, InboundMessage.uid == item.uid
-        )
-    elif item.source_key is not None:
-        stmt = stmt.where(InboundMessage.source_key == item.source_key)
-    else:
-        return False
-    return session.exec(stmt).first() is not None
+        return (item.mailbox, item.uidvalidity, item.uid)
+    if item.source_key is not None:
+        return (item.mailbox, None, item.source_key)
+    return None
+
+
+def _stored_sources(
+    session: Session, items: Sequence[IncomingRaw]
+) -> set[tuple[str, int | None, int | str]]:
+    """Which of these sources are already stored: one query per mailbox, not one per item."""
+    found: set[tuple[str, int | None, int | str]] = set()
+    by_box: dict[tuple[str, int | None], list[IncomingRaw]] = {}
+    for item in items:
+        by_box.setdefault((item.mailbox, item.uidvalidity), []).append(item)
+    for (mailbox, uidvalidity), group in by_box.items():
+        uids = [i.uid for i in group if i.uid is not None]
+        keys = [i.source_key for i in group if i.uid is None and i.source_key is not None]
+        base = col(InboundMessage.mailbox) == mailbox
+        if uids:
+            rows = session.exec(
+                select(InboundMessage.uid).where(
+                    base,
+                    col(InboundMessage.uidvalidity) == uidvalidity,
+                    col(InboundMessage.uid).in_(uids),
+                )
+            ).all()
+            found.update((mailbox, uidvalidity, uid) for uid in rows if uid is not None)
+        if keys:
+            rows_k = session.exec(
+                select(InboundMessage.source_key).where(
+                    base, col(InboundMessage.source_key).in_(keys)
+                )
+            ).all()
+            found.update((mailbox, None, key) for key in rows_k if key is not None)
+    return found
 
 
 def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[int]:
-    """Store raw messages; returns ids of rows created. Already-stored sources are skipped."""
-    created: list[int] = []
+    """Store raw messages; returns ids of rows created. Already-stored sources are skipped,
+    and a copy of a message already stored (same Message-ID and content) is kept as a
+    duplicate that is never processed."""
+    stored = _stored_sources(session, items)
+    fresh: list[tuple[IncomingRaw, str, str | None]] = []
     for item in items:
-        if _already_stored(session, item):
-            continue
-        digest = hashlib.sha256(item.raw).hexdigest()
-        message_id = _message_id(item.raw)
-        status = InboundStatus.RECEIVED
-        error = None
+        key = _source_key(item)
+        if key is not None:
+            if key in stored:
+                continue
+            stored.add(key)
+        fresh.append((item, hashlib.sha256(item.raw).hexdigest(), _message_id(item.raw)))
+    ids = [m for _, _, m in fresh if m is not None]
+    earlier: dict[tuple[str, str], int] = {}
+    if ids:
+        for row_id, message_id, digest in session.exec(
+            select(InboundMessage.id, InboundMessage.message_id, InboundMessage.content_sha256)
+            .where(col(InboundMessage.message_id).in_(ids))
+            .order_by(col(InboundMessage.id))
+        ).all():
+            if row_id is not None and message_id is not None:
+                earlier.setdefault((message_id, digest), row_id)
+    rows: list[InboundMessage] = []
+    copies: list[tuple[InboundMessage, InboundMessage]] = []  # (copy, first) within the batch
+    first_in_batch: dict[tuple[str, str], InboundMessage] = {}
+    for item, digest, message_id in fresh:
+        status, error = InboundStatus.RECEIVED, None
+        first: InboundMessage | None = None
         if message_id is not None:
-            earlier = session.exec(
-                select(InboundMessage.id).where(
-                    InboundMessage.message_id == message_id,
-                    InboundMessage.content_sha256 == digest,
-                )
-            ).first()
-            if earlier is not None:
-                status, error = InboundStatus.DUPLICATE, f"duplicate of inbound {earlier}"
+            if (message_id, digest) in earlier:
+                found = earlier[(message_id, digest)]
+                status, error = InboundStatus.DUPLICATE, f"duplicate of inbound {found}"
+            elif (first := first_in_batch.get((message_id, digest))) is not None:
+                status = InboundStatus.DUPLICATE
         row = InboundMessage(
             mailbox=item.mailbox,
             uidvalidity=item.uidvalidity,
@@ -117,12 +159,16 @@ def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[
             status=status,
             error=error,
         )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        if status == InboundStatus.RECEIVED:
-            created.append(row.id)
-    return created
+        rows.append(row)
+        if first is not None:
+            copies.append((row, first))
+        elif message_id is not None and status == InboundStatus.RECEIVED:
+            first_in_batch[(message_id, digest)] = row
+    session.add_all(rows)
+    session.flush()  # one batch of INSERTs
+    for copy, first in copies:
+        copy.error = f"duplicate of inbound {first.id}"
+    return [r.id for r in rows if r.id is not None and r.status == InboundStatus.RECEIVED]
 
 
 def update_cursor(

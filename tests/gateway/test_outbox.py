@@ -143,3 +143,40 @@ async def test_failures_are_counted_by_kind(engine: Engine) -> None:
     text = metrics.render().decode()
     assert 'aiguilleur_smtp_failures_total{kind="temporary"} 1.0' in text
     assert 'aiguilleur_smtp_failures_total{kind="permanent"} 1.0' in text
+
+
+async def test_lanes_send_at_once_and_keep_each_recipients_order(engine: Engine) -> None:
+    with repo.session_for(engine) as s:
+        for i in range(12):
+            repo.queue_outbound(
+                s,
+                OutboundMessage(
+                    cause_key=f"c{i}",
+                    kind="ack",
+                    recipient=f"dr{i % 4}@x.test",
+                    message_id=f"<m{i}@x>",
+                    subject="s",
+                    raw=f"raw {i}".encode(),
+                ),
+            )
+        s.commit()
+    lanes = [RecordingTransport([]), RecordingTransport([])]
+    config = SmtpConfig(from_address="cpts@x.test")
+    outbox = Outbox(
+        config=config, engine=engine, transport=lanes[0], owner="t", extra_transports=lanes[1:]
+    )
+    assert await outbox.deliver_due() == 12
+    assert all(lane.sent for lane in lanes), "both connections carry mail"
+    for lane in lanes:
+        for recipient in {e.recipient for e in lane.sent}:
+            mine = [e.raw for e in lane.sent if e.recipient == recipient]
+            assert mine == sorted(mine, key=lambda r: int(r.split()[1]))
+    everyone = [e.recipient for lane in lanes for e in lane.sent]
+    assert sorted(everyone) == sorted(f"dr{i % 4}@x.test" for i in range(12))
+    assert {r for lane in lanes for r in {e.recipient for e in lane.sent}} == {
+        f"dr{i}@x.test" for i in range(4)
+    }
+    assert not any(  # a recipient never spans two connections
+        {e.recipient for e in lanes[0].sent} & {e.recipient for e in lanes[1].sent}
+    )
+    assert all(r.status == "sent" for r in _rows(engine))

@@ -36,6 +36,27 @@ def test_store_dedupes_by_uid_and_by_message_id_and_hash(db_url: str) -> None:
     engine.dispose()
 
 
+def test_store_dedupes_within_one_batch(db_url: str) -> None:
+    """One fetch can carry the same source twice and two copies of one message."""
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        created = repo.store_inbound_batch(
+            s,
+            [
+                IncomingRaw("box", RAW, uidvalidity=5, uid=1),
+                IncomingRaw("box", RAW, uidvalidity=5, uid=1),  # the same source again
+                IncomingRaw("box", RAW, uidvalidity=5, uid=2),  # a copy, other UID
+                IncomingRaw("other", RAW + b"y", source_key="k"),
+            ],
+        )
+        s.commit()
+        rows = s.exec(select(InboundMessage).order_by(InboundMessage.id)).all()  # type: ignore[arg-type]
+    assert [r.status for r in rows] == ["received", "duplicate", "received"]
+    assert created == [rows[0].id, rows[2].id]
+    assert rows[1].error == f"duplicate of inbound {rows[0].id}"
+    engine.dispose()
+
+
 def test_claim_leases_and_skips_leased(db_url: str) -> None:
     engine = make_engine(db_url)
     with repo.session_for(engine) as s:
