@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import QP, Charset
+from email.charset import BASE64, QP, Charset
 from email.encoders import encode_base64
 from email.header import Header
 from email.message import Message
@@ -75,10 +75,12 @@ SUBJECT_PREFIX = {
 _WIRE = compat32.clone(linesep="\r\n")
 _QP_UTF8 = Charset("utf-8")
 _QP_UTF8.body_encoding = QP  # French text stays readable in the raw mail
+_B_UTF8 = Charset("utf-8")
+_B_UTF8.header_encoding = BASE64  # "shortest" would try Q too, which costs O(n²) to measure
 
 
 def _header(value: str) -> str | Header:
-    return value if value.isascii() else Header(value, "utf-8")
+    return value if value.isascii() else Header(value, _B_UTF8)
 
 
 def _attachment(data: bytes, content_type: str, filename: str) -> MIMEBase:
