@@ -89,8 +89,11 @@ def assess(
     )
     evaluation = evaluate(spec, request, context)
     counts = open_offers or {}
-    roster = tuple(
-        d.model_copy(update={"open_offers": counts.get(d.rpps, 0)}) for d in services.roster
+    # Only signalements balance offers between GPs; the others read the roster as it is.
+    roster = (
+        tuple(d.model_copy(update={"open_offers": counts.get(d.rpps, 0)}) for d in services.roster)
+        if counts
+        else tuple(services.roster)
     )
     requis = match_requis(request, roster) if programme == "tele_expertise" else None
     plan = plan_routing(
@@ -100,7 +103,9 @@ def assess(
         on_date=request_date,
         already_offered=already_offered,
         rr_cursor=rr_cursor,
-        acts_by_requis=acts_by_requis(session, patient_key(request), request_date),
+        acts_by_requis=acts_by_requis(session, patient_key(request), request_date)
+        if programme == "tele_expertise"
+        else {},
         requis_rpps=requis.rpps if requis else None,
         max_acts_per_year=max_acts_per_year(spec),
         dac_team_address=services.config.routing.dac_team_address,

@@ -324,6 +324,8 @@ class CaseFlow:
             ).all()
             if rpps
         )
+        # The round robin and the open-offer counts order GPs for signalements only.
+        balance = case.programme == "signalement"
         return assess(
             self.session,
             self.services,
@@ -332,8 +334,8 @@ class CaseFlow:
             sender=case.sender,
             received_on=_local_date(self.now),
             already_offered=offered,
-            rr_cursor=self._rr_cursor(),
-            open_offers=self._open_offers(),
+            rr_cursor=self._rr_cursor() if balance else 0,
+            open_offers=self._open_offers() if balance else None,
         )
 
     def _reply(

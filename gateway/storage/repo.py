@@ -16,6 +16,8 @@ from email.policy import compat32
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from gateway.storage.db import READ_ONLY
@@ -312,14 +314,24 @@ def add_events(
 
 
 def queue_outbound(session: Session, message: OutboundMessage) -> bool:
-    """Queue a reply unless one with the same cause is already queued. Returns True if queued."""
-    exists = session.exec(
-        select(OutboundMessage.id).where(OutboundMessage.cause_key == message.cause_key)
-    ).first()
-    if exists is not None:
-        return False
-    session.add(message)
-    return True
+    """Queue a reply unless one with the same cause is already queued. Returns True if queued.
+
+    One INSERT that the unique cause key turns into nothing when the mail is already queued:
+    no look-up first, and the row never enters the session's unit of work."""
+    connection = session.connection()
+    values = {
+        column.name: getattr(message, column.name)
+        for column in OutboundMessage.__table__.columns  # type: ignore[attr-defined]
+        if column.name != "id"
+    }
+    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    result = connection.execute(
+        dialect_insert(OutboundMessage)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["cause_key"])
+        .returning(col(OutboundMessage.id))
+    )
+    return result.first() is not None  # rowcount is not reliable here on every driver
 
 
 def count_recent_replies(session: Session, recipient: str, since: datetime) -> int:
