@@ -12,7 +12,6 @@ from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from pathlib import Path
@@ -165,7 +164,8 @@ class ReplyRenderer:
     ) -> ComposedReply:
         message_id = deterministic_message_id(cause_key, self._domain)
         subject = subject_for(facts, original_subject)
-        body = MIMEText(self.text(facts), "plain", _QP_UTF8)
+        body = MIMEBase("text", "plain")
+        body.set_payload(self.text(facts), _QP_UTF8)
         parts: list[Message] = []
         if not facts.doctor_facing:
             parts.append(
@@ -187,7 +187,7 @@ class ReplyRenderer:
             msg = MIMEMultipart("mixed", _subparts=[body, *parts])
         msg["From"] = self._from
         msg["To"] = to_addr
-        msg["Subject"] = _header(subject)
+        msg["Subject"] = _header(subject)  # type: ignore[assignment]  # compat32 takes a Header
         msg["Date"] = format_datetime(date)
         msg["Message-ID"] = message_id
         if in_reply_to:

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from fhir.resources.R4B.task import Task
 
-from gateway.replies.compose import ReplyRenderer, deterministic_message_id
+from gateway.replies.compose import OutboundAttachment, ReplyRenderer, deterministic_message_id
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -106,3 +106,40 @@ def test_message_id_is_deterministic_per_cause() -> None:
     a = deterministic_message_id("inbound:1:ack", "x.fr")
     assert a == deterministic_message_id("inbound:1:ack", "x.fr")
     assert a != deterministic_message_id("inbound:2:ack", "x.fr")
+
+
+def test_non_ascii_names_and_relayed_files_survive_the_wire() -> None:
+    renderer = ReplyRenderer(
+        from_address="signalement@cpts.test", from_name="CPTS Épinal", limit_bytes=25_000_000
+    )
+    reply = renderer.compose(
+        _facts(ReplyKind.AVIS),
+        to_addr="dr.a@medecin.test",
+        cause_key="offer:3:avis",
+        original_subject="Demande de télé-expertise " + "dermatologie " * 12,
+        in_reply_to=None,
+        references=[],
+        date=WHEN,
+        attachments=[
+            OutboundAttachment("compte-rendu é.pdf", "application/pdf", b"%PDF-1.4\x00\xff"),
+            OutboundAttachment("demande.eml", "message/rfc822", b"From: a\r\n\r\nbody\r\n"),
+        ],
+    )
+    assert reply.raw.isascii() and b"\r\n" in reply.raw  # 7-bit, CRLF, as SMTP wants
+    assert all(len(line) <= 998 for line in reply.raw.split(b"\r\n"))
+    msg = email.message_from_bytes(reply.raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage) and not msg.defects
+    assert msg["From"].addresses[0].display_name == "CPTS Épinal"
+    assert msg["Subject"] == reply.subject and "télé-expertise" in msg["Subject"]
+    files = {p.get_filename(): p for p in msg.iter_attachments()}
+    assert files["compte-rendu é.pdf"].get_content() == b"%PDF-1.4\x00\xff"
+    assert files["demande.eml"].get_content_type() == "application/octet-stream"
+    assert files["demande.eml"].get_content() == b"From: a\r\n\r\nbody\r\n"
+    body = msg.get_body(("plain",))
+    assert body is not None and "AIG-2026-000042" in body.get_content()
+
+
+def test_doctor_mail_without_files_is_a_single_text_part() -> None:
+    msg = _compose(_facts(ReplyKind.OFFER))
+    assert not msg.is_multipart() and msg.get_content_type() == "text/plain"
+    assert msg["Auto-Submitted"] == "auto-generated"
