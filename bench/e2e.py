@@ -329,7 +329,8 @@ class Bench:
                 ids = [r.message_id for r in requests]
                 acks = MaildirWatcher(cast.sender_folders(self.stack)).start()
                 offers = MaildirWatcher(cast.doctor_folders(self.stack), interval=0.1).start()
-                cpu0 = tree_usage(daemon.pid).cpu_seconds
+                usage0 = tree_usage(daemon.pid)
+                cpu0, main0 = usage0.cpu_seconds, usage0.main_cpu_seconds
                 busy0, own0 = machine_busy_seconds(), time.process_time()
                 started = time.time()
                 thread, _ = self.submitter().submit_in_thread(requests)
@@ -341,7 +342,8 @@ class Bench:
                 while time.monotonic() < deadline and offers.total() < want_offers:
                     time.sleep(0.1)
                 mail_out = time.time()
-                cpu1 = tree_usage(daemon.pid).cpu_seconds
+                usage1 = tree_usage(daemon.pid)
+                cpu1, main1 = usage1.cpu_seconds, usage1.main_cpu_seconds
                 busy, own = machine_busy_seconds() - busy0, time.process_time() - own0
                 sampler.stop()
                 usage = tree_usage(daemon.pid)
@@ -361,6 +363,9 @@ class Bench:
                     "duplicate_replies": acks.duplicates(ids),
                     "duplicate_message_ids": duplicate_ids(acks, offers),
                     "cpu_s_per_1000": round((cpu1 - cpu0) / n * 1000, 2),
+                    # The main process alone (one core at most for its Python work: the GIL).
+                    "main_cpu_s_per_1000": round((main1 - main0) / n * 1000, 2),
+                    "main_cpu_busy_percent": round(100 * (main1 - main0) / (mail_out - started), 1),
                     "machine_cpu_s_per_1000": round(busy / n * 1000, 2),
                     "machine_cpu_busy_percent": round(
                         100 * busy / (mail_out - started) / (os.cpu_count() or 1), 1
@@ -576,6 +581,7 @@ def table(results: dict[str, Any]) -> str:
         rows.append((f"  ratio to raw loop ({kind})", _fmt(run.get("ratio_to_raw"))))
         rows.append((f"  duplicate replies ({kind})", _fmt(run.get("duplicate_replies"))))
         rows.append((f"  CPU s / 1000 req ({kind})", _fmt(run.get("cpu_s_per_1000"))))
+        rows.append((f"  main process CPU % ({kind})", _fmt(run.get("main_cpu_busy_percent"))))
         rows.append((f"  machine CPU busy % ({kind})", _fmt(run.get("machine_cpu_busy_percent"))))
         rows.append((f"  peak RSS MB ({kind})", _fmt(run.get("peak_rss_mb"))))
     lat = results.get("latency") or {}

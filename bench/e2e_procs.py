@@ -72,6 +72,7 @@ class TreeUsage:
     hwm_bytes: int  # sum of each process's VmHWM
     main_hwm_bytes: int
     cpu_seconds: float  # utime + stime of live processes + cutime + cstime of the root
+    main_cpu_seconds: float = 0.0  # the daemon's own process (its threads), without children
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -111,6 +112,7 @@ def tree_usage(root: int) -> TreeUsage:
         hwm_bytes=sum(_status_kb(p, "VmHWM:") for p in pids),
         main_hwm_bytes=_status_kb(root, "VmHWM:"),
         cpu_seconds=sum(_cpu(p, with_reaped=p == root) for p in pids),
+        main_cpu_seconds=_cpu(root, with_reaped=False),
     )
 
 

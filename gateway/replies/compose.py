@@ -184,7 +184,10 @@ class ReplyRenderer:
         msg: Message = body
         if parts:
             del body["MIME-Version"]
-            msg = MIMEMultipart("mixed", _subparts=[body, *parts])
+            # Fixed here, or the generator would compile a regex per mail to pick one. "=_"
+            # can occur neither in base64 nor in quoted-printable text, so no part holds it.
+            boundary = "=_aig_" + message_id[5:29]
+            msg = MIMEMultipart("mixed", boundary=boundary, _subparts=[body, *parts])
         msg["From"] = self._from
         msg["To"] = to_addr
         msg["Subject"] = _header(subject)  # type: ignore[assignment]  # compat32 takes a Header

@@ -55,6 +55,7 @@ PARIS = ZoneInfo("Europe/Paris")
 RR_COUNTER = "signalement_round_robin"
 # A message from the sender in these states completes the request; otherwise it asks for news.
 FOLLOW_UP_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.INCOMPLETE, CaseStatus.INELIGIBLE})
+_INSERT_RESULT = insert(RuleResultRow)  # built once
 # An unclassifiable TE answer this long, or with files, is the avis itself.
 AVIS_MIN_CHARS = 200
 
@@ -360,7 +361,7 @@ class CaseFlow:
             return
         # Written at once, outside the unit of work: results are never read back as objects.
         self.session.connection().execute(
-            insert(RuleResultRow),
+            _INSERT_RESULT,
             [
                 {
                     "case_id": case.id,

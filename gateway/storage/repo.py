@@ -299,7 +299,7 @@ def add_events(
     at = utcnow()
     # The case rows already exist: an id is only known once its row was flushed.
     session.connection().execute(
-        insert(CaseEvent),
+        _INSERT_EVENT,
         [
             {
                 "case_id": case_id,
@@ -319,18 +319,11 @@ def queue_outbound(session: Session, message: OutboundMessage) -> bool:
     One INSERT that the unique cause key turns into nothing when the mail is already queued:
     no look-up first, and the row never enters the session's unit of work."""
     connection = session.connection()
-    values = {
-        column.name: getattr(message, column.name)
-        for column in OutboundMessage.__table__.columns  # type: ignore[attr-defined]
-        if column.name != "id"
-    }
-    dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    result = connection.execute(
-        dialect_insert(OutboundMessage)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["cause_key"])
-        .returning(col(OutboundMessage.id))
-    )
+    values = {name: getattr(message, name) for name in _OUTBOUND_COLUMNS}
+    statement = _QUEUE_OUTBOUND[
+        "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+    ]
+    result = connection.execute(statement, values)
     return result.first() is not None  # rowcount is not reliable here on every driver
 
 
@@ -371,6 +364,21 @@ def lock_case(session: Session, case: Case) -> Case:
         .execution_options(populate_existing=True)
     ).one()
     return locked
+
+
+# Built once: building a statement costs more than running it from the compiled cache.
+_INSERT_EVENT = insert(CaseEvent)
+_OUTBOUND_COLUMNS = tuple(
+    c.name
+    for c in OutboundMessage.__table__.columns  # type: ignore[attr-defined]
+    if c.name != "id"
+)
+_QUEUE_OUTBOUND = {
+    name: dialect_insert(OutboundMessage)
+    .on_conflict_do_nothing(index_elements=["cause_key"])
+    .returning(col(OutboundMessage.id))
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def session_for(engine: Engine) -> Session:
