@@ -24,7 +24,7 @@ class _Catalog:
     specs: dict[str, FieldSpec]
     anywhere: dict[str, FieldSpec]  # folded label -> spec
     in_section: dict[tuple[str, str], FieldSpec]  # (section, folded label) -> spec
-    prefixes: tuple[tuple[str, FieldSpec], ...]  # multi-word labels, longest first
+    prefixes: dict[str, tuple[tuple[str, FieldSpec], ...]]  # by first word, longest first
     sections: dict[str, str]  # folded heading -> section key
     default_section: str
 
@@ -48,12 +48,12 @@ def _catalog() -> _Catalog:
         for section, labels in entry.get("in_section", {}).items():
             for label in labels:
                 in_section.setdefault((section, fold(label)), spec)
-    prefixes = tuple(
-        sorted(
-            ((label, spec) for label, spec in anywhere.items() if " " in label),
-            key=lambda item: -len(item[0]),
-        )
-    )
+    by_word: dict[str, list[tuple[str, FieldSpec]]] = {}
+    for label, spec in sorted(anywhere.items(), key=lambda item: -len(item[0])):
+        if " " in label:
+            by_word.setdefault(label.split(" ", 1)[0], []).append((label, spec))
+    # Most cells of a form name no field: only labels sharing their first word are tried.
+    prefixes = {word: tuple(found) for word, found in by_word.items()}
     sections = {
         fold(heading): section
         for section, headings in data["sections"].items()
@@ -79,7 +79,7 @@ def find_field(label: str, section: str | None = None) -> FieldSpec | None:
         return spec
     # "Date de naissance du patient" still names the birth date.
     padded = folded + " "
-    for prefix, prefix_spec in catalog.prefixes:
+    for prefix, prefix_spec in catalog.prefixes.get(folded.split(" ", 1)[0], ()):
         if padded.startswith(prefix + " "):
             return prefix_spec
     return None
