@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from gateway import failpoints
@@ -274,7 +275,8 @@ class Pipeline:
 
     def _decide_one(self, session: Session, item: _Prepared, now: datetime) -> StageOutcome:
         inbound_id = item.inbound_id
-        row = session.get(InboundMessage, inbound_id)
+        # The raw bytes stay in the database unless a step needs them (a TE request does).
+        row = session.get(InboundMessage, inbound_id, options=[defer(InboundMessage.raw)])  # type: ignore[arg-type]
         assert row is not None and row.id is not None
         if row.status not in PENDING:
             return StageOutcome(inbound_id, InboundStatus(row.status))

@@ -143,6 +143,7 @@ class CaseFlow:
         self.mailer = mailer
         self.now = mailer.now
         self._config = services.config
+        self._opened: set[int] = set()  # cases opened by this transaction
 
     # -- facts and mails --------------------------------------------------------------------
 
@@ -228,6 +229,7 @@ class CaseFlow:
         self.session.add(case)
         self.session.flush()
         assert case.id is not None
+        self._opened.add(case.id)
         incoming.row.case_id = case.id  # now, so the routing below can forward the original
         repo.add_event(self.session, case.id, "case_opened", {"programme": programme})
         repo.add_event(
@@ -352,9 +354,15 @@ class CaseFlow:
         )
 
     def _store_results(self, case: Case, assessment: Assessment) -> None:
-        last = self.session.exec(
-            select(func.max(RuleResultRow.evaluation)).where(col(RuleResultRow.case_id) == case.id)
-        ).one()
+        last = (
+            0  # a case opened by this transaction has no earlier round
+            if case.id in self._opened
+            else self.session.exec(
+                select(func.max(RuleResultRow.evaluation)).where(
+                    col(RuleResultRow.case_id) == case.id
+                )
+            ).one()
+        )
         round_no = int(last or 0) + 1
         assert case.id is not None
         if not assessment.evaluation.results:
