@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import logging
 import re
-from typing import Any
-
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
+from typing import TYPE_CHECKING, Any
 
 from parsers.fields import Extraction, RawField
 from parsers.label_lines import fields_from_lines
 from parsers.limits import ParseLimits
 from parsers.problems import problem
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 __all__ = ["has_no_eof_marker", "pdf_extraction"]
 
@@ -88,6 +88,11 @@ def has_no_eof_marker(data: bytes) -> bool:
 
 
 def pdf_extraction(data: bytes, name: str, limits: ParseLimits) -> Extraction:
+    # Imported on the first PDF: pypdf and what it pulls in weigh ~35 MB in every process
+    # that imports the parsers (the daemon itself never opens a PDF).
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
     extraction = Extraction(source=name, kind="pdf")
     if has_no_eof_marker(data):
         extraction.problems.append(problem("pdf.invalid", name=name, source=name))
