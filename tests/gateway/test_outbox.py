@@ -39,7 +39,8 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-def _queue(engine: Engine, n: int) -> None:
+def _queue(engine: Engine, n: int, recipients: int = 0) -> None:
+    """``n`` mails; with ``recipients``, shared round robin by that many people."""
     with repo.session_for(engine) as s:
         for i in range(n):
             repo.queue_outbound(
@@ -47,10 +48,10 @@ def _queue(engine: Engine, n: int) -> None:
                 OutboundMessage(
                     cause_key=f"c{i}",
                     kind="ack",
-                    recipient=f"dr{i}@x.test",
+                    recipient=f"dr{i % recipients if recipients else i}@x.test",
                     message_id=f"<m{i}@x>",
                     subject="s",
-                    raw=b"raw",
+                    raw=f"raw {i}".encode(),
                 ),
             )
         s.commit()
@@ -146,20 +147,7 @@ async def test_failures_are_counted_by_kind(engine: Engine) -> None:
 
 
 async def test_lanes_send_at_once_and_keep_each_recipients_order(engine: Engine) -> None:
-    with repo.session_for(engine) as s:
-        for i in range(12):
-            repo.queue_outbound(
-                s,
-                OutboundMessage(
-                    cause_key=f"c{i}",
-                    kind="ack",
-                    recipient=f"dr{i % 4}@x.test",
-                    message_id=f"<m{i}@x>",
-                    subject="s",
-                    raw=f"raw {i}".encode(),
-                ),
-            )
-        s.commit()
+    _queue(engine, 12, recipients=4)
     lanes = [RecordingTransport([]), RecordingTransport([])]
     config = SmtpConfig(from_address="cpts@x.test")
     outbox = Outbox(
