@@ -125,15 +125,6 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
     )
 
 
-async def _warm_up(pool: ParsePool) -> None:
-    try:
-        started = await pool.start()
-    except Exception as exc:  # the first message retries the pool; never stop the daemon
-        log.warning("parse_pool_warm_up_failed", error_type=type(exc).__name__)
-        return
-    log.info("parse_pool_started", workers=started)
-
-
 async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -148,7 +139,6 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
                 group.create_task(src.run(ingest_stop), name=f"source-{i}")
                 for i, src in enumerate(components.sources)
             ]
-            group.create_task(_warm_up(components.pool), name="parse-warm-up")
             pipeline_task = group.create_task(components.pipeline.run(pipeline_stop))
             outbox_task = group.create_task(components.outbox.run(outbox_stop))
             timers_task = group.create_task(components.timers.run(pipeline_stop))

@@ -34,10 +34,6 @@ def parse_in_worker(
     return parse_message(raw, limits=limits, default_kind=default_kind)
 
 
-def _ready() -> int:
-    return multiprocessing.current_process().pid or 0
-
-
 def _timed_out(raw: bytes) -> ParsedMessage:
     try:
         envelope = read_envelope(
@@ -102,16 +98,6 @@ class ParsePool:
             if process.is_alive():
                 process.kill()
         old.shutdown(wait=False, cancel_futures=True)
-
-    async def start(self) -> int:
-        """Start every worker now rather than on the first messages: a cold worker spends
-        about a second importing the parsers, which the first senders would wait for."""
-        loop = asyncio.get_running_loop()
-        with _lean_spawn():
-            futures = [
-                loop.run_in_executor(self._executor, _ready) for _ in range(self._max_workers)
-            ]
-        return len(set(await asyncio.gather(*futures)))
 
     async def parse(
         self,

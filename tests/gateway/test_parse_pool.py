@@ -52,11 +52,3 @@ async def test_dead_worker_gives_problem() -> None:
         assert ok.request.patient.family_name in ("DUPONT", None)
         after = await pool.parse(b"Subject: c\r\n\r\nNom : MARTIN", timeout=60)
         assert after.request.patient.family_name == "MARTIN"
-
-
-async def test_start_launches_every_worker_before_any_message() -> None:
-    pool = ParsePool(max_workers=2)
-    try:
-        assert await pool.start() == 2  # two distinct worker processes answered
-    finally:
-        pool.close()
