@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -128,6 +129,11 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
 async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    # Database work runs in threads, several of which may wait for the SQLite writer at once
+    # (ingest, claims, sent marks, the decide batch): the default pool (cores + 4) would queue
+    # the outbox's claim behind them.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="db"))
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     components = build_components(config)

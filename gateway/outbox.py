@@ -282,21 +282,39 @@ class Outbox:
             )
             session.commit()
 
+    def _release(self, rows: Sequence[OutboundMessage]) -> None:
+        with repo.session_for(self._engine) as session:
+            session.connection().execute(
+                update(OutboundMessage)
+                .where(col(OutboundMessage.id).in_([r.id for r in rows]))
+                .values(lease_until=None)
+            )
+            session.commit()
+
     async def deliver_due(self) -> int:
         """Send everything due now; returns how many were sent."""
         sent = 0
         marks = _SentMarks(self._record_sent)
+        upcoming: asyncio.Future[Sequence[OutboundMessage]] | None = None
         try:
-            while True:
-                rows = await asyncio.to_thread(self._claim)
-                if not rows:
-                    return sent
+            rows = await asyncio.to_thread(self._claim)
+            while rows:
+                # The next round is claimed while this one goes out: a claim may have to wait
+                # for the pipeline's transaction to commit, and SMTP need not wait with it.
+                upcoming = asyncio.ensure_future(asyncio.to_thread(self._claim))
                 done, failed = await self._deliver(rows, marks)
                 sent += done
-                await marks.drain()  # every mail of the round is marked before the next claim
+                rows, upcoming = await upcoming, None
                 if failed:  # one attempt per pass: retries wait for their backoff and a pass
+                    if rows:
+                        await asyncio.to_thread(self._release, rows)
                     return sent
+            return sent
         finally:
+            if upcoming is not None:  # left by an error: give its rows back at once
+                with contextlib.suppress(Exception):
+                    if claimed := await upcoming:
+                        await asyncio.to_thread(self._release, claimed)
             await marks.drain()
 
     async def _deliver(

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-__all__ = ["READ_ONLY", "is_postgres", "make_engine", "normalise_url", "upgrade"]
+__all__ = ["READ_ONLY", "WriterLock", "is_postgres", "make_engine", "normalise_url", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "aiguilleur_read_only"  # execution option: a transaction that never writes
@@ -40,32 +40,54 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-class _WriterLock:
-    """Re-entrant for the thread that holds it (a second session opened inside a first, as
-    SQLite itself allowed once the first had committed); any thread may release, since a
-    connection can be returned to the pool from another thread than the one that used it."""
+class WriterLock:
+    """A first-come, first-served lock for the one SQLite writer.
+
+    Fair, because the pipeline's decide loop releases and asks again at once: with a plain
+    lock it would win every time and the outbox would wait for whole bursts before it could
+    claim the replies they queued. Re-entrant for the thread that holds it (a second session
+    opened inside a first, as SQLite itself allowed once the first had committed); any thread
+    may release, since a connection can be returned to the pool from another thread.
+    """
 
     def __init__(self, timeout: float) -> None:
         self._cond = threading.Condition()
         self._owner: int | None = None
         self._depth = 0
+        self._next_ticket = 0
+        self._serving = 0
+        self._abandoned: set[int] = set()  # tickets whose holder timed out waiting
         self._timeout = timeout
 
     def acquire(self) -> None:
         me = threading.get_ident()
         with self._cond:
-            ok = self._cond.wait_for(lambda: self._owner in (None, me), timeout=self._timeout)
-            if not ok:
+            if self._owner == me:
+                self._depth += 1
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            if not self._cond.wait_for(
+                lambda: self._owner is None and self._serving == ticket, timeout=self._timeout
+            ):
+                self._abandoned.add(ticket)
+                self._skip_abandoned()
                 raise TimeoutError(f"database write lock not obtained in {self._timeout:g} s")
-            self._owner = me
-            self._depth += 1
+            self._owner, self._depth = me, 1
 
     def release(self) -> None:
         with self._cond:
             self._depth -= 1
             if self._depth <= 0:
                 self._owner, self._depth = None, 0
-                self._cond.notify()
+                self._serving += 1
+                self._skip_abandoned()
+
+    def _skip_abandoned(self) -> None:
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._cond.notify_all()
 
 
 def _serialise_writers(engine: Engine) -> None:
@@ -77,7 +99,7 @@ def _serialise_writers(engine: Engine) -> None:
     now wait on a lock that wakes the next one as soon as the connection is returned. Other
     processes (the CLI) still queue on ``busy_timeout``.
     """
-    lock = _WriterLock(timeout=30.0)
+    lock = WriterLock(timeout=30.0)
     held = "aiguilleur_write_lock"
 
     def begin(conn: Any) -> None:
