@@ -10,6 +10,11 @@ import pytest
 from gateway.storage.db import WriterLock
 
 
+def _take_then_signal(lock: WriterLock, got: threading.Event) -> None:
+    lock.acquire()
+    got.set()
+
+
 def _wait_for_waiters(lock: WriterLock, count: int) -> None:
     deadline = time.monotonic() + 5
     while lock._next_ticket - lock._serving < count + 1 and time.monotonic() < deadline:
@@ -51,7 +56,7 @@ def test_re_entrant_for_its_holder_and_releasable_from_another_thread() -> None:
     other.start()
     other.join(5)
     got = threading.Event()
-    thread = threading.Thread(target=lambda: (lock.acquire(), got.set()))
+    thread = threading.Thread(target=_take_then_signal, args=(lock, got))
     thread.start()
     assert got.wait(5)
     thread.join(5)
@@ -74,7 +79,7 @@ def test_a_waiter_that_times_out_does_not_block_the_next() -> None:
     assert errors and "write lock" in str(errors[0])
     lock.release()
     got = threading.Event()
-    later = threading.Thread(target=lambda: (lock.acquire(), got.set()))
+    later = threading.Thread(target=_take_then_signal, args=(lock, got))
     later.start()
     assert got.wait(5), "the abandoned ticket was skipped"
     later.join(5)
