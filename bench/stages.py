@@ -136,7 +136,6 @@ def _timed(results: dict[str, Any], name: str, n: int, counters: Counters) -> It
 
 
 def run(n: int, kind: str, batch: int, profile: bool) -> dict[str, Any]:
-    configure_logging("warning", "json", stream=io.StringIO())
     cast = _cast()
     requests = cast.requests(RequestFactory(), n)
     results: dict[str, Any] = {
@@ -258,4 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Only as a script: loggers cache their configuration on first use, so configuring here
+    # inside another process (a test run) would silence that process's own logs for good.
+    configure_logging("warning", "json", stream=io.StringIO())
     sys.exit(main())
