@@ -206,3 +206,46 @@ async def test_parse_durations_are_observed_by_kind(engine: Engine) -> None:
     await pipeline.drain()
     text = metrics.render().decode()
     assert 'aiguilleur_parse_duration_seconds_count{kind="signalement"} 2.0' in text
+
+
+async def test_a_decision_that_fails_rolls_back_alone_in_its_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three messages decided in one transaction: the middle one raises after writing its
+    case; its savepoint takes everything it wrote, the others commit, and it is retried."""
+    from gateway.routing.flow import CaseFlow
+
+    real = CaseFlow.decide
+
+    def flaky(self: CaseFlow, case: Case, incoming: object, **kw: object) -> str | None:
+        reply = real(self, case, incoming, **kw)  # type: ignore[arg-type]
+        if case.sender == "broken@medecin.test":
+            raise RuntimeError("routing exploded after writing")
+        return reply
+
+    monkeypatch.setattr(CaseFlow, "decide", flaky)
+    pipeline = _pipeline(engine, _config(max_attempts=3, retry_delay=60))
+    _store(engine, _mail(COMPLETE, sender="a@medecin.test"), "a")
+    _store(engine, _mail(COMPLETE, sender="broken@medecin.test"), "b")
+    _store(engine, _mail(COMPLETE, sender="c@medecin.test"), "c")
+    outcomes = await pipeline.drain()
+    assert [o.status for o in outcomes] == ["processed", "received", "processed"]
+    rows = sorted(_rows(engine, InboundMessage), key=lambda r: r.id)
+    assert [r.status for r in rows] == ["processed", "received", "processed"]
+    assert rows[1].attempts == 1 and "routing exploded" in (rows[1].error or "")
+    assert rows[1].case_id is None and rows[1].parsed_json is None  # nothing of it stayed
+    cases = _rows(engine, Case)
+    assert sorted(c.sender for c in cases) == ["a@medecin.test", "c@medecin.test"]
+    recipients = {o.recipient for o in _rows(engine, OutboundMessage)}
+    assert "broken@medecin.test" not in recipients
+    assert {"a@medecin.test", "c@medecin.test"} <= recipients
+    # The retry, once the fault is gone, completes it exactly once.
+    monkeypatch.setattr(CaseFlow, "decide", real)
+    with repo.session_for(engine) as s:
+        row = s.get(InboundMessage, rows[1].id)
+        assert row is not None
+        row.next_attempt_at = rows[0].received_at
+        s.commit()
+    await pipeline.drain()
+    assert [r.status for r in _rows(engine, InboundMessage)] == ["processed"] * 3
+    assert len(_rows(engine, Case)) == 3
