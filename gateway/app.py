@@ -86,16 +86,15 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         limit_bytes=config.limits.max_message_bytes,
     )
     metrics = Metrics()  # one per daemon: the pipeline and outbox feed it, /metrics reads it
-    lanes = 1 if transport is not None or config.smtp.transport != "smtp" else None
+    # Extra connections for SMTP only (a given transport, in tests, or a Maildir is one lane).
+    lanes = config.smtp.connections if transport is None and config.smtp.transport == "smtp" else 1
     outbox = Outbox(
         config=config.smtp,
         engine=engine,
         transport=transport or build_transport(config.smtp),
         owner=config.instance,
         metrics=metrics,
-        extra_transports=[
-            build_transport(config.smtp) for _ in range((lanes or config.smtp.connections) - 1)
-        ],
+        extra_transports=[build_transport(config.smtp) for _ in range(lanes - 1)],
     )
     pool = ParsePool(max_workers=config.pipeline.parse_processes)
     services = RoutingServices.load(config)

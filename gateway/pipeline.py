@@ -49,7 +49,6 @@ log = structlog.get_logger("aiguilleur.pipeline")
 
 ParseFn = Callable[[bytes, RequestKind | None], Awaitable[ParsedMessage]]
 LEASE = timedelta(minutes=5)
-PENDING = (InboundStatus.RECEIVED, InboundStatus.PARSED)
 
 
 @dataclass(frozen=True)
@@ -178,15 +177,10 @@ class Pipeline:
 
     # -- stage 1: load and parse ----------------------------------------------------------------
 
-    async def process(self, inbound_id: int) -> StageOutcome:
-        """Carry one message as far as it goes; never raises for bad input."""
-        (outcome,) = await self._decide([await self._prepare(inbound_id)])
-        return outcome
-
     async def _prepare(self, inbound_id: int) -> _Prepared:
         try:
             row = await asyncio.to_thread(self._load, inbound_id)
-            if row.status not in PENDING:
+            if row.status not in repo.PENDING_INBOUND:
                 return _Prepared(inbound_id, done=InboundStatus(row.status))
             mailbox = self._config.mailbox(row.mailbox)
             if row.size > self._config.limits.max_message_bytes:
@@ -278,7 +272,7 @@ class Pipeline:
         # The raw bytes stay in the database unless a step needs them (a TE request does).
         row = session.get(InboundMessage, inbound_id, options=[defer(InboundMessage.raw)])  # type: ignore[arg-type]
         assert row is not None and row.id is not None
-        if row.status not in PENDING:
+        if row.status not in repo.PENDING_INBOUND:
             return StageOutcome(inbound_id, InboundStatus(row.status))
         if item.oversized:
             return self._quarantine_oversized(session, row, now)

@@ -354,6 +354,8 @@ class CaseFlow:
         )
 
     def _store_results(self, case: Case, assessment: Assessment) -> None:
+        if not assessment.evaluation.results:
+            return
         last = (
             0  # a case opened by this transaction has no earlier round
             if case.id in self._opened
@@ -365,8 +367,6 @@ class CaseFlow:
         )
         round_no = int(last or 0) + 1
         assert case.id is not None
-        if not assessment.evaluation.results:
-            return
         # Written at once, outside the unit of work: results are never read back as objects.
         self.session.connection().execute(
             _INSERT_RESULT,

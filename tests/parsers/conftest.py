@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.support.ci import in_ci
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 
@@ -12,7 +13,7 @@ CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 def corpus() -> Path:
     """The shared third-party corpus; absent: fail on CI, skip elsewhere."""
     if not CORPUS.is_dir():
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(f"corpus absent: {CORPUS}")
         pytest.skip(f"corpus absent ({CORPUS}); set it up beside the repository")
     return CORPUS.resolve()
