@@ -9,7 +9,7 @@ from parsers.request import Problem, Provenance, RequestKind, SourceKind
 
 __all__ = ["RANKS", "Candidate", "Extraction", "FieldValue", "RawField"]
 
-FieldValue = str | bool | date | list[str] | list[int] | RequestKind
+FieldValue = str | bool | int | date | list[str] | list[int] | RequestKind
 
 # Precedence when sources disagree: lower wins (CDA > XDM metadata > form > body > headers).
 RANKS: dict[SourceKind, int] = {

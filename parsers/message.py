@@ -16,7 +16,7 @@ from parsers.documents import (
     unparsed_kind,
 )
 from parsers.envelope import Envelope, find_case_reference, read_envelope
-from parsers.fields import Extraction
+from parsers.fields import Candidate, Extraction
 from parsers.kind import find_status_query, kind_from_text
 from parsers.limits import ParseLimits
 from parsers.mapping import map_raw_fields
@@ -31,6 +31,8 @@ from parsers.mime_walk import (
     walk_message,
 )
 from parsers.problems import problem
+from parsers.prose import WRITER_HINT, prose_candidates
+from parsers.prose.writer import is_personal_address
 from parsers.request import Attachment, Provenance, Request, RequestKind
 
 __all__ = ["ParseLimits", "ParsedMessage", "assemble_request", "parse_document", "parse_message"]
@@ -88,8 +90,12 @@ def assemble_request(
     """Map, merge, resolve the kind and check the programme's required fields."""
     request = Request()
     kinds: list[Extraction] = []
+    hints: list[Candidate] = []
     for extraction in extractions:
         map_raw_fields(extraction)
+        prose_candidates(extraction)
+        hints.extend(c for c in extraction.candidates if c.path == WRITER_HINT)
+        extraction.candidates = [c for c in extraction.candidates if c.path != WRITER_HINT]
         if extraction.kind != "body":
             _title_kind(extraction, kinds)
     body = [e for e in extractions if e.kind == "body"]
@@ -116,6 +122,14 @@ def assemble_request(
             )
         else:
             request.problems.append(problem("kind.unknown", field="kind"))
+    # A weak cue ("fille de la patiente") decides only from a consumer mailbox.
+    if (
+        hints
+        and request.reporter.declared_role is None
+        and is_personal_address(request.reporter.email)
+    ):
+        request.reporter.declared_role = hints[0].value  # type: ignore[assignment]
+        request.provenance["reporter.declared_role"] = hints[0].provenance
     patient = request.patient
     if patient.ins is not None and patient.ins_kind is None:
         patient.ins_kind = "unqualified"

@@ -46,6 +46,9 @@ class Provenance(BaseModel):
     kind: SourceKind
     locator: str = ""  # table cell, form field name, XPath, line number
     raw: str | None = None  # the text as written, before normalisation
+    # Read in prose: the words matched, and what qualifies them ("négation", ...).
+    span: str | None = None
+    qualifiers: list[str] = Field(default_factory=list)
 
 
 class Problem(BaseModel):
@@ -89,6 +92,8 @@ class Patient(BaseModel):
     given_names: list[str] = Field(default_factory=list)
     sex: Literal["M", "F", "U"] | None = None
     birth_date: date | None = None
+    age_years: int | None = None  # an age as written ("76 ans"), when no birth date is given
+    age_months: int | None = None  # a young child's age as written ("14 mois")
     ins: str | None = None  # 15 characters, key checked
     ins_oid: str | None = None
     ins_kind: Literal["production", "test", "demo", "unqualified"] | None = None
@@ -125,7 +130,8 @@ class Situation(BaseModel):
 
 
 class TeleExpertise(BaseModel):
-    filiere: str | None = None  # filière id, e.g. "orl", "dermatologie"
+    filiere: str | None = None  # filière id ("orl"), or the folded name of an unknown one
+    filiere_label: str | None = None  # the filière as written
     requis_name: str | None = None
     requis_rpps: str | None = None
     requis_email: str | None = None

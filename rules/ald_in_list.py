@@ -49,4 +49,5 @@ RULE = Rule(
     description="Le patient présente au moins une affection de la liste configurée.",
     params_model=AldListParams,
     check=check,
+    reads=("situation.ald", "situation.ald_declared"),
 )

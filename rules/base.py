@@ -36,6 +36,8 @@ class Rule(Generic[P]):
     check: Callable[[Request, RuleContext, P], RuleResult]
     # A failure means the sender is not admissible: the decision is "rejected".
     sender_admission: bool = False
+    # The Request fields it decides on: their provenance is the evidence shown with it.
+    reads: tuple[str, ...] = ()
 
     def default_params(self) -> P:
         return self.params_model()

@@ -36,4 +36,5 @@ RULE = Rule(
     description="Le patient a explicitement consenti à la télé-expertise.",
     params_model=NoParams,
     check=check,
+    reads=("tele_expertise.consent",),
 )

@@ -33,6 +33,11 @@ def _held(situation: Situation, fields: dict[str, str]) -> list[str]:
     return [name for name in fields if getattr(situation, name) is True]
 
 
+def _denied(situation: Situation, fields: dict[str, str]) -> bool:
+    """Every criterion of the family is answered no: the only evidence of its absence."""
+    return all(getattr(situation, name) is False for name in fields)
+
+
 def check(request: Request, context: RuleContext, params: NoParams) -> RuleResult:
     situation = request.situation
     medical = _held(situation, MEDICAL)
@@ -52,7 +57,13 @@ def check(request: Request, context: RuleContext, params: NoParams) -> RuleResul
             "psycho-social sont présents.",
             **evidence,
         )
-    if not stated:
+    medical_denied = not medical and not several_ald and _denied(situation, MEDICAL)
+    social_denied = not social and _denied(situation, PSYCHO_SOCIAL)
+    if not stated or not (medical_denied or social_denied):
+        if medical:
+            evidence["manque"] = "psycho-social"
+        elif social:
+            evidence["manque"] = "médical"
         return missing(
             RULE_ID,
             "Merci de préciser les critères de complexité de la situation : au moins un critère "
@@ -82,4 +93,14 @@ RULE = Rule(
     ),
     params_model=NoParams,
     check=check,
+    reads=(
+        "situation.polypathologie",
+        "situation.pathologie_desequilibree",
+        "situation.hospitalisations_repetees",
+        "situation.isolement_social",
+        "situation.vulnerabilite_sociale",
+        "situation.pratiques_inadaptees",
+        "situation.dependance_multi_acteurs",
+        "situation.ald",
+    ),
 )

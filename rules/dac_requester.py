@@ -50,4 +50,5 @@ RULE = Rule(
     ),
     params_model=DacRequesterParams,
     check=check,
+    reads=("reporter.declared_role", "reporter.email"),
 )

@@ -35,4 +35,5 @@ RULE = Rule(
     description="Le dossier de soins partagé (DSP) du patient est activé.",
     params_model=NoParams,
     check=check,
+    reads=("situation.dsp_active",),
 )

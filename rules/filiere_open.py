@@ -32,6 +32,7 @@ class FiliereOpenParams(Params):
 
 def check(request: Request, context: RuleContext, params: FiliereOpenParams) -> RuleResult:
     raw = request.tele_expertise.filiere
+    written = request.tele_expertise.filiere_label or (raw or "")
     if not raw or not norm_key(raw):
         return missing(
             RULE_ID,
@@ -44,9 +45,10 @@ def check(request: Request, context: RuleContext, params: FiliereOpenParams) -> 
     listed = ", ".join(sorted(open_keys)).replace("_", " ")
     return failed(
         RULE_ID,
-        f"La filière « {raw} » n'est pas ouverte à la télé-expertise sur la CPTS. "
+        f"La filière « {written} » n'est pas ouverte à la télé-expertise sur la CPTS. "
         f"Filières ouvertes : {listed}.",
         filiere=filiere,
+        filiere_ecrite=written,
     )
 
 
@@ -55,4 +57,5 @@ RULE = Rule(
     description="La filière demandée est ouverte à la télé-expertise.",
     params_model=FiliereOpenParams,
     check=check,
+    reads=("tele_expertise.filiere",),
 )

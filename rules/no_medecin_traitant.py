@@ -46,4 +46,5 @@ RULE = Rule(
     description="Le patient n'a pas de médecin traitant.",
     params_model=NoMedecinTraitantParams,
     check=check,
+    reads=("patient.has_medecin_traitant", "patient.medecin_traitant"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from parsers.request import Request
 from rules.base import Params, Rule, failed, missing, passed
 from rules.context import RuleContext
+from rules.keys import norm_key
 from rules.result import RuleResult
 
 __all__ = ["RULE", "TerritoryParams", "check"]
@@ -15,6 +16,15 @@ RULE_ID = "patient_in_territory"
 class TerritoryParams(Params):
     insee_codes: frozenset[str] = frozenset()
     postal_codes: frozenset[str] = frozenset()
+    # Commune names, for a request that gives the commune without its code.
+    communes: frozenset[str] = frozenset()
+
+
+def _commune_key(name: str) -> str:
+    key = norm_key(name)
+    for short, long in (("st", "saint"), ("ste", "sainte")):
+        key = "_".join(long if part == short else part for part in key.split("_"))
+    return key
 
 
 def check(request: Request, context: RuleContext, params: TerritoryParams) -> RuleResult:
@@ -27,6 +37,16 @@ def check(request: Request, context: RuleContext, params: TerritoryParams) -> Ru
             "Le territoire de la CPTS n'est pas encore configuré : la demande sera examinée par "
             "un coordinateur.",
             territoire="non configuré",
+        )
+    city = (request.patient.city or "").strip()
+    if not insee and not postal and city:
+        if _commune_key(city) in {_commune_key(c) for c in params.communes}:
+            return passed(RULE_ID, "Le patient réside sur le territoire de la CPTS.", commune=city)
+        # A name we cannot place is no evidence of living elsewhere: ask for the code.
+        return missing(
+            RULE_ID,
+            f"Merci de préciser le code postal de la commune de résidence du patient ({city}).",
+            commune=city,
         )
     if not insee and not postal:
         return missing(
@@ -53,4 +73,5 @@ RULE = Rule(
     description="Le patient réside sur le territoire de la CPTS.",
     params_model=TerritoryParams,
     check=check,
+    reads=("patient.insee_code", "patient.postal_code", "patient.city"),
 )

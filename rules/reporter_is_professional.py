@@ -48,4 +48,5 @@ RULE = Rule(
     params_model=ReporterParams,
     check=check,
     sender_admission=True,
+    reads=("reporter.declared_role", "reporter.email"),
 )

@@ -63,4 +63,5 @@ RULE = Rule(
     description="La profession du requérant peut demander une télé-expertise.",
     params_model=RequerantProfessionParams,
     check=check,
+    reads=("reporter.profession_code", "reporter.rpps"),
 )

@@ -76,4 +76,5 @@ RULE = Rule(
     description="Le médecin requis nommé fait partie de la filière demandée.",
     params_model=RequisInFiliereParams,
     check=check,
+    reads=("tele_expertise.requis_name", "tele_expertise.requis_rpps", "tele_expertise.filiere"),
 )

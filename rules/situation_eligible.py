@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from parsers.request import Request
+from parsers.request import Request, Situation
 from rules.base import Params, Rule, failed, missing, passed
 from rules.context import RuleContext
 from rules.dates import (
@@ -46,18 +46,31 @@ def _labels(params: SituationParams) -> str:
     return ", ".join(labels[c] for c in SituationCriterion if c in params.criteria)
 
 
+def _unanswered(situation: Situation, enabled: frozenset[SituationCriterion]) -> list[str]:
+    """Criteria neither stated nor denied: without them, no refusal (no evidence)."""
+    flags = {
+        SituationCriterion.ALD: None if situation.ald else situation.ald_declared,
+        SituationCriterion.ARRET_TRAVAIL: situation.arret_travail,
+        SituationCriterion.SORTIE_HOSPITALISATION: situation.sortie_hospitalisation,
+    }
+    return [
+        criterion.value
+        for criterion, flag in flags.items()
+        if criterion in enabled and flag is None
+    ]
+
+
 def check(request: Request, context: RuleContext, params: SituationParams) -> RuleResult:
     situation = request.situation
+    patient = request.patient
     on = context.request_date
-    birth = request.patient.birth_date
+    birth = patient.birth_date
     enabled = params.criteria
     held: list[str] = []
     evidence = {"date_reference": on.isoformat()}
 
-    # An ALD box ticked without its number still counts. ``ald_declared`` is being
-    # added to Situation by the parsers' owner; read it defensively until it lands.
-    ald_ticked = situation.ald_declared is True
-    if SituationCriterion.ALD in enabled and (situation.ald or ald_ticked):
+    # An ALD box ticked without its number still counts.
+    if SituationCriterion.ALD in enabled and (situation.ald or situation.ald_declared is True):
         held.append("ALD")
     if SituationCriterion.ARRET_TRAVAIL in enabled and situation.arret_travail:
         held.append("arrêt de travail")
@@ -71,30 +84,48 @@ def check(request: Request, context: RuleContext, params: SituationParams) -> Ru
             "vérifier.",
             **evidence,
         )
+    age_known = False
     if birth is not None:
+        age_known = True
         months = completed_months(birth, on)
         evidence["age"] = f"{months} mois" if months < 24 else f"{completed_years(birth, on)} ans"
-        if SituationCriterion.AGE_ELDER in enabled and is_older_than_years(
-            birth, on, params.older_than_years
-        ):
-            held.append(f"plus de {params.older_than_years} ans")
-        if SituationCriterion.ENFANT in enabled and is_at_most_months_old(
-            birth, on, params.child_max_months
-        ):
-            held.append(f"enfant de {params.child_max_months} mois ou moins")
+        elder = is_older_than_years(birth, on, params.older_than_years)
+        child = is_at_most_months_old(birth, on, params.child_max_months)
+    elif patient.age_months is not None:
+        age_known = True
+        evidence["age"] = f"{patient.age_months} mois (déclaré)"
+        elder, child = False, patient.age_months <= params.child_max_months
+    elif patient.age_years is not None:
+        age_known = True
+        evidence["age"] = f"{patient.age_years} ans (déclaré)"
+        # "71 ans" is strictly over 70; "1 an" may still be 18 months or less: not decided.
+        elder = patient.age_years > params.older_than_years
+        child = False
+        age_known = patient.age_years >= 2
+    else:
+        elder = child = False
+    if SituationCriterion.AGE_ELDER in enabled and elder:
+        held.append(f"plus de {params.older_than_years} ans")
+    if SituationCriterion.ENFANT in enabled and child:
+        held.append(f"enfant de {params.child_max_months} mois ou moins")
 
     if held:
         evidence["criteres"] = ", ".join(held)
         return passed(
             RULE_ID, f"La situation du patient est éligible ({', '.join(held)}).", **evidence
         )
-    if birth is None:
+    unanswered = _unanswered(situation, enabled)
+    if not age_known or unanswered:
+        # No refusal without evidence: what was not said is asked for.
+        if unanswered:
+            evidence["non_renseigne"] = ", ".join(unanswered)
         return missing(
             RULE_ID,
-            "Merci d'indiquer la date de naissance du patient ou sa situation "
-            f"(critères retenus : {_labels(params)}).",
+            "Merci de préciser la situation du patient (critères retenus : "
+            f"{_labels(params)}) et sa date de naissance si elle n'est pas indiquée.",
             **evidence,
         )
+    evidence["criteres"] = "aucun (âge et critères renseignés)"
     return failed(
         RULE_ID,
         "La situation du patient ne correspond à aucun des critères retenus par la CPTS "
@@ -111,4 +142,13 @@ RULE = Rule(
     ),
     params_model=SituationParams,
     check=check,
+    reads=(
+        "situation.ald",
+        "situation.ald_declared",
+        "situation.arret_travail",
+        "situation.sortie_hospitalisation",
+        "patient.birth_date",
+        "patient.age_years",
+        "patient.age_months",
+    ),
 )

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, create_engine, select
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.assess import Assessment, RoutingServices, assess
-from gateway.routing.decision import FinalDecision, final_decision
+from gateway.routing.decision import FinalDecision
 from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
@@ -38,7 +38,8 @@ from parsers import ParsedMessage, parse_message
 from parsers.loop_guard import no_reply_reason
 from parsers.request import Problem, RequestKind
 from rules.engine import Evaluation
-from rules.programmes import PROGRAMME_NAMES
+from rules.evidence import rule_evidence
+from rules.programmes import PROGRAMME_NAMES, ProgrammeSpec
 
 __all__ = [
     "PARIS",
@@ -245,6 +246,7 @@ def _decision(
 
 def _report(
     parsed: ParsedMessage,
+    spec: ProgrammeSpec,
     programme: str,
     source: str,
     assessment: Assessment,
@@ -259,7 +261,8 @@ def _report(
     context = assessment.context
     sender = parsed.envelope.from_addr
     blocking = [p for p in request.problems if p.severity == "error"]
-    decision = final_decision(evaluation, blocking)
+    decision = assessment.decision(request)
+    spans = rule_evidence(spec, request)
     return {
         "programme": programme,
         "programme_source": source,
@@ -274,9 +277,12 @@ def _report(
                 "outcome": r.outcome.value,
                 "reason_fr": r.reason_fr,
                 "evidence": dict(r.evidence),
+                # The words the result rests on: sentence or cell, matched span, qualifiers.
+                "evidence_text": [e.model_dump(mode="json") for e in spans.get(r.rule_id, [])],
             }
             for r in evaluation.results
         ],
+        "conflicts": [c.model_dump(mode="json") for c in assessment.conflicts],
         "decision": _decision(evaluation, decision, blocking),
         "routing": _routing(plan, decision),
         "context": {
@@ -327,6 +333,7 @@ def check_report(
         ignored = ignored or f"report: {parsed.report_kind}"
     return _report(
         parsed,
+        services.programmes[chosen],
         chosen,
         source,
         assessment,

@@ -13,8 +13,9 @@ from gateway.config import Config
 from gateway.directory.roster_watch import RosterFile
 from gateway.routing.candidates import RosterDoctor
 from gateway.routing.context import acts_by_requis, build_context, match_requis, patient_key
+from gateway.routing.decision import FinalDecision, decisive_conflicts, final_decision
 from gateway.routing.plan import RoutingPlan, plan_routing
-from parsers.request import Request
+from parsers.request import Conflict, Request
 from rules.context import RuleContext
 from rules.engine import Evaluation, evaluate
 from rules.programmes import ProgrammeSpec, load_programmes
@@ -56,6 +57,12 @@ class Assessment(BaseModel):
     context: RuleContext
     evaluation: Evaluation
     plan: RoutingPlan
+    conflicts: list[Conflict] = []  # sources that disagree on what decides
+
+    def decision(self, request: Request) -> FinalDecision:
+        """What the sender is told: the one decision the daemon and the dry run share."""
+        blocking = [p for p in request.problems if p.severity == "error"]
+        return final_decision(self.evaluation, blocking, self.conflicts)
 
 
 def max_acts_per_year(spec: ProgrammeSpec) -> int:
@@ -116,4 +123,5 @@ def assess(
         context=context,
         evaluation=evaluation,
         plan=plan,
+        conflicts=decisive_conflicts(spec, request, context, evaluation),
     )

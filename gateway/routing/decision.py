@@ -7,13 +7,17 @@ says exactly what the daemon would do.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from parsers.request import Problem
-from rules.engine import DecisionOutcome, Evaluation
+from parsers.merge import set_path
+from parsers.request import Conflict, Problem, Request
+from rules.context import RuleContext
+from rules.engine import DecisionOutcome, Evaluation, evaluate
+from rules.programmes import ProgrammeSpec
 
-__all__ = ["NOT_CONFIGURED", "FinalDecision", "final_decision"]
+__all__ = ["NOT_CONFIGURED", "FinalDecision", "decisive_conflicts", "final_decision"]
 
 NOT_CONFIGURED = "non configuré"  # evidence of patient_in_territory without a territory
 
@@ -30,10 +34,73 @@ class FinalDecision(BaseModel):
     escalate_reason_fr: str | None = None
 
 
-def final_decision(evaluation: Evaluation, blocking: Sequence[Problem]) -> FinalDecision:
-    """Rejected and ineligible stand; otherwise parse errors make the request incomplete."""
+def _other_value(request: Request, conflict: Conflict) -> object:
+    """The value the losing source gave, typed like the kept one."""
+    kept: object = request
+    for name in conflict.field.split("."):
+        kept = getattr(kept, name, None)
+    if isinstance(kept, bool):
+        return {"oui": True, "non": False}.get(conflict.other)
+    if isinstance(kept, date):
+        try:
+            return date.fromisoformat(conflict.other)
+        except ValueError:
+            return None
+    if isinstance(kept, str):
+        return conflict.other
+    return None
+
+
+def decisive_conflicts(
+    spec: ProgrammeSpec, request: Request, context: RuleContext, evaluation: Evaluation
+) -> list[Conflict]:
+    """Disagreements between sources that would change the decision (pure).
+
+    The request is evaluated again with the other source's value; when the outcome
+    differs, precedence alone must not decide: a coordinator does.
+    """
+    decisive: list[Conflict] = []
+    for conflict in request.conflicts:
+        other = _other_value(request, conflict)
+        if other is None:
+            continue
+        variant = request.model_copy(deep=True)
+        if not set_path(variant, conflict.field, other):
+            continue
+        if evaluate(spec, variant, context).decision.outcome != evaluation.decision.outcome:
+            decisive.append(conflict)
+    return decisive
+
+
+def _conflict_reason(conflicts: Sequence[Conflict]) -> str:
+    described = "; ".join(
+        f"« {c.kept} » ({c.kept_from.source}) et « {c.other} » ({c.other_from.source})"
+        for c in conflicts
+    )
+    return (
+        f"Les éléments transmis se contredisent ({described}) : un coordinateur vérifie la "
+        "demande avant de lui donner suite."
+    )
+
+
+def final_decision(
+    evaluation: Evaluation,
+    blocking: Sequence[Problem],
+    conflicts: Sequence[Conflict] = (),
+) -> FinalDecision:
+    """Rejected and ineligible stand; otherwise parse errors make the request incomplete.
+
+    A disagreement between sources that would change the outcome goes to a coordinator.
+    """
     rules_outcome = evaluation.decision.outcome
     reasons = list(evaluation.reasons_fr)
+    if conflicts and rules_outcome != "rejected":
+        return FinalDecision(
+            outcome=rules_outcome,
+            rules_outcome=rules_outcome,
+            reasons_fr=reasons,
+            escalate_reason_fr=_conflict_reason(conflicts),
+        )
     if rules_outcome == "ineligible":
         failed = evaluation.failed
         if failed and all(r.evidence.get("territoire") == NOT_CONFIGURED for r in failed):

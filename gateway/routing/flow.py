@@ -26,7 +26,6 @@ from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind, SummaryLine
 from gateway.routing.answers import classify_answer, own_text
 from gateway.routing.assess import Assessment, RoutingServices, assess
 from gateway.routing.context import patient_key
-from gateway.routing.decision import final_decision
 from gateway.routing.mailer import NO_THREAD, Mailer, Thread
 from gateway.routing.plan import PlannedTarget
 from gateway.routing.status import StatusView, status_view
@@ -255,9 +254,7 @@ class CaseFlow:
         request = Request.model_validate_json(case.request_json or "{}")
         assessment = self.assess(case, request)
         self._store_results(case, assessment)
-        decision = final_decision(
-            assessment.evaluation, [p for p in request.problems if p.severity == "error"]
-        )
+        decision = assessment.decision(request)
         outcome = decision.outcome
         parse_issues = blocking_issues(request)
         case.decision = outcome

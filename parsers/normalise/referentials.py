@@ -101,7 +101,13 @@ def match_speciality(text: str) -> str | None:
 
 
 def match_filiere(text: str) -> str | None:
-    return _filieres().find(text)
+    """The filière's key: an open one ("orl"), else a speciality the CPTS has not opened."""
+    return _filieres().find(text) or _other_filieres().find(text)
+
+
+@cache
+def _other_filieres() -> _Table:
+    return _table(load_toml("referentials.toml")["other_filieres"])
 
 
 def match_role(text: str) -> Role | None:

@@ -74,23 +74,40 @@ def _name_list(path: str, value: str, out: Normalised) -> None:
         out.set(path, names)
 
 
+_IDENTIFIER = re.compile(
+    r"[(\[,;-]?\s*\b(?:n\s*°\s*)?(rpps|adeli|finess|ins|nir)\b\s*(?:n\s*°)?\s*[:=]?\s*"
+    r"([0-9][0-9 .]{7,24}[0-9])\s*[)\]]?",
+    re.IGNORECASE,
+)
+_TITLES = frozenset(
+    {"dr", "docteur", "pr", "professeur", "mme", "m", "mr", "madame", "monsieur", "mlle", "me"}
+)
+
+
 def _person(path: str, value: str, out: Normalised) -> None:
-    # "Dr Jeanne MARTIN": upper-case words are the family name.
-    words = [w for w in re.split(r"\s+", value.strip()) if w]
-    words = [
-        w
-        for w in words
-        if fold(w) not in {"dr", "docteur", "pr", "mme", "m", "mr", "madame", "monsieur", "mlle"}
-    ]
+    # "Dr Jeanne MARTIN (RPPS 10100000029)": identifiers come out first, then upper-case
+    # words are the family name.
+    prefix = path.rsplit(".", 1)[0]
+    for match in _IDENTIFIER.finditer(value):
+        digits = re.sub(r"\D", "", match.group(2))
+        if match.group(1).lower() == "rpps" and len(digits) in (11, 12):
+            out.set(f"{prefix}.rpps", digits[-11:])
+    value = _IDENTIFIER.sub(" ", value)
+    value = re.sub(r"\([^)]*\)", " ", value)
+    words = [w.strip(",;.") for w in re.split(r"\s+", value.strip()) if w.strip(",;.")]
+    words = [w for w in words if fold(w) not in _TITLES and any(c.isalpha() for c in w)]
     family = [w for w in words if w.isupper() and len(w) > 1]
     given = [w for w in words if w not in family]
-    prefix = path.rsplit(".", 1)[0]
     if family:
         out.set(f"{prefix}.family_name", " ".join(family))
         if given:
             out.set(f"{prefix}.given_name", " ".join(given))
+    elif len(words) >= 2:
+        # "Paul Voirin": in prose and signatures the given name comes first.
+        out.set(f"{prefix}.family_name", " ".join(words[1:]))
+        out.set(f"{prefix}.given_name", words[0])
     elif words:
-        out.set(f"{prefix}.family_name", " ".join(words))
+        out.set(f"{prefix}.family_name", words[0])
 
 
 def _date(path: str, value: str, out: Normalised) -> None:
@@ -166,17 +183,43 @@ def _bool_not(path: str, value: str, out: Normalised) -> None:
         out.set(path, not parsed)
 
 
+# "Dr X, parti à la retraite, non remplacé": a médecin traitant named but gone is none today.
+_MT_GONE = re.compile(
+    r"\b(?:retraite|non remplace|pas remplace|decede|deces|demenage|cesse|cessation|"
+    r"ne (?:le |la )?suit plus|ne consulte plus|ancien|ancienne|precedent|est partie?|"
+    r"a quitte|depart|ferme|en recherche|recherche|cherche|ne prend plus)\b"
+)
+_NEGATIVE = ("aucun", "aucune", "pas de", "pas d", "sans", "non", "neant", "nul", "nulle", "ni ")
+_PENDING = re.compile(r"\b(?:en cours|en attente|a demander|a faire|demande en cours|a prevoir)\b")
+
+
 def _medecin_traitant(path: str, value: str, out: Normalised) -> None:
     yes_no = parse_yes_no(value)
     folded = fold(value)
-    if yes_no is False or folded.startswith(("aucun", "pas de", "sans", "non", "neant")):
+    if yes_no is False or folded.startswith(_NEGATIVE) or _MT_GONE.search(folded):
         out.set("patient.has_medecin_traitant", False)
+        if yes_no is None and not folded.startswith(_NEGATIVE):
+            out.set(path, _SPACES.sub(" ", value).strip())
         return
     if yes_no is True:
         out.set("patient.has_medecin_traitant", True)
         return
     out.set(path, _SPACES.sub(" ", value).strip())
     out.set("patient.has_medecin_traitant", True)
+
+
+def _criterion(path: str, value: str, out: Normalised) -> None:
+    """A criterion's box or line: yes/no, or words that state it ("vit seule depuis 2019")."""
+    parsed = parse_yes_no(value)
+    folded = fold(value)
+    if _PENDING.search(folded):
+        return  # "en cours de demande" is not yet a fact
+    if parsed is not None:
+        out.set(path, parsed)
+    elif folded.startswith(_NEGATIVE):
+        out.set(path, False)
+    elif folded:
+        out.set(path, True)
 
 
 def _rpps(path: str, value: str, out: Normalised) -> None:
@@ -217,25 +260,32 @@ def _role(path: str, value: str, out: Normalised) -> None:
 
 
 def _ald(path: str, value: str, out: Normalised) -> None:
+    folded = fold(value)
+    if _PENDING.search(folded):
+        return  # an ALD "en cours de demande" is not an ALD yet
     numbers = ald_numbers(
         _ticked_text(value) if any(c in TICK_MARKS for c in value) else value, bare_numbers=True
     )
     yes_no = parse_yes_no(value)
-    if numbers:
+    if numbers and not folded.startswith(_NEGATIVE):
         out.set(path, numbers)
         out.set("situation.ald_declared", True)
     elif yes_no is not None:
         out.set("situation.ald_declared", yes_no)
-    elif fold(value):
+    elif folded.startswith(_NEGATIVE):
+        out.set("situation.ald_declared", False)  # "ALD : aucune", "pas d'ALD"
+    elif folded:
         out.set("situation.ald_declared", True)  # "ALD : cardiopathie" names one we cannot number
 
 
 def _filiere(path: str, value: str, out: Normalised) -> None:
-    filiere = match_filiere(_ticked_text(value))
+    written = _ticked_text(value)
+    filiere = match_filiere(written)
     if filiere is None:
         out.problems.append(f"{path}.invalid")
     else:
         out.set(path, filiere)
+        out.set("tele_expertise.filiere_label", _SPACES.sub(" ", written).strip()[:120])
 
 
 def _urgency(path: str, value: str, out: Normalised) -> None:
@@ -285,6 +335,7 @@ _NORMALISERS: dict[str, Callable[[str, str, Normalised], None]] = {
     "email": _email,
     "bool": _bool,
     "bool_not": _bool_not,
+    "criterion": _criterion,
     "medecin_traitant": _medecin_traitant,
     "rpps": _rpps,
     "profession": _profession,
@@ -307,6 +358,7 @@ def normalise_value(field_type: str, path: str, value: str) -> Normalised:
     if field_type not in (
         "bool",
         "bool_not",
+        "criterion",
         "ald",
         "role",
         "filiere",

@@ -32,17 +32,36 @@ def test_every_pair_of_criteria_passes(medical: str, social: str) -> None:
     assert dac_complexity.check(req, context(), NoParams()).outcome is Outcome.PASSED
 
 
+NO_SOCIAL = {
+    "isolement_social": False,
+    "vulnerabilite_sociale": False,
+    "pratiques_inadaptees": False,
+    "dependance_multi_acteurs": False,
+}
+NO_MEDICAL = {
+    "polypathologie": False,
+    "pathologie_desequilibree": False,
+    "hospitalisations_repetees": False,
+}
+
+
 @pytest.mark.parametrize(
     ("situation", "expected", "lacking"),
     [
-        ({"polypathologie": True}, Outcome.FAILED, "psycho-social"),
-        ({"polypathologie": True, "isolement_social": False}, Outcome.FAILED, "psycho-social"),
-        ({"vulnerabilite_sociale": True}, Outcome.FAILED, "médical"),
-        ({"polypathologie": False, "isolement_social": False}, Outcome.FAILED, "médical"),
+        # One kind stated, the other unsaid: asked for, never refused (no evidence).
+        ({"polypathologie": True}, Outcome.MISSING, None),
+        ({"polypathologie": True, "isolement_social": False}, Outcome.MISSING, None),
+        ({"vulnerabilite_sociale": True}, Outcome.MISSING, None),
+        ({"polypathologie": False, "isolement_social": False}, Outcome.MISSING, None),
         ({}, Outcome.MISSING, None),
         ({"ald": [8, 13], "isolement_social": True}, Outcome.PASSED, None),  # plusieurs ALD
-        ({"ald": [8], "isolement_social": True}, Outcome.FAILED, "médical"),
-        ({"ald": [8, 13]}, Outcome.FAILED, "psycho-social"),
+        ({"ald": [8], "isolement_social": True}, Outcome.MISSING, None),
+        ({"ald": [8, 13]}, Outcome.MISSING, None),
+        # The other kind answered "no" criterion by criterion: evidence, so refused.
+        ({"polypathologie": True} | NO_SOCIAL, Outcome.FAILED, "psycho-social"),
+        ({"vulnerabilite_sociale": True} | NO_MEDICAL, Outcome.FAILED, "médical"),
+        ({"ald": [8, 13]} | NO_SOCIAL, Outcome.FAILED, "psycho-social"),
+        ({"ald": [8], "isolement_social": True} | NO_MEDICAL, Outcome.FAILED, "médical"),
     ],
 )
 def test_one_kind_only(situation: dict[str, Any], expected: Outcome, lacking: str | None) -> None:
@@ -53,7 +72,8 @@ def test_one_kind_only(situation: dict[str, Any], expected: Outcome, lacking: st
 
 
 def test_medical_only_explains_the_missing_kind() -> None:
-    req = request(DAC, situation={"polypathologie": True, "hospitalisations_repetees": True})
+    situation = {"polypathologie": True, "hospitalisations_repetees": True} | NO_SOCIAL
+    req = request(DAC, situation=situation)
     result = dac_complexity.check(req, context(), NoParams())
     assert result.outcome is Outcome.FAILED
     assert "psycho-social" in result.reason_fr
@@ -92,7 +112,14 @@ COMPLEX = {"pathologie_desequilibree": True, "isolement_social": True}
     [
         ("professional", COMPLEX, {}, "eligible", False),
         ("family asks", COMPLEX, {"declared_role": "family"}, "eligible", True),
-        ("medical only", {"polypathologie": True}, {}, "ineligible", False),
+        (
+            "medical only, social denied",
+            {"polypathologie": True} | NO_SOCIAL,
+            {},
+            "ineligible",
+            False,
+        ),
+        ("medical only, social unsaid", {"polypathologie": True}, {}, "incomplete", False),
         ("nothing stated", {}, {"declared_role": "patient"}, "incomplete", True),
     ],
 )

@@ -24,15 +24,32 @@ ON = REQUEST_DATE  # 2026-03-01
 SIT = situation_eligible.SituationParams()
 
 
+# Every criterion but age answered "no": the only way a situation is refused.
+NONE = {"ald_declared": False, "arret_travail": False, "sortie_hospitalisation": False}
+
+
 @pytest.mark.parametrize(
     ("case", "patient", "situation", "expected"),
     [
-        ("exactly 70", {"birth_date": date(1956, 3, 1)}, {}, Outcome.FAILED),
+        ("exactly 70", {"birth_date": date(1956, 3, 1)}, NONE, Outcome.FAILED),
+        # No refusal without evidence: criteria left unsaid are asked for.
+        ("exactly 70, nothing said", {"birth_date": date(1956, 3, 1)}, {}, Outcome.MISSING),
+        (
+            "69, ALD unsaid",
+            {"birth_date": date(1957, 1, 1)},
+            NONE | {"ald_declared": None},
+            Outcome.MISSING,
+        ),
+        ("stated age 76", {"age_years": 76}, {}, Outcome.PASSED),
+        ("stated age 70", {"age_years": 70}, NONE, Outcome.FAILED),
+        ("stated age 45, nothing said", {"age_years": 45}, {}, Outcome.MISSING),
+        ("stated 14 months", {"age_months": 14}, {}, Outcome.PASSED),
+        ("stated 1 year old", {"age_years": 1}, NONE, Outcome.MISSING),
         ("70 + 1 day", {"birth_date": date(1956, 2, 28)}, {}, Outcome.PASSED),
-        ("69", {"birth_date": date(1957, 1, 1)}, {}, Outcome.FAILED),
+        ("69", {"birth_date": date(1957, 1, 1)}, NONE, Outcome.FAILED),
         ("born 29 Feb, 70 on 28 Feb", {"birth_date": date(1956, 2, 29)}, {}, Outcome.PASSED),
         ("exactly 18 months", {"birth_date": date(2024, 9, 1)}, {}, Outcome.PASSED),
-        ("18 months + 1 day", {"birth_date": date(2024, 8, 31)}, {}, Outcome.FAILED),
+        ("18 months + 1 day", {"birth_date": date(2024, 8, 31)}, NONE, Outcome.FAILED),
         ("newborn", {"birth_date": date(2026, 2, 20)}, {}, Outcome.PASSED),
         ("born on the request date", {"birth_date": ON}, {}, Outcome.PASSED),
         ("adult with ALD", {"birth_date": date(1980, 1, 1)}, {"ald": [8]}, Outcome.PASSED),
@@ -51,7 +68,7 @@ SIT = situation_eligible.SituationParams()
         (
             "adult, every flag false",
             {"birth_date": date(1980, 1, 1)},
-            {"arret_travail": False, "sortie_hospitalisation": False},
+            NONE,
             Outcome.FAILED,
         ),
         ("no birth date, nothing else", {}, {}, Outcome.MISSING),
@@ -214,7 +231,7 @@ ELIGIBLE: dict[str, Any] = {"birth_date": date(1950, 1, 1), "postal_code": "8810
     ("case", "patient", "reporter", "sender", "decision"),
     [
         ("eligible", ELIGIBLE, {}, {}, "eligible"),
-        ("exactly 70", ELIGIBLE | {"birth_date": date(1956, 3, 1)}, {}, {}, "ineligible"),
+        ("exactly 70", ELIGIBLE | {"birth_date": date(1956, 3, 1)}, {}, {}, "incomplete"),
         ("outside territory", ELIGIBLE | {"postal_code": "75007"}, {}, {}, "ineligible"),
         ("no birth date", {"postal_code": "88100"}, {}, {}, "incomplete"),
         ("patient sender", ELIGIBLE, {"declared_role": "patient"}, {}, "rejected"),

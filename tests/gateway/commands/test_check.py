@@ -38,6 +38,7 @@ from tests.gateway.commands.site import (
     run_cli,
     session_for,
 )
+from tests.parsers.builders import build_mail
 
 AT = "2025-03-12"
 NURSE = "paul.martin@infirmier.mssante.fr"
@@ -225,30 +226,35 @@ PHARMACIST = "officine@pharmacien.mssante.fr"
 # Four acts within the year before 2025-03-12.
 FOUR_ACTS = [date(2024, 4, 1), date(2024, 9, 1), date(2025, 1, 5), date(2025, 3, 1)]
 
+# Every situation criterion but age answered "no": what a refusal needs as evidence.
+NO_OTHER = {"ald": "non", "arret": "non", "sortie": "non"}
+NO_MEDICAL = {"poly": "non", "deseq": "non", "hospit": "non"}
+NO_SOCIAL = {"isolement": "non", "vulnerabilite": "non", "pratiques": "non", "dependance": "non"}
+
 # fmt: off
 SIGNALEMENT_ROWS = [
     # Age over 70, strictly, on the request date.
-    Row("70-exactly", "signalement", fields(SIG, ddn="12/03/1955"), "ineligible",
+    Row("70-exactly", "signalement", fields(SIG, ddn="12/03/1955", **NO_OTHER), "ineligible",
         failed=("situation_eligible",), at="2025-03-12"),
     Row("70-and-1-day", "signalement", fields(SIG, ddn="12/03/1955"), "eligible",
         at="2025-03-13", action="offer_sequence", targets=GPS),
-    Row("70-day-before", "signalement", fields(SIG, ddn="12/03/1955"), "ineligible",
+    Row("70-day-before", "signalement", fields(SIG, ddn="12/03/1955", **NO_OTHER), "ineligible",
         failed=("situation_eligible",), at="2025-03-11"),
     # Born on 29 February: the 70th birthday in a common year is 28 February.
-    Row("70-leap-day-birthday", "signalement", fields(SIG, ddn="29/02/1956"), "ineligible",
-        failed=("situation_eligible",), at="2026-02-28"),
+    Row("70-leap-day-birthday", "signalement", fields(SIG, ddn="29/02/1956", **NO_OTHER),
+        "ineligible", failed=("situation_eligible",), at="2026-02-28"),
     Row("70-leap-day-next-day", "signalement", fields(SIG, ddn="29/02/1956"), "eligible",
         at="2026-03-01"),
     # Child 18 months old or younger: the 18-month anniversary still counts.
     Row("18-months-exactly", "signalement", fields(SIG, ddn="12/09/2023"), "eligible",
         at="2025-03-12"),
-    Row("18-months-and-1-day", "signalement", fields(SIG, ddn="12/09/2023"), "ineligible",
-        failed=("situation_eligible",), at="2025-03-13"),
+    Row("18-months-and-1-day", "signalement", fields(SIG, ddn="12/09/2023", **NO_OTHER),
+        "ineligible", failed=("situation_eligible",), at="2025-03-13"),
     Row("newborn", "signalement", fields(SIG, ddn="01/03/2025"), "eligible", at="2025-03-12"),
     # Born on 31 August: 18 months are reached on 28 February (month-end clamp).
     Row("18-months-month-end", "signalement", fields(SIG, ddn="31/08/2023"), "eligible",
         at="2025-02-28"),
-    Row("18-months-month-end-next-day", "signalement", fields(SIG, ddn="31/08/2023"),
+    Row("18-months-month-end-next-day", "signalement", fields(SIG, ddn="31/08/2023", **NO_OTHER),
         "ineligible", failed=("situation_eligible",), at="2025-03-01"),
     # The other situation criteria, for an adult of 45.
     Row("ald", "signalement", fields(SIG, ddn=ADULT, ald="ALD 8 (diabète)"), "eligible",
@@ -259,9 +265,12 @@ SIGNALEMENT_ROWS = [
         also=evidence("situation_eligible", "criteres", "arrêt de travail")),
     Row("sortie-hospitalisation", "signalement", fields(SIG, ddn=ADULT, sortie="oui"),
         "eligible"),
-    Row("no-criterion", "signalement", fields(SIG, ddn=ADULT, arret="non", sortie="non"),
+    Row("no-criterion", "signalement", fields(SIG, ddn=ADULT, **NO_OTHER),
         "ineligible", failed=("situation_eligible",)),
-    Row("criteria-restricted-to-ald", "signalement", fields(SIG, ddn="12/03/1955"),
+    # No refusal without evidence: an adult with the ALD left unsaid is asked, not refused.
+    Row("ald-unsaid", "signalement", fields(SIG, ddn=ADULT, arret="non", sortie="non"),
+        "incomplete", missing=("situation_eligible",)),
+    Row("criteria-restricted-to-ald", "signalement", fields(SIG, ddn="12/03/1955", ald="non"),
         "ineligible", failed=("situation_eligible",), at="2025-03-13",
         extra_programmes='[signalement.params.situation_eligible]\ncriteria = ["ald"]\n'),
     # Territory.
@@ -289,10 +298,10 @@ SIGNALEMENT_ROWS = [
         fields(SIG, ddn=ADULT, ald="ALD 8", mt="Dr Jean Dupuis, Gérardmer"), "ineligible",
         failed=("no_medecin_traitant",)),
     Row("medecin-traitant-not-stated", "signalement",
-        fields(SIG, ddn=ADULT, ald="ALD 8", mt=None), "eligible",
+        fields(SIG, ddn=ADULT, ald="ALD 8", mt=None, Motif=None), "eligible",
         also=evidence("no_medecin_traitant", "medecin_traitant", "non précisé (présumé absent)")),
     Row("medecin-traitant-not-stated-strict", "signalement",
-        fields(SIG, ddn=ADULT, ald="ALD 8", mt=None), "incomplete",
+        fields(SIG, ddn=ADULT, ald="ALD 8", mt=None, Motif=None), "incomplete",
         missing=("no_medecin_traitant",),
         extra_programmes=(
             "[signalement.params.no_medecin_traitant]\nassume_absent_when_unstated = false\n"
@@ -306,7 +315,7 @@ SIGNALEMENT_ROWS = [
     Row("birth-date-in-future", "signalement", fields(SIG, ddn="01/01/2026"), "incomplete",
         missing=("situation_eligible",)),
     Row("several-failures-listed", "signalement",
-        fields(SIG, ddn=ADULT, cp="75007", mt="Dr Jean Dupuis", arret="non"), "ineligible",
+        fields(SIG, ddn=ADULT, cp="75007", mt="Dr Jean Dupuis", **NO_OTHER), "ineligible",
         failed=("patient_in_territory", "no_medecin_traitant", "situation_eligible")),
 ]
 
@@ -415,17 +424,24 @@ APPUI_DAC_ROWS = [
         for m in MEDICAL
         for s in SOCIAL
     ),
-    Row("medical-criteria-only", "appui_dac", fields(DAC, poly="oui", deseq="oui", hospit="oui"),
-        "ineligible", failed=("dac_complexity",), action="none"),
+    Row("medical-criteria-only", "appui_dac",
+        fields(DAC, poly="oui", deseq="oui", hospit="oui", **NO_SOCIAL), "ineligible",
+        failed=("dac_complexity",), action="none"),
+    Row("medical-criteria-only-social-unsaid", "appui_dac",
+        fields(DAC, poly="oui", deseq="oui", hospit="oui"), "incomplete",
+        missing=("dac_complexity",), action="none"),
     Row("psycho-social-criteria-only", "appui_dac",
-        fields(DAC, isolement="oui", vulnerabilite="oui"), "ineligible",
+        fields(DAC, isolement="oui", vulnerabilite="oui", **NO_MEDICAL), "ineligible",
         failed=("dac_complexity",)),
-    Row("criteria-all-no", "appui_dac", fields(DAC, poly="non", isolement="non"), "ineligible",
+    Row("criteria-all-no", "appui_dac", fields(DAC, **NO_MEDICAL, **NO_SOCIAL), "ineligible",
         failed=("dac_complexity",)),
+    Row("criteria-partly-no", "appui_dac", fields(DAC, poly="non", isolement="non"),
+        "incomplete", missing=("dac_complexity",)),
     Row("several-ald-count-as-medical", "appui_dac",
         fields(DAC, ald="ALD 8, ALD 30", vulnerabilite="oui"), "eligible",
         action="dac_referral"),
-    Row("one-ald-is-not-several", "appui_dac", fields(DAC, ald="ALD 8", vulnerabilite="oui"),
+    Row("one-ald-is-not-several", "appui_dac",
+        fields(DAC, ald="ALD 8", vulnerabilite="oui", **NO_MEDICAL),
         "ineligible", failed=("dac_complexity",)),
     Row("no-criteria-stated", "appui_dac", DAC, "incomplete", missing=("dac_complexity",)),
     Row("from-patient-mailbox", "appui_dac",
@@ -763,6 +779,7 @@ def test_check_output_is_stable_json(tmp_path: Path) -> None:
         "request",
         "problems",
         "rules",
+        "conflicts",
         "decision",
         "routing",
         "context",
@@ -776,7 +793,13 @@ def test_check_output_is_stable_json(tmp_path: Path) -> None:
     }
     assert set(data["routing"]) >= {"action", "reason_fr", "targets"}
     assert all(set(t) == {"rpps", "name", "email"} for t in data["routing"]["targets"])
-    assert all(set(r) == {"rule_id", "outcome", "reason_fr", "evidence"} for r in data["rules"])
+    assert all(
+        set(r) == {"rule_id", "outcome", "reason_fr", "evidence", "evidence_text"}
+        for r in data["rules"]
+    )
+    situation = next(r for r in data["rules"] if r["rule_id"] == "situation_eligible")
+    ald = next(e for e in situation["evidence_text"] if e["field"] == "situation.ald")
+    assert ald["text"] == "ALD 8" and ald["value"] == "8" and "ALD" in ald["locator"]
     assert [r["rule_id"] for r in data["rules"]] == [
         "sender_verified",
         "reporter_is_professional",
@@ -785,6 +808,30 @@ def test_check_output_is_stable_json(tmp_path: Path) -> None:
         "situation_eligible",
     ]
     assert data["context"]["sender"]["address"] == NURSE
+
+
+def test_each_rule_shows_the_words_it_rests_on(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    body = (
+        "Bonjour,\n\nJe vous signale Mme Jeanne THIRIET, née le 02/03/1948, domiciliée 3 rue du "
+        "Lac 88400 Gérardmer. Elle n'a plus de médecin traitant depuis le départ en retraite du "
+        "Dr Voirin. Pas d'ALD, mais elle sort d'hospitalisation et nécessite un suivi.\n"
+    )
+    raw = build_mail(subject="Signalement", body=body, sender=NURSE, to=ADDRESSES["signalement"])
+    data = check_json(site, raw, "--at", AT)
+    rules = {r["rule_id"]: r for r in data["rules"]}
+    mt = {e["field"]: e for e in rules["no_medecin_traitant"]["evidence_text"]}
+    assert mt["patient.has_medecin_traitant"]["span"] == "médecin traitant"
+    assert "négation" in mt["patient.has_medecin_traitant"]["qualifiers"]
+    assert "départ en retraite" in mt["patient.has_medecin_traitant"]["text"]
+    situation = {e["field"]: e for e in rules["situation_eligible"]["evidence_text"]}
+    assert situation["situation.ald_declared"]["value"] == "non"
+    assert situation["situation.ald_declared"]["qualifiers"] == ["négation"]
+    assert situation["situation.sortie_hospitalisation"]["value"] == "oui"
+    assert situation["patient.birth_date"]["span"] == "née le 02/03/1948"
+    territory = {e["field"]: e for e in rules["patient_in_territory"]["evidence_text"]}
+    assert territory["patient.postal_code"]["value"] == "88400"
+    assert data["decision"]["outcome"] == "eligible"
 
 
 def test_at_defaults_to_today_in_paris(tmp_path: Path) -> None:
@@ -800,7 +847,7 @@ def test_at_defaults_to_today_in_paris(tmp_path: Path) -> None:
 
 def test_french_date_format_for_at(tmp_path: Path) -> None:
     site = make_site(tmp_path)
-    raw = eml(fields(SIG, ddn="12/03/1955"), sender=NURSE, to=ADDRESSES["signalement"])
+    raw = eml(fields(SIG, ddn="12/03/1955", **NO_OTHER), sender=NURSE, to=ADDRESSES["signalement"])
     assert check_json(site, raw, "--at", "13/03/2025")["decision"]["outcome"] == "eligible"
     assert check_json(site, raw, "--at", "12/03/2025")["decision"]["outcome"] == "ineligible"
 

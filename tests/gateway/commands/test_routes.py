@@ -45,6 +45,7 @@ def test_json_lists_every_mailbox_with_its_rules_in_order(tmp_path: Path) -> Non
     assert territory == {
         "insee_codes": ["88196", "88383", "88413"],
         "postal_codes": ["88100", "88200", "88400"],
+        "communes": [],
     }
     situation = signalement["rules"][4]["params"]
     assert situation["older_than_years"] == 70

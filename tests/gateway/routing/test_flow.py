@@ -383,11 +383,24 @@ def test_dac_referral_with_medecin_traitant_notice(engine: Engine) -> None:
 
 def test_dac_with_medical_criteria_only_is_ineligible(engine: Engine) -> None:
     world = World(engine)
-    body = "Nom : GARNIER\nPrénom : Louis\nDate de naissance : 04/11/1939\nPolypathologie : oui\n"
+    body = (
+        "Nom : GARNIER\nPrénom : Louis\nDate de naissance : 04/11/1939\nPolypathologie : oui\n"
+        "Isolement social : non\nVulnérabilité sociale : non\nPratiques inadaptées : non\n"
+        "Dépendance : non\n"
+    )
     world.receive(mail(body, sender=IDE, to=BOXES["dac"][1]), "dac")
     assert world.case().status == "ineligible"
     reply = world.only(IDE, "ineligible")
     assert "ne peut pas être retenue" in text(reply)
+    assert world.mails(DAC_TEAM) == []
+
+
+def test_dac_with_psycho_social_side_unsaid_is_incomplete(engine: Engine) -> None:
+    world = World(engine)
+    body = "Nom : GARNIER\nPrénom : Louis\nDate de naissance : 04/11/1939\nPolypathologie : oui\n"
+    world.receive(mail(body, sender=IDE, to=BOXES["dac"][1]), "dac")
+    assert world.case().status == "incomplete"
+    world.only(IDE, "incomplete")
     assert world.mails(DAC_TEAM) == []
 
 

@@ -1,0 +1,304 @@
+"""Attachment bytes: Word forms, PDFs (AcroForm or text layer), CDA R2 and IHE XDM zips.
+
+Everything is deterministic: zip entries get a fixed timestamp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+from tests.parsers.builders import build_signalement_pdf, build_teleexpertise_docx
+
+__all__ = [
+    "Row",
+    "cda_document",
+    "docx_form",
+    "pdf_acroform",
+    "pdf_text",
+    "te_docx_controls",
+    "xdm_zip",
+]
+
+Row = tuple[str, str]  # (label, value); label "" = a full-width line
+_FIXED = (2026, 1, 1, 0, 0, 0)
+
+
+def _normalize_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed timestamps (python-docx stamps the current time)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=_FIXED)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
+
+
+def docx_form(
+    title: str,
+    subtitle: str,
+    sections: Sequence[tuple[str, Sequence[Row]]],
+    *,
+    layout: str = "table",
+    footer: str = "",
+) -> bytes:
+    """A form as people fill it in Word: a label/value table or "Label : valeur" lines."""
+    document = docx.Document()
+    heading = document.add_heading(title, level=1)
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if subtitle:
+        document.add_paragraph(subtitle)
+    if layout == "table":
+        table = document.add_table(rows=0, cols=2)
+        table.style = "Table Grid"
+        for name, rows in sections:
+            if name:
+                row = table.add_row()
+                merged = row.cells[0].merge(row.cells[1])
+                merged.text = name
+                for run in merged.paragraphs[0].runs:
+                    run.bold = True
+            for label, value in rows:
+                cells = table.add_row().cells
+                if label:
+                    cells[0].text = label
+                    cells[1].text = value
+                else:
+                    cells[0].merge(cells[1]).text = value
+    else:
+        for name, rows in sections:
+            if name:
+                paragraph = document.add_paragraph()
+                paragraph.add_run(name.upper()).bold = True
+            for label, value in rows:
+                document.add_paragraph(f"{label} : {value}" if label else value)
+    if footer:
+        document.add_paragraph(footer)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _normalize_zip(buffer.getvalue())
+
+
+def te_docx_controls(fields: dict[str, str | bool | None]) -> bytes:
+    """The télé-expertise form with legacy form fields and content controls (test builder).
+
+    Every default of the builder is cleared first so only ``fields`` appear.
+    """
+    cleared: dict[str, str | bool | None] = {
+        "Nom du patient": None,
+        "Prénom du patient": None,
+        "Date de naissance": None,
+        "Sexe": None,
+        "Code postal": None,
+        "Filière": None,
+        "Question posée": None,
+        "Consentement du patient": None,
+        "Urgence": None,
+        "Nom du requérant": None,
+        "Profession du demandeur": None,
+        "RPPS": None,
+    }
+    cleared.update(fields)
+    return _normalize_zip(build_teleexpertise_docx(cleared))
+
+
+def pdf_acroform(fields: dict[str, str | bool | None]) -> bytes:
+    """The signalement AcroForm PDF (test builder) with only ``fields`` filled."""
+    cleared: dict[str, str | bool | None] = {
+        "Nom": None,
+        "Prénom": None,
+        "Date de naissance": None,
+        "Sexe": None,
+        "N° INS": None,
+        "Adresse": None,
+        "Code postal": None,
+        "Commune": None,
+        "Téléphone du patient": None,
+        "Médecin traitant": None,
+        "ALD": None,
+        "Arrêt de travail": None,
+        "Sortie d'hospitalisation": None,
+        "Motif du signalement": None,
+        "Nom du signaleur": None,
+        "Prénom du signaleur": None,
+        "Profession du signaleur": None,
+        "RPPS": None,
+        "Téléphone du signaleur": None,
+    }
+    cleared.update(fields)
+    return build_signalement_pdf(cleared)
+
+
+def _pdf_literal(text: str) -> bytes:
+    raw = text.replace("☒", "[X]").replace("☐", "[ ]").replace("☑", "[X]").replace("✓", "X")
+    data = raw.encode("cp1252", errors="replace")
+    return b"(" + data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def pdf_text(lines: Sequence[str], *, title: str = "") -> bytes:
+    """A one- or two-page PDF with a plain text layer (Helvetica, WinAnsi)."""
+    wrapped: list[str] = []
+    for line in ([title, ""] if title else []) + list(lines):
+        while len(line) > 95:
+            cut = line.rfind(" ", 0, 95)
+            cut = cut if cut > 0 else 95
+            wrapped.append(line[:cut])
+            line = "   " + line[cut:].lstrip()
+        wrapped.append(line)
+    pages = [wrapped[i : i + 52] for i in range(0, len(wrapped), 52)] or [[]]
+    objects: list[bytes] = []
+    font = 3 + 2 * len(pages)
+    kids = []
+    for index, page_lines in enumerate(pages):
+        stream = b"BT /F1 10 Tf 14 TL 50 800 Td " + b" ".join(
+            _pdf_literal(line) + b" Tj T*" for line in page_lines
+        ) + b" ET"
+        page_number = 3 + 2 * index
+        kids.append(page_number)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (page_number + 1, font)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    head = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
+        + b"] /Count %d >>" % len(kids),
+    ]
+    tail = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+    everything = head + objects + tail
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(everything, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(everything) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(everything) + 1, xref)
+    )
+    return out.getvalue()
+
+
+def _x(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cda_document(
+    *,
+    title: str,
+    code: str,
+    doc_id: str,
+    when: datetime,
+    patient_root: str,
+    patient_ext: str,
+    family: str | None,
+    given: Sequence[str],
+    sex: str,
+    birth: str | None,
+    street: str | None,
+    postal_code: str | None,
+    city: str | None,
+    author_id: str | None,
+    author_code: str,
+    author_family: str,
+    author_given: str,
+    sections: Sequence[tuple[str, str]],
+) -> bytes:
+    """A CDA R2 document (CI-SIS header, structured narrative sections)."""
+    stamp = when.strftime("%Y%m%d%H%M%S") + when.strftime("%z")
+    addr = ""
+    if street or postal_code or city:
+        addr = "<addr>"
+        addr += f"<streetAddressLine>{_x(street)}</streetAddressLine>" if street else ""
+        addr += f"<postalCode>{postal_code}</postalCode>" if postal_code else ""
+        addr += f"<city>{_x(city)}</city>" if city else ""
+        addr += "</addr>"
+    name = "<name>"
+    name += f'<family qualifier="BR">{_x(family)}</family>' if family else ""
+    name += "".join(f"<given>{_x(g)}</given>" for g in given)
+    name += "</name>"
+    birth_xml = f'<birthTime value="{birth}"/>' if birth else ""
+    author = f'<id root="1.2.250.1.71.4.2.1" extension="{author_id}"/>' if author_id else (
+        '<id nullFlavor="UNK"/>'
+    )
+    body = "".join(
+        f"<component><section><title>{_x(t)}</title><text>{_x(x)}</text></section></component>"
+        for t, x in sections
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <realmCode code="FR"/>
+  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
+  <templateId root="2.16.840.1.113883.2.8.2.1"/>
+  <templateId root="1.2.250.1.213.1.1.1.1"/>
+  <id root="1.2.250.1.999.1.1" extension="{doc_id}"/>
+  <code code="{code}" codeSystem="2.16.840.1.113883.6.1"/>
+  <title>{_x(title)}</title>
+  <effectiveTime value="{stamp}"/>
+  <confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/>
+  <languageCode code="fr-FR"/>
+  <recordTarget><patientRole>
+    <id root="{patient_root}" extension="{patient_ext}"/>
+    {addr}
+    <patient>
+      {name}
+      <administrativeGenderCode code="{sex}" codeSystem="2.16.840.1.113883.5.1"/>
+      {birth_xml}
+    </patient>
+  </patientRole></recordTarget>
+  <author><time value="{stamp}"/><assignedAuthor>
+    {author}
+    <code code="{author_code}" codeSystem="1.2.250.1.213.1.1.4.5"/>
+    <assignedPerson><name><family>{_x(author_family)}</family><given>{_x(author_given)}</given></name></assignedPerson>
+  </assignedAuthor></author>
+  <component><structuredBody>{body}</structuredBody></component>
+</ClinicalDocument>
+""".encode()
+
+
+def xdm_zip(cda: bytes, *, patient_id: str, pid5: str, pid7: str, sex: str) -> bytes:
+    """An IHE XDM archive (ITI-32) carrying ``cda`` as IHE_XDM/SUBSET01/DOC0001.XML."""
+    digest = hashlib.sha1(cda, usedforsecurity=False).hexdigest()
+    info = f"<rim:Value>PID-5|{_x(pid5)}</rim:Value>"
+    info += f"<rim:Value>PID-7|{pid7}</rim:Value>" if pid7 else ""
+    info += f"<rim:Value>PID-8|{sex}</rim:Value>"
+    metadata = f"""<?xml version="1.0" encoding="UTF-8"?>
+<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
+    xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>
+  <rim:ExtrinsicObject id="Document01" mimeType="text/xml">
+    <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value></rim:ValueList></rim:Slot>
+    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value></rim:ValueList></rim:Slot>
+    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(cda)}</rim:Value></rim:ValueList></rim:Slot>
+    <rim:Slot name="sourcePatientInfo"><rim:ValueList>{info}</rim:ValueList></rim:Slot>
+    <rim:ExternalIdentifier identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
+      value="{_x(patient_id)}"/>
+  </rim:ExtrinsicObject>
+</rim:RegistryObjectList></lcm:SubmitObjectsRequest>
+""".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (
+            ("README.TXT", b"Archive IHE XDM - messagerie securisee de sante"),
+            ("INDEX.HTM", b"<html><body><a href='IHE_XDM/SUBSET01/DOC0001.XML'>Document</a></body></html>"),
+            ("IHE_XDM/SUBSET01/METADATA.XML", metadata),
+            ("IHE_XDM/SUBSET01/DOC0001.XML", cda),
+        ):
+            entry = zipfile.ZipInfo(name, date_time=_FIXED)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, data)
+    return out.getvalue()

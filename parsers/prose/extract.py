@@ -1,0 +1,261 @@
+"""Prose -> typed candidates with provenance (sentence, words matched, qualifiers)."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from parsers.field_catalog import find_field
+from parsers.fields import Candidate, Extraction, FieldValue
+from parsers.label_lines import normalise_ticks
+from parsers.normalise.referentials import ald_numbers, match_filiere
+from parsers.prose.identity import find_identity
+from parsers.prose.nlp import Mention, mentions, warm_up
+from parsers.prose.vocabulary import Concept, vocabulary
+from parsers.prose.writer import find_writer
+from parsers.request import Provenance
+from parsers.text import TICK_MARKS, fold
+
+__all__ = ["WRITER_HINT", "prose_candidates", "warm_up"]
+
+# A weak cue that a relative writes; the message decides with the sender's address.
+WRITER_HINT = "reporter.writer_hint"
+
+_LABEL = re.compile(r"^(?P<label>[^:：]{1,90}?)\s*[:：]\s*(?P<value>.+)$")
+_FREE_TEXT = frozenset({"long_text"})
+# When one text says both yes and no: keep the value that refuses no one, or show both.
+_KEEP_TRUE = "true"
+_KEEP_FALSE = "false"
+_KEEP_BOTH = "both"
+_POLICY = {
+    "patient.has_medecin_traitant": _KEEP_FALSE,
+    "tele_expertise.consent": _KEEP_BOTH,
+}
+_FILIERE_CUE = re.compile(r"\b(?:avis|expertise|filiere|specialiste|specialite|requis)\b")
+_QUESTION_CUE = re.compile(r"\?|\b(?:avis|conduite a tenir|que pensez|pourriez|faut il)\b")
+_REQUIS = re.compile(
+    r"\b(?:attention (?:du|de)|avis (?:du|de)|adress[ée]e? (?:au|à)|destin[ée]e? (?:au|à)"
+    r"|pour le|solliciter le|sollicite le)\s+(?P<name>(?:Dr\.?|Docteur|Pr\.?)\s+[A-ZÀ-Þ][\w'’\-]+"
+    r"(?:\s+[A-ZÀ-Þ][\w'’\-]+)?)"
+)
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    locator: str
+
+
+def _structured(line: str) -> bool:
+    """A labelled value the synonym table maps to a typed field: the mapper read it."""
+    if any(c in TICK_MARKS for c in normalise_ticks(line)):
+        return True
+    match = _LABEL.match(line.strip())
+    if match is None:
+        return False
+    spec = find_field(match.group("label"))
+    return spec is not None and spec.type not in _FREE_TEXT
+
+
+def _source_lines(extraction: Extraction) -> list[_Line]:
+    if extraction.text:
+        return [
+            _Line(line, f"ligne {number}")
+            for number, line in enumerate(extraction.text.splitlines(), start=1)
+        ]
+    return [
+        _Line(f"{raw.label} : {raw.value}", raw.locator)
+        for raw in extraction.raw_fields
+        if raw.value.strip()
+    ]
+
+
+def _qualifiers(mention: Mention, family_history: bool, voided: bool) -> list[str]:
+    words = []
+    if mention.negated:
+        words.append("négation")
+    if mention.hypothetical:
+        words.append("hypothèse")
+    if family_history:
+        words.append("antécédent familial")
+    if mention.reported:
+        words.append("discours rapporté")
+    if voided:
+        words.append("contredit dans la phrase")
+    return words
+
+
+def _padded(text: str) -> str:
+    return f" {fold(text, drop_parens=False)} "
+
+
+def _judge(concept: Concept, mention: Mention) -> tuple[bool | None, list[str]]:
+    """The value a mention gives, or None when it is no evidence (hypothesis, relative)."""
+    sentence = _padded(mention.sentence)
+    words = vocabulary()
+    if concept.requires and not any(f" {w} " in sentence for w in concept.requires):
+        return None, []
+    family_history = mention.family and any(f" {w} " in sentence for w in words.family_history)
+    voided = any(f" {w} " in sentence for w in concept.void)
+    qualifiers = _qualifiers(mention, family_history, voided)
+    if mention.hypothetical or family_history:
+        return None, qualifiers
+    if (concept.negatable and mention.negated) or voided:
+        return (not concept.value), qualifiers
+    return concept.value, qualifiers
+
+
+def _locate(starts: list[int], lines: list[_Line], offset: int) -> str:
+    index = max(0, bisect.bisect_right(starts, offset) - 1)
+    return lines[index].locator
+
+
+def _add(
+    extraction: Extraction,
+    path: str,
+    value: FieldValue,
+    locator: str,
+    sentence: str,
+    span: str,
+    qualifiers: list[str] | None = None,
+) -> None:
+    provenance = Provenance(
+        source=extraction.source,
+        kind=extraction.kind,
+        locator=f"{locator} (texte libre)",
+        raw=sentence[:500],
+        span=span[:200],
+        qualifiers=qualifiers or [],
+    )
+    extraction.candidates.append(Candidate(path, value, provenance))
+
+
+def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
+    prose = [line for line in lines if not _structured(line.text)]
+    if not prose:
+        return
+    starts: list[int] = []
+    position = 0
+    for line in prose:
+        starts.append(position)
+        position += len(line.text) + 1
+    text = "\n".join(line.text for line in prose)
+    concepts = vocabulary().concepts
+    by_path: dict[str, list[tuple[bool, Mention, list[str]]]] = {}
+    ald: list[int] = []
+    for mention in mentions(text):
+        concept = concepts.get(mention.concept)
+        if concept is None or concept.path in filled:
+            continue
+        value, qualifiers = _judge(concept, mention)
+        if value is None:
+            continue
+        by_path.setdefault(concept.path, []).append((value, mention, qualifiers))
+        if concept.key == "ald" and value:
+            window = text[mention.start : mention.sentence_start + len(mention.sentence)][:80]
+            ald.extend(n for n in ald_numbers(window) if n not in ald)
+    for path, found in by_path.items():
+        policy = _POLICY.get(path, _KEEP_TRUE)
+        values = {value for value, _, _ in found}
+        if len(values) > 1 and policy != _KEEP_BOTH:
+            keep = policy == _KEEP_TRUE
+            found = [entry for entry in found if entry[0] is keep]
+        seen: set[bool] = set()
+        for value, mention, qualifiers in found:
+            if value in seen:
+                continue
+            seen.add(value)
+            _add(
+                extraction,
+                path,
+                value,
+                _locate(starts, prose, mention.start),
+                mention.sentence,
+                mention.span,
+                qualifiers,
+            )
+    if ald and "situation.ald" not in filled:
+        value, mention, qualifiers = by_path["situation.ald_declared"][0]
+        _add(
+            extraction,
+            "situation.ald",
+            ald,
+            _locate(starts, prose, mention.start),
+            mention.sentence,
+            mention.span,
+            qualifiers,
+        )
+
+
+def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
+    prose = [line for line in lines if not _structured(line.text)]
+    if "tele_expertise.filiere" not in filled:
+        for line in prose:
+            folded = fold(line.text)
+            if _FILIERE_CUE.search(folded) and (filiere := match_filiere(line.text)):
+                _add(
+                    extraction,
+                    "tele_expertise.filiere",
+                    filiere,
+                    line.locator,
+                    line.text,
+                    line.text,
+                )
+                break
+    if "tele_expertise.requis_name" not in filled:
+        for line in lines:
+            if match := _REQUIS.search(line.text):
+                name = match.group("name")
+                _add(extraction, "tele_expertise.requis_name", name, line.locator, line.text, name)
+                break
+    if "tele_expertise.question" not in filled:
+        asked = [line for line in prose if _QUESTION_CUE.search(fold(line.text) + line.text)]
+        if asked:
+            question = " ".join(line.text.strip() for line in asked[:3])[:1000]
+            _add(
+                extraction,
+                "tele_expertise.question",
+                question,
+                asked[0].locator,
+                question,
+                asked[0].text,
+            )
+
+
+def _identity(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
+    text = "\n".join(line.text for line in lines)
+    found = find_identity(text)
+    by_text = {line.text.strip()[:300]: line.locator for line in lines}
+    for path, (value, line, span) in found.values.items():
+        if path in filled:
+            continue
+        if path == "patient.postal_code" and "patient.insee_code" in filled:
+            continue
+        if isinstance(value, (str, bool, int, date, list)):
+            _add(extraction, path, value, by_text.get(line, "texte"), line, span)
+
+
+def _writer(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
+    if "reporter.declared_role" in filled:
+        return
+    prose = "\n".join(line.text for line in lines if not _structured(line.text))
+    cue = find_writer(prose)
+    if cue is None:
+        return
+    role, strong, words = cue
+    path = "reporter.declared_role" if strong else WRITER_HINT
+    _add(extraction, path, role, "texte", words, words)
+
+
+def prose_candidates(extraction: Extraction) -> None:
+    """Add what the source says in prose, for the fields its labels left empty."""
+    lines = _source_lines(extraction)
+    if not lines:
+        return
+    filled = {candidate.path for candidate in extraction.candidates}
+    _identity(extraction, lines, filled)
+    _concepts(extraction, lines, filled)
+    _tele_expertise(extraction, lines, filled)
+    _writer(extraction, lines, filled)

@@ -1,0 +1,293 @@
+"""Identities, ages, addresses and identifiers written in prose or on one line.
+
+"Patient : THIRIET Jeanne, née le 02/03/1948, INS 2…", "Mme Jeanne Thiriet, 76 ans,
+domiciliée 3 rue du Lac à Gérardmer", "Dr Paul Voirin (RPPS 10100000029)". Pure regular
+expressions, each bounded (no nested repetition) so that a long line stays linear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from parsers.normalise.dates import parse_date
+from parsers.normalise.ins import check_ins
+from parsers.text import fold
+
+__all__ = ["Found", "find_identity"]
+
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_LETTER = "A-Za-zÀ-ÖØ-öø-ÿ"
+_WORD = rf"[{_UPPER}][{_LETTER}'’\-]{{1,30}}"
+_NAME = rf"{_WORD}(?:[ \t]{_WORD}){{0,3}}"
+_TITLE = r"(?:Mme|Madame|Mlle|Mademoiselle|M\.|Mr\.?|Monsieur)"
+_DOCTOR = r"(?:Dr\.?|Docteur|Pr\.?|Professeur)"
+_DATE = (
+    r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{2}-\d{2}"
+    r"|\d{1,2}(?:er)?[ \t]+[a-zA-Zéûè]{3,9}\.?[ \t]+\d{4}"
+)
+
+_TITLED = re.compile(rf"\b{_TITLE}[ \t]+(?P<name>{_NAME})")
+_DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
+_PATIENT_LABEL = re.compile(
+    r"^\s*(?:patiente?|identit[ée](?: du patient| de la patiente)?|nom[ \t/]+pr[ée]nom"
+    r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：]\s*"
+    rf"(?:{_TITLE}[ \t]+)?(?P<name>{_NAME})",
+    re.IGNORECASE,
+)
+_BIRTH = re.compile(
+    r"\b(?:n[ée]e?(?:[ \t]*\(e\))?[ \t]+le|date de naissance[ \t]*:?|ddn[ \t]*:?)[ \t]*"
+    rf"(?P<date>{_DATE})",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"(?P<pre>\b(?:âgée?|agee?) de|\b(?:patiente?|homme|femme|dame|monsieur|madame|enfant|bébé|bebe"
+    r"|nourrisson|garçon|garcon|fillette|personne|nouveau-né|retraitée?) de|[,(])"
+    r"[ \t]*(?P<n>\d{1,3})[ \t]*(?P<unit>ans|mois)\b",
+    re.IGNORECASE,
+)
+_PERSON_CUE = re.compile(
+    rf"(?:{_TITLE}[ \t]+{_WORD}|\b(?:patiente?|mère|mere|père|pere|maman|papa|mari|épouse|epouse"
+    r"|époux|epoux|fils|fille|enfant|bébé|bebe|nourrisson|grand-mère|grand-père|fillette|garçon))",
+    re.IGNORECASE,
+)
+_DOMICILE = re.compile(
+    r"\b(?:domicili[ée]e?s?|demeurant|r[ée]sidant|r[ée]side|r[ée]sidente?|habitant|habite"
+    r"|vivant|vit|install[ée]e?|adresse|demeure|lieu de vie)\b(?P<rest>[^.\n;]{0,160})",
+    re.IGNORECASE,
+)
+_CITY_WORD = rf"[{_UPPER}][{_LETTER}'’\-]{{1,30}}"
+_LINK = r"sur|sous|en|lès|les|le|la|de|du|des|aux|d'|l'"
+_CITY = rf"{_CITY_WORD}(?:[ \-](?:{_LINK}|{_CITY_WORD})){{0,5}}"
+_POSTAL_CITY = re.compile(rf"(?<!\d)(?P<cp>\d{{5}})[ \t,]+(?P<city>{_CITY})")
+_AT_CITY = re.compile(rf"\b(?:à|a|sur|au)[ \t]+(?P<city>{_CITY})")
+_STREET = re.compile(
+    r"(?P<street>\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|place"
+    r"|route|impasse|allée|allee|quai|cours|lotissement|lieu-dit|résidence|residence|hameau|faubourg"
+    r"|grande rue|grand rue)\b[^,\n;]{1,60}?)(?=[ \t,]+\d{5}|[ \t,]+à[ \t]|[,;\n]|$)",
+    re.IGNORECASE,
+)
+_INS = re.compile(
+    r"\b(?:INS|NIR|n°[ \t]?(?:de[ \t])?s[ée]cu(?:rit[ée] sociale)?|s[ée]curit[ée] sociale"
+    r"|matricule INS)[ \t]*(?:n°)?[ \t]*[:=]?[ \t]*(?P<ins>[12][0-9AB \t.]{12,24}\d)",
+    re.IGNORECASE,
+)
+_RPPS = re.compile(r"\bRPPS[ \t]*(?:n°|:|=)?[ \t]*:?[ \t]*(?P<rpps>\d(?:[ \t.]?\d){10,11})\b", re.I)
+_NOT_REPORTER = re.compile(r"\b(?:requis|traitant|adress[ée] (?:à|au)|expert)\b", re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    r"^\s*(?:bien |tr[eè]s )?(?:cordialement|confraternellement|amicalement|sinc[eè]rement"
+    r"|bien à vous|bien a vous|salutations|respectueusement|merci(?: d'avance| par avance)?)\b",
+    re.IGNORECASE,
+)
+_SIGNATURE_NAME = re.compile(
+    rf"^\s*(?:{_DOCTOR}|{_TITLE})?[ \t]*(?P<name>{_WORD}(?:[ \t]{_WORD}){{1,3}})[ \t]*,?"
+    r"(?:[ \t]*[-–,][ \t]*[^\n]{0,80})?$"
+)
+_STOP_NAME = frozenset(
+    {
+        "bonjour",
+        "madame",
+        "monsieur",
+        "cordialement",
+        "merci",
+        "docteur",
+        "cher",
+        "chere",
+        "objet",
+        "patient",
+        "patiente",
+        "signalement",
+        "secretariat",
+        "secretariat medical",
+        "cabinet",
+        "centre",
+        "service",
+        "le",
+        "la",
+        "les",
+    }
+)
+
+
+@dataclass
+class Found:
+    """What one text says in prose: values by Request path, with the line they came from."""
+
+    values: dict[str, tuple[Any, str, str]] = field(default_factory=dict)  # path: (v, line, span)
+
+    def put(self, path: str, value: Any, line: str, span: str) -> None:
+        self.values.setdefault(path, (value, line.strip()[:300], span.strip()[:200]))
+
+
+def _split_name(raw: str) -> tuple[str | None, list[str]]:
+    words = [w for w in re.split(r"[ \t]+", raw.strip()) if w and fold(w) not in _STOP_NAME]
+    if not words:
+        return None, []
+    family = [w for w in words if w.isupper() and len(w) > 1]
+    if family:
+        return " ".join(family), [w for w in words if w not in family]
+    if len(words) == 1:
+        return words[0], []
+    return " ".join(words[1:]), [words[0]]
+
+
+def _patient_name(line: str, found: Found) -> bool:
+    label = _PATIENT_LABEL.search(line)
+    titled = label or None
+    if titled is None:
+        for match in _TITLED.finditer(line):
+            after = line[match.end() : match.end() + 160]
+            before = line[max(0, match.start() - 60) : match.start()]
+            if (
+                _BIRTH.search(after)
+                or _AGE.search(after)
+                or _DOMICILE.search(after)
+                or re.search(
+                    r"\b(?:signale|adresse|concern|patiente?|pour|au sujet|suivi|enfant|ma |mon )",
+                    before,
+                    re.IGNORECASE,
+                )
+            ):
+                titled = match
+                break
+    if titled is None:
+        return False
+    family, given = _split_name(titled.group("name"))
+    if family is None:
+        return False
+    span = titled.group(0)
+    found.put("patient.family_name", family, line, span)
+    if given:
+        found.put("patient.given_names", given, line, span)
+    return True
+
+
+def _birth_dates(text: str) -> list[tuple[date, str, str]]:
+    out: list[tuple[date, str, str]] = []
+    for match in _BIRTH.finditer(text):
+        parsed = parse_date(match.group("date"))
+        if parsed is not None:
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_end = text.find("\n", match.end())
+            line = text[line_start : line_end if line_end >= 0 else len(text)]
+            out.append((parsed, line, match.group(0)))
+    return out
+
+
+def _age(text: str, found: Found) -> None:
+    for match in _AGE.finditer(text):
+        pre = match.group("pre")
+        if pre in (",", "("):
+            context = text[max(0, match.start() - 80) : match.start()]
+            if "\n" in context:
+                context = context.rsplit("\n", 1)[1]
+            if not _PERSON_CUE.search(context):
+                continue
+        number = int(match.group("n"))
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = text.find("\n", match.end())
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        if match.group("unit").lower() == "mois" and number <= 36:
+            found.put("patient.age_months", number, line, match.group(0))
+            return
+        if match.group("unit").lower() == "ans" and 0 < number <= 120:
+            found.put("patient.age_years", number, line, match.group(0))
+            return
+
+
+def _address(line: str, found: Found, *, identity_line: bool) -> None:
+    domicile = _DOMICILE.search(line)
+    if domicile is None and not identity_line:
+        return
+    rest = domicile.group("rest") if domicile is not None else line
+    postal = _POSTAL_CITY.search(rest)
+    street = _STREET.search(rest)
+    if street is not None:
+        found.put("patient.address", street.group("street").strip(" ,"), line, street.group(0))
+    if postal is not None:
+        found.put("patient.postal_code", postal.group("cp"), line, postal.group(0))
+        found.put("patient.city", postal.group("city").strip(" -"), line, postal.group(0))
+        return
+    if domicile is None:
+        return
+    at_city = _AT_CITY.search(rest)
+    if at_city is not None and fold(at_city.group("city")) not in _STOP_NAME:
+        found.put("patient.city", at_city.group("city").strip(" -"), line, at_city.group(0))
+
+
+def _ins(line: str, found: Found) -> None:
+    match = _INS.search(line)
+    if match is None:
+        return
+    cleaned, status = check_ins(match.group("ins"))
+    if status == "ok":
+        found.put("patient.ins", cleaned, line, match.group(0))
+
+
+def _reporter(lines: list[str], found: Found) -> None:
+    for line in lines:
+        match = _RPPS.search(line)
+        if match is None or _NOT_REPORTER.search(line):
+            continue
+        digits = re.sub(r"\D", "", match.group("rpps"))
+        if len(digits) in (11, 12):
+            found.put("reporter.rpps", digits[-11:], line, match.group(0))
+        named = _DOCTOR_NAME.search(line) or _TITLED.search(line)
+        if named is not None:
+            family, given = _split_name(re.split(r"[(,]", named.group("name"))[0])
+            if family:
+                found.put("reporter.family_name", family, line, named.group(0))
+                if given:
+                    found.put("reporter.given_name", " ".join(given), line, named.group(0))
+        break
+    if "reporter.family_name" in found.values:
+        return
+    for index, line in enumerate(lines):
+        if not _SIGN_OFF.match(line):
+            continue
+        for candidate in lines[index + 1 : index + 4]:
+            if not candidate.strip():
+                continue
+            match = _SIGNATURE_NAME.match(candidate)
+            if match is not None and not any(ch.isdigit() for ch in candidate):
+                family, given = _split_name(match.group("name"))
+                if family and fold(family) not in _STOP_NAME:
+                    found.put("reporter.family_name", family, candidate, match.group(0))
+                    if given:
+                        found.put("reporter.given_name", " ".join(given), candidate, match.group(0))
+            break
+        break
+
+
+def find_identity(text: str) -> Found:
+    """Patient and reporter facts written in prose; the first statement of each wins."""
+    found = Found()
+    lines = text.splitlines()
+    identity_lines: set[int] = set()
+    for number, line in enumerate(lines):
+        if len(line) > 2000:
+            continue
+        if _patient_name(line, found) and number not in identity_lines:
+            identity_lines.add(number)
+        _ins(line, found)
+    births = _birth_dates(text)
+    distinct = {b[0] for b in births}
+    if len(distinct) == 1:
+        value, line, span = births[0]
+        found.put("patient.birth_date", value, line, span)
+    elif births:
+        # Several dates of birth: keep the one on the patient's own line.
+        name_line = found.values.get("patient.family_name", (None, "", ""))[1]
+        for value, line, span in births:
+            if name_line and line.strip()[:300] == name_line:
+                found.put("patient.birth_date", value, line, span)
+                break
+    if "patient.birth_date" not in found.values:
+        _age(text, found)
+    for number, line in enumerate(lines):
+        if len(line) <= 2000:
+            _address(line, found, identity_line=number in identity_lines)
+    _reporter(lines, found)
+    return found

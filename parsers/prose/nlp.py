@@ -1,0 +1,113 @@
+"""The EDS-NLP pipeline: sentences, normalisation, the vocabulary's matcher and qualifiers.
+
+Built once per process (each parse worker loads it when it starts) and rule-based: it
+needs no model download. ``eds.dates`` is left out on purpose: it imports pandas and
+pyarrow (about 100 MB per worker) for what ``parsers.normalise.dates`` already reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from parsers.prose.vocabulary import Vocabulary, vocabulary
+
+__all__ = ["Mention", "mentions"]
+
+_MAX_CHARS = 20_000  # prose read per source; forms and mails are far shorter
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One concept found in a sentence, with EDS-NLP's qualifiers."""
+
+    concept: str
+    span: str  # the words matched, as written
+    start: int  # character offsets in the text given
+    end: int
+    sentence: str
+    sentence_start: int
+    negated: bool
+    hypothetical: bool
+    family: bool
+    reported: bool
+
+
+def _quiet() -> None:
+    # EDS-NLP logs through loguru and warns about optional pipes; neither is ours to show.
+    try:
+        from loguru import logger
+
+        logger.disable("edsnlp")
+    except ImportError:  # pragma: no cover - loguru comes with edsnlp
+        pass
+    logging.getLogger("edsnlp").setLevel(logging.ERROR)
+
+
+@cache
+def _pipeline() -> Any:
+    _quiet()
+    import edsnlp
+    import edsnlp.pipes as eds
+    from edsnlp.pipes.qualifiers.hypothesis import patterns as hypothesis
+    from edsnlp.pipes.qualifiers.negation import patterns as negation
+
+    words: Vocabulary = vocabulary()
+    nlp = edsnlp.blank("eds")
+    nlp.add_pipe(eds.sentences())
+    nlp.add_pipe(eds.normalizer())
+    nlp.add_pipe(
+        eds.matcher(
+            terms={key: list(c.terms) for key, c in words.concepts.items() if c.terms},
+            regex={key: list(c.regex) for key, c in words.concepts.items() if c.regex},
+            attr="NORM",
+        )
+    )
+    nlp.add_pipe(
+        eds.negation(
+            preceding=[*negation.preceding, *words.negation_preceding],
+            following=[*negation.following, *words.negation_following],
+        )
+    )
+    nlp.add_pipe(
+        eds.hypothesis(
+            preceding=[*hypothesis.preceding, *words.hypothesis_preceding],
+            following=[*hypothesis.following, *words.hypothesis_following],
+        )
+    )
+    nlp.add_pipe(eds.family())
+    nlp.add_pipe(eds.reported_speech())
+    return nlp
+
+
+def warm_up() -> None:
+    """Load the pipeline now (a parse worker calls this when it starts)."""
+    _pipeline()("Chargement.")
+
+
+def mentions(text: str) -> list[Mention]:
+    """Every concept mention in ``text``, in order."""
+    text = text[:_MAX_CHARS]
+    if not text.strip():
+        return []
+    doc = _pipeline()(text)
+    found: list[Mention] = []
+    for ent in doc.ents:
+        sentence = ent.sent
+        found.append(
+            Mention(
+                concept=ent.label_,
+                span=ent.text,
+                start=ent.start_char,
+                end=ent.end_char,
+                sentence=sentence.text.strip(),
+                sentence_start=sentence.start_char,
+                negated=bool(ent._.negation),
+                hypothetical=bool(ent._.hypothesis),
+                family=bool(ent._.family),
+                reported=bool(ent._.reported_speech),
+            )
+        )
+    return found
