@@ -237,6 +237,8 @@ def _decision(
         "outcome": decision.outcome,
         "rules_outcome": decision.rules_outcome,
         "reasons_fr": decision.reasons_fr,
+        # Set when a person decides: sources disagree, or our own configuration is missing.
+        "escalate_reason_fr": decision.escalate_reason_fr,
         "notify_medecin_traitant": evaluation.decision.notify_medecin_traitant,
         "failed_rules": [r.rule_id for r in evaluation.failed],
         "missing_rules": [r.rule_id for r in evaluation.missing],
