@@ -81,7 +81,12 @@ def docx_form(
                 paragraph = document.add_paragraph()
                 paragraph.add_run(name.upper()).bold = True
             for label, value in rows:
-                document.add_paragraph(f"{label} : {value}" if label else value)
+                if not label:
+                    document.add_paragraph(value)
+                elif len(label) <= 3:  # a tick mark or a short label: "☒ Patient en ALD"
+                    document.add_paragraph(f"{label} {value}")
+                else:
+                    document.add_paragraph(f"{label} : {value}")
     if footer:
         document.add_paragraph(footer)
     buffer = io.BytesIO()
