@@ -19,12 +19,23 @@ from parsers import ParsedMessage, ParseLimits, parse_message
 from parsers.envelope import Envelope, read_envelope
 from parsers.mime_walk import parse_bytes
 from parsers.problems import problem
+from parsers.prose import warm_up
 from parsers.request import Request, RequestKind
 
 __all__ = ["ParsePool", "WorkerFn", "parse_in_worker"]
 
 WorkerFn = Callable[[bytes, ParseLimits | None, RequestKind | None], ParsedMessage]
 _HEADER_BYTES = 262_144
+# Starting a worker and loading the NLP pipeline (EDS-NLP, spaCy) takes seconds on a busy
+# machine: it happens once per worker, before any message, and never counts against the
+# message's own time budget.
+WARM_UP_TIMEOUT = 300.0
+
+
+def _ready() -> bool:
+    """Run in each new worker before it takes a message (the executor's initializer)."""
+    warm_up()
+    return True
 
 
 def parse_in_worker(
@@ -83,7 +94,31 @@ class ParsePool:
         self.replacements = 0  # how many times a broken or stuck pool was replaced
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self._max_workers, mp_context=self._context)
+        self._warm: asyncio.Future[None] | None = None
+        return ProcessPoolExecutor(
+            max_workers=self._max_workers, mp_context=self._context, initializer=_ready
+        )
+
+    async def _warm_up(self) -> None:
+        """Start every worker and load its pipeline, once per executor, outside any budget.
+
+        Workers still start lazily (with the first message), so an idle daemon holds none.
+        """
+        if self._warm is None:
+            loop = asyncio.get_running_loop()
+            self._warm = loop.create_future()
+            executor = self._executor
+            try:
+                with _lean_spawn():
+                    started = [
+                        loop.run_in_executor(executor, bool, True) for _ in range(self._max_workers)
+                    ]
+                await asyncio.wait_for(asyncio.gather(*started), WARM_UP_TIMEOUT)
+            except (TimeoutError, BrokenProcessPool, RuntimeError):
+                pass  # the message's own call below meets the same fault and handles it
+            finally:
+                self._warm.set_result(None)
+        await asyncio.shield(self._warm)
 
     def _replace(self, generation: int) -> None:
         if generation != self._generation:
@@ -109,6 +144,7 @@ class ParsePool:
     ) -> ParsedMessage:
         loop = asyncio.get_running_loop()
         for attempt in range(2):
+            await self._warm_up()
             generation = self._generation
             try:
                 with _lean_spawn():  # a submit may start a worker process

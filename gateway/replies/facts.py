@@ -95,6 +95,8 @@ class ReplyFacts(BaseModel):
     summary: list[SummaryLine] = Field(default_factory=list)
     text_fr: str | None = None  # quoted text: an avis, a doctor's unclear answer
     deadline_at: datetime | None = None
+    # "Nous avons compris : ...": what the request was read to say, so a sender can correct it.
+    understood_fr: str | None = None
 
     @property
     def doctor_facing(self) -> bool:

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from gateway.replies.compose import OutboundAttachment
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind, SummaryLine
+from gateway.replies.understood import understood_fr
 from gateway.routing.answers import classify_answer, own_text
 from gateway.routing.assess import Assessment, RoutingServices, assess
 from gateway.routing.context import patient_key
@@ -113,6 +114,20 @@ def _local_date(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
 
+# Replies that answer a request's content: they repeat what was understood of it.
+_UNDERSTOOD_IN = frozenset(
+    {
+        ReplyKind.ACK,
+        ReplyKind.INCOMPLETE,
+        ReplyKind.FOLLOW_UP,
+        ReplyKind.INELIGIBLE,
+        ReplyKind.NO_SOLUTION,
+        ReplyKind.TRANSMITTED,
+        ReplyKind.OUTCOME,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Incoming:
     """The inbound message being handled, as the flow needs it."""
@@ -159,6 +174,10 @@ class CaseFlow:
             "structure_name": self._config.replies.structure_name,
             "doctor_name": case.doctor_name,
         }
+        if kind in _UNDERSTOOD_IN and case.request_json:
+            request = Request.model_validate_json(case.request_json)
+            on = request.request_date or case.opened_at.date()
+            data["understood_fr"] = understood_fr(request, on)
         data.update(extra)
         return ReplyFacts.model_validate(data)
 

@@ -29,12 +29,12 @@ _DATE = (
     r"|\d{1,2}(?:er)?[ \t]+[a-zA-Zéûè]{3,9}\.?[ \t]+\d{4}"
 )
 
-_TITLED = re.compile(rf"\b{_TITLE}[ \t]+(?P<name>{_NAME})")
+_TITLED = re.compile(rf"\b(?P<title>{_TITLE})[ \t]+(?P<name>{_NAME})")
 _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
 _PATIENT_LABEL = re.compile(
     r"^\s*(?:patiente?|identit[ée](?: du patient| de la patiente)?|nom[ \t/]+pr[ée]nom"
     r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：]\s*"
-    rf"(?:{_TITLE}[ \t]+)?(?P<name>{_NAME})",
+    rf"(?:(?P<title>{_TITLE})[ \t]+)?(?P<name>{_NAME})",
     re.IGNORECASE,
 )
 _BIRTH = re.compile(
@@ -159,6 +159,10 @@ def _patient_name(line: str, found: Found) -> bool:
         return False
     span = titled.group(0)
     found.put("patient.family_name", family, line, span)
+    title = fold(titled.group("title") or "")
+    if title:
+        sex = "F" if title in ("mme", "madame", "mlle", "mademoiselle") else "M"
+        found.put("patient.sex", sex, line, titled.group("title"))
     if given:
         found.put("patient.given_names", given, line, span)
     return True

@@ -404,6 +404,23 @@ def test_dac_with_psycho_social_side_unsaid_is_incomplete(engine: Engine) -> Non
     assert world.mails(DAC_TEAM) == []
 
 
+def test_the_acknowledgement_says_what_was_understood(engine: Engine) -> None:
+    world = World(engine)
+    body = (
+        "Bonjour,\n\nJe vous signale Mme Jeanne THIRIET, 76 ans, domiciliée 3 rue du Lac 88400 "
+        "Gérardmer. Elle est en ALD 8 (diabète) et n'a plus de médecin traitant depuis le départ "
+        "en retraite du Dr Voirin.\n\nCordialement,\nClaire Colin, IDE\n"
+    )
+    world.receive(mail(body, sender=IDE, to=BOXES["sig"][1]))
+    assert world.case().status == "routed"
+    ack = text(world.only(IDE, "ack"))
+    assert (
+        "Nous avons compris : patiente de 76 ans, en ALD (diabète), sans médecin traitant, "
+        "résidant à Gérardmer (88400)."
+    ) in ack
+    assert "répondez à ce message en corrigeant" in ack
+
+
 def test_patient_mailbox_is_rejected(engine: Engine) -> None:
     world = World(engine)
     world.receive(mail(SIGNALEMENT, sender="jeanne.durand@patient.mssante.fr", to=BOXES["sig"][1]))
