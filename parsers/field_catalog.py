@@ -27,6 +27,8 @@ class _Catalog:
     prefixes: dict[str, tuple[tuple[str, FieldSpec], ...]]  # by first word, longest first
     sections: dict[str, str]  # folded heading -> section key
     default_section: str
+    # (label, section or None, spec) by length, for typos
+    near: dict[int, tuple[tuple[str, str | None, FieldSpec], ...]]
 
 
 @cache
@@ -59,8 +61,23 @@ def _catalog() -> _Catalog:
         for section, headings in data["sections"].items()
         for heading in headings
     }
+    every: list[tuple[str, str | None, FieldSpec]] = [
+        *((label, None, spec) for label, spec in anywhere.items()),
+        *((label, section, spec) for (section, label), spec in in_section.items()),
+    ]
+    near: dict[int, list[tuple[str, str | None, FieldSpec]]] = {}
+    for label, section, spec in every:
+        if len(label) >= 5:
+            for size in (len(label) - 1, len(label), len(label) + 1):
+                near.setdefault(size, []).append((label, section, spec))
     return _Catalog(
-        specs, anywhere, in_section, prefixes, sections, str(data.get("default_section", ""))
+        specs,
+        anywhere,
+        in_section,
+        prefixes,
+        sections,
+        str(data.get("default_section", "")),
+        {size: tuple(found) for size, found in near.items()},
     )
 
 
@@ -82,7 +99,31 @@ def find_field(label: str, section: str | None = None) -> FieldSpec | None:
     for prefix, prefix_spec in catalog.prefixes.get(folded.split(" ", 1)[0], ()):
         if padded.startswith(prefix + " "):
             return prefix_spec
-    return None
+    return _near(catalog, folded, effective)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by one substitution, insertion or deletion."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+def _near(catalog: _Catalog, folded: str, section: str) -> FieldSpec | None:
+    """A typo in a label ("Prenon", "Date de naissace"): one edit away from one field only."""
+    if len(folded) < 6 or len(folded) > 40:
+        return None
+    found = {
+        spec.key: spec
+        for label, label_section, spec in catalog.near.get(len(folded), ())
+        if label_section in (None, section) and _one_edit(label, folded)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def find_section(heading: str) -> str | None:

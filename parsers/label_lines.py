@@ -14,9 +14,24 @@ from parsers.field_catalog import find_field, find_section
 from parsers.fields import RawField
 from parsers.text import TICK_MARKS, TICKED, fold
 
-__all__ = ["LineReader", "fields_from_lines", "split_tick_options"]
+__all__ = ["LineReader", "fields_from_lines", "match_label_value", "split_tick_options"]
 
 _LABEL_VALUE = re.compile(r"^(?P<label>[^:：]{1,90}?)\s*[:：]\s*(?P<value>.*)$")
+# "Adresse - 3 rue du Lac", "CP/Ville – 88400 Gérardmer": a dash separates only a known label.
+_DASH_VALUE = re.compile(r"^(?P<label>[^:：\-–—]{1,60}?)\s+[-–—]\s+(?P<value>.+)$")
+
+
+def match_label_value(text: str) -> re.Match[str] | None:
+    """``Label : valeur``, or ``Label - valeur`` when the label is in the synonym table."""
+    match = _LABEL_VALUE.match(text)
+    if match is not None:
+        return match
+    dashed = _DASH_VALUE.match(text)
+    if dashed is not None and find_field(dashed.group("label")) is not None:
+        return dashed
+    return None
+
+
 _SEGMENT_SPLIT = re.compile(r"\t+|\s{3,}")
 _BRACKET_TICK = re.compile(r"\[\s*[xX✓✔]\s*\]|\(\s*[xX]\s*\)")
 _BRACKET_EMPTY = re.compile(r"\[\s{0,2}\]|\(\s{0,2}\)")
@@ -124,7 +139,7 @@ class LineReader:
             )
 
     def _label_value(self, text: str, locator: str) -> bool:
-        match = _LABEL_VALUE.match(text)
+        match = match_label_value(text)
         if match is None or not _looks_like_label(match.group("label")):
             return False
         label, value = match.group("label"), match.group("value").strip()

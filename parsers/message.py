@@ -31,7 +31,7 @@ from parsers.mime_walk import (
     walk_message,
 )
 from parsers.problems import problem
-from parsers.prose import WRITER_HINT, prose_candidates
+from parsers.prose import SUBJECT, WRITER_HINT, prose_candidates
 from parsers.prose.writer import is_personal_address
 from parsers.request import Attachment, Provenance, Request, RequestKind
 
@@ -130,12 +130,30 @@ def assemble_request(
     ):
         request.reporter.declared_role = hints[0].value  # type: ignore[assignment]
         request.provenance["reporter.declared_role"] = hints[0].provenance
+    _infer_professional(request)
     patient = request.patient
     if patient.ins is not None and patient.ins_kind is None:
         patient.ins_kind = "unqualified"
     apply_requirements(request)
     request.problems = dedupe_problems(request.problems)
     return request
+
+
+def _infer_professional(request: Request) -> None:
+    """No role stated, but a profession, an RPPS or a professional MSSanté address: a pro."""
+    reporter = request.reporter
+    if reporter.declared_role is not None:
+        return
+    email = (reporter.email or "").lower()
+    domain = email.rsplit("@", 1)[1] if "@" in email else ""
+    mssante = domain.endswith("mssante.fr") and not domain.endswith("patient.mssante.fr")
+    if reporter.profession_code or reporter.rpps or mssante:
+        reporter.declared_role = "professional"
+        request.provenance["reporter.declared_role"] = Provenance(
+            source="headers",
+            kind="header",
+            locator="déduit de la profession, du RPPS ou de la messagerie MSSanté",
+        )
 
 
 def _attachment_record(
@@ -224,7 +242,12 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
             headers.add("request_date", envelope.date.date(), "Date")
         if reference := find_case_reference(envelope.subject):
             headers.add("reference", reference, "Subject", envelope.subject[:200])
-        elif reference := find_case_reference(body_text[:5000]):
+        if envelope.subject.strip():
+            # "Signalement : M. GEORGEL Florian - 15-03-72 - 88640 Granges-Aumontzey"
+            extractions.append(Extraction(source=SUBJECT, kind="header", text=envelope.subject))
+        if not find_case_reference(envelope.subject) and (
+            reference := find_case_reference(body_text[:5000])
+        ):
             body_reference = Extraction(source="body", kind="body")
             body_reference.add("reference", reference, "corps du message")
             extractions.append(body_reference)

@@ -135,7 +135,10 @@ def _ald_keywords() -> tuple[tuple[str, int], ...]:
 
 
 _ALD_NUMBER = re.compile(r"\bald\s*(?:n\s*|numero\s*|no\s*)?(\d{1,2})\b")
-_BARE_NUMBERS = re.compile(r"^\d{1,2}(?:\s+(?:et\s+)?\d{1,2})*$")
+_BARE_NUMBERS = re.compile(
+    r"^(?:(?:n|no|numero|numeros|ald)\s+)*\d{1,2}(?:\s+(?:et\s+|n\s+|ald\s+)*\d{1,2})*"
+    r"(?=\s|$)"
+)
 
 
 def ald_numbers(text: str, *, bare_numbers: bool = False) -> list[int]:
@@ -144,8 +147,8 @@ def ald_numbers(text: str, *, bare_numbers: bool = False) -> list[int]:
     found: list[int] = []
     for match in _ALD_NUMBER.finditer(folded):
         found.append(int(match.group(1)))
-    if bare_numbers and _BARE_NUMBERS.match(folded):
-        found.extend(int(n) for n in re.findall(r"\d{1,2}", folded))
+    if bare_numbers and (bare := _BARE_NUMBERS.match(folded)):
+        found.extend(int(n) for n in re.findall(r"\d{1,2}", bare.group(0)))
     padded = f" {folded} "
     for keyword, number in _ald_keywords():
         if f" {keyword} " in padded:

@@ -145,9 +145,35 @@ def _insee(path: str, value: str, out: Normalised) -> None:
         out.set(path, code)
 
 
+_AGE_VALUE = re.compile(r"^\s*(\d{1,3})\s*(ans?|mois)?\b", re.IGNORECASE)
+_COMMUNE_ONLY = re.compile(r"^[^\d,;]{2,50}$")
+
+
+def _age(path: str, value: str, out: Normalised) -> None:
+    match = _AGE_VALUE.match(value)
+    if match is None:
+        out.problems.append(f"{path}.invalid")
+        return
+    number, unit = int(match.group(1)), (match.group(2) or "ans").lower()
+    if unit == "mois" and number <= 36:
+        out.set("patient.age_months", number)
+    elif unit != "mois" and number <= 120:
+        out.set("patient.age_years", number)
+    else:
+        out.problems.append(f"{path}.invalid")
+
+
 def _address(path: str, value: str, out: Normalised) -> None:
     out.set(path, _SPACES.sub(" ", value).strip())
     code = find_postal_code(value)
+    if (
+        not code
+        and _COMMUNE_ONLY.match(value.strip())
+        and not re.search(
+            r"\b(?:rue|avenue|chemin|place|route|impasse|allee|boulevard|lieu dit)\b", fold(value)
+        )
+    ):
+        out.set("patient.city", _SPACES.sub(" ", value).strip())  # "Domicile : VAGNEY"
     if code:
         out.set("patient.postal_code", code)
         after = value.split(code, 1)[1].strip(" ,-\n")
@@ -336,6 +362,7 @@ _NORMALISERS: dict[str, Callable[[str, str, Normalised], None]] = {
     "bool": _bool,
     "bool_not": _bool_not,
     "criterion": _criterion,
+    "age": _age,
     "medecin_traitant": _medecin_traitant,
     "rpps": _rpps,
     "profession": _profession,

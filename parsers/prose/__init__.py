@@ -6,6 +6,6 @@ from, the words matched and their qualifiers (negated, hypothetical, about a rel
 Labelled values of the same source win over prose: prose fills what labels left empty.
 """
 
-from parsers.prose.extract import WRITER_HINT, prose_candidates, warm_up
+from parsers.prose.extract import SUBJECT, WRITER_HINT, prose_candidates, warm_up
 
-__all__ = ["WRITER_HINT", "prose_candidates", "warm_up"]
+__all__ = ["SUBJECT", "WRITER_HINT", "prose_candidates", "warm_up"]

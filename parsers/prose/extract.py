@@ -9,21 +9,21 @@ from datetime import date
 
 from parsers.field_catalog import find_field
 from parsers.fields import Candidate, Extraction, FieldValue
-from parsers.label_lines import normalise_ticks
+from parsers.label_lines import match_label_value, normalise_ticks
 from parsers.normalise.referentials import ald_numbers, match_filiere
-from parsers.prose.identity import find_identity
+from parsers.prose.identity import find_identity, is_forward_marker, is_sign_off
 from parsers.prose.nlp import Mention, mentions, warm_up
 from parsers.prose.vocabulary import Concept, vocabulary
 from parsers.prose.writer import find_writer
 from parsers.request import Provenance
 from parsers.text import TICK_MARKS, fold
 
-__all__ = ["WRITER_HINT", "prose_candidates", "warm_up"]
+__all__ = ["SUBJECT", "WRITER_HINT", "prose_candidates", "warm_up"]
 
 # A weak cue that a relative writes; the message decides with the sender's address.
 WRITER_HINT = "reporter.writer_hint"
+SUBJECT = "objet"  # the source name of a mail's subject, read as one line of prose
 
-_LABEL = re.compile(r"^(?P<label>[^:：]{1,90}?)\s*[:：]\s*(?P<value>.+)$")
 _FREE_TEXT = frozenset({"long_text"})
 # When one text says both yes and no: keep the value that refuses no one, or show both.
 _KEEP_TRUE = "true"
@@ -52,7 +52,7 @@ def _structured(line: str) -> bool:
     """A labelled value the synonym table maps to a typed field: the mapper read it."""
     if any(c in TICK_MARKS for c in normalise_ticks(line)):
         return True
-    match = _LABEL.match(line.strip())
+    match = match_label_value(line.strip())
     if match is None:
         return False
     spec = find_field(match.group("label"))
@@ -132,8 +132,24 @@ def _add(
     extraction.candidates.append(Candidate(path, value, provenance))
 
 
+def _without_signatures(lines: list[_Line]) -> list[_Line]:
+    """Drop what follows a closing formula (a signature: "SSIAD", "Cabinet médical", ...)
+    until a forwarded or quoted message starts, whose text counts again."""
+    kept: list[_Line] = []
+    signing = False
+    for line in lines:
+        if signing and is_forward_marker(line.text):
+            signing = False
+        if not signing and is_sign_off(line.text):
+            signing = True
+            continue
+        if not signing:
+            kept.append(line)
+    return kept
+
+
 def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
-    prose = [line for line in lines if not _structured(line.text)]
+    prose = [line for line in _without_signatures(lines) if not _structured(line.text)]
     if not prose:
         return
     starts: list[int] = []
@@ -226,7 +242,7 @@ def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]
 
 def _identity(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
     text = "\n".join(line.text for line in lines)
-    found = find_identity(text)
+    found = find_identity(text, subject=extraction.source == SUBJECT)
     by_text = {line.text.strip()[:300]: line.locator for line in lines}
     for path, (value, line, span) in found.values.items():
         if path in filled:

@@ -16,7 +16,7 @@ from parsers.normalise.dates import parse_date
 from parsers.normalise.ins import check_ins
 from parsers.text import fold
 
-__all__ = ["Found", "find_identity"]
+__all__ = ["Found", "find_identity", "is_forward_marker", "is_sign_off"]
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _LETTER = "A-Za-zÀ-ÖØ-öø-ÿ"
@@ -32,8 +32,9 @@ _DATE = (
 _TITLED = re.compile(rf"\b(?P<title>{_TITLE})[ \t]+(?P<name>{_NAME})")
 _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
 _PATIENT_LABEL = re.compile(
-    r"^\s*(?:patiente?|identit[ée](?: du patient| de la patiente)?|nom[ \t/]+pr[ée]nom"
-    r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：]\s*"
+    r"^\s*(?:patient(?:\(e\)|e)?(?: concern[ée]e?)?|identit[ée](?: du patient| de la patiente)?"
+    r"|nom[ \t/]+pr[ée]nom|personne concern[ée]e|b[ée]n[ée]ficiaire|usager|concerne"
+    r"|objet[ \t]+:[ \t]+patiente?)\s*[:：\-–]\s*"
     rf"(?:(?P<title>{_TITLE})[ \t]+)?(?P<name>{_NAME})",
     re.IGNORECASE,
 )
@@ -69,6 +70,11 @@ _STREET = re.compile(
     r"|grande rue|grand rue)\b[^,\n;]{1,60}?)(?=[ \t,]+\d{5}|[ \t,]+à[ \t]|[,;\n]|$)",
     re.IGNORECASE,
 )
+_BARE_DATE = re.compile(rf"(?<![\d/.\-])(?P<date>{_DATE})(?![\d/.\-])")
+_INLINE_POSTAL = re.compile(
+    rf"\b(?:code postal|cp)[ \t]*:?[ \t]*(?P<cp>\d{{5}})(?:[ \t]+(?P<city>{_CITY}))?",
+    re.IGNORECASE,
+)
 _INS = re.compile(
     r"\b(?:INS|NIR|n°[ \t]?(?:de[ \t])?s[ée]cu(?:rit[ée] sociale)?|s[ée]curit[ée] sociale"
     r"|matricule INS)[ \t]*(?:n°)?[ \t]*[:=]?[ \t]*(?P<ins>[12][0-9AB \t.]{12,24}\d)",
@@ -78,9 +84,31 @@ _RPPS = re.compile(r"\bRPPS[ \t]*(?:n°|:|=)?[ \t]*:?[ \t]*(?P<rpps>\d(?:[ \t.]?
 _NOT_REPORTER = re.compile(r"\b(?:requis|traitant|adress[ée] (?:à|au)|expert)\b", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     r"^\s*(?:bien |tr[eè]s )?(?:cordialement|confraternellement|amicalement|sinc[eè]rement"
-    r"|bien à vous|bien a vous|salutations|respectueusement|merci(?: d'avance| par avance)?)\b",
+    r"|bien à vous|bien a vous|salutations|respectueusement|cdlt|bonne (?:journ[ée]e|soir[ée]e)"
+    r"|belle journ[ée]e|[àa] bient[ôo]t|en vous remerciant|dans l'attente|avec mes remerciements"
+    r"|merci(?: d['’]avance| par avance| beaucoup| pour votre| de votre)?)\b",
     re.IGNORECASE,
 )
+_FORWARD = re.compile(
+    r"^\s*(?:-{2,}.*(?:transf[ée]r[ée]|original|forwarded)|>|de\s*:|from\s*:|le .{4,80} a [ée]crit"
+    r"|envoy[ée] :|objet\s*:)",
+    re.IGNORECASE,
+)
+_ON_BEHALF = re.compile(
+    rf"\b(?:secr[ée]tariat|pour le|de la part du|à la demande du|a la demande du)\s+(?:du\s+)?"
+    rf"{_DOCTOR}[ \t]+(?P<name>{_NAME})",
+    re.IGNORECASE,
+)
+
+
+def is_sign_off(line: str) -> bool:
+    """A closing formula on its own short line ("Bien cordialement,")."""
+    return len(line.strip()) <= 40 and _SIGN_OFF.match(line) is not None
+
+
+def is_forward_marker(line: str) -> bool:
+    """The start of a forwarded or quoted message, whose text is read again."""
+    return _FORWARD.match(line) is not None
 _SIGNATURE_NAME = re.compile(
     rf"^\s*(?:{_DOCTOR}|{_TITLE})?[ \t]*(?P<name>{_WORD}(?:[ \t]{_WORD}){{1,3}})[ \t]*,?"
     r"(?:[ \t]*[-–,][ \t]*[^\n]{0,80})?$"
@@ -133,9 +161,11 @@ def _split_name(raw: str) -> tuple[str | None, list[str]]:
     return " ".join(words[1:]), [words[0]]
 
 
-def _patient_name(line: str, found: Found) -> bool:
+def _patient_name(line: str, found: Found, *, lenient: bool = False) -> bool:
     label = _PATIENT_LABEL.search(line)
     titled = label or None
+    if titled is None and lenient:
+        titled = _TITLED.search(line)  # a subject line names the patient
     if titled is None:
         for match in _TITLED.finditer(line):
             after = line[match.end() : match.end() + 160]
@@ -201,6 +231,21 @@ def _age(text: str, found: Found) -> None:
             return
 
 
+def _identity_line_extras(line: str, found: Found) -> None:
+    """On the patient's own line, a bare date is the birth date and "CP 88160" the commune."""
+    if "patient.birth_date" not in found.values and not _BIRTH.search(line):
+        for match in _BARE_DATE.finditer(line):
+            parsed = parse_date(match.group("date"))
+            if parsed is not None and parsed.year >= 1900:
+                found.put("patient.birth_date", parsed, line, match.group(0))
+                break
+    inline = _INLINE_POSTAL.search(line)
+    if inline is not None:
+        found.put("patient.postal_code", inline.group("cp"), line, inline.group(0))
+        if inline.group("city"):
+            found.put("patient.city", inline.group("city").strip(" -"), line, inline.group(0))
+
+
 def _address(line: str, found: Found, *, identity_line: bool) -> None:
     domicile = _DOMICILE.search(line)
     if domicile is None and not identity_line:
@@ -248,8 +293,16 @@ def _reporter(lines: list[str], found: Found) -> None:
         break
     if "reporter.family_name" in found.values:
         return
+    for line in lines:
+        if behalf := _ON_BEHALF.search(line):
+            family, given = _split_name(behalf.group("name"))
+            if family:
+                found.put("reporter.family_name", family, line, behalf.group(0))
+                if given:
+                    found.put("reporter.given_name", " ".join(given), line, behalf.group(0))
+                return
     for index, line in enumerate(lines):
-        if not _SIGN_OFF.match(line):
+        if not is_sign_off(line):
             continue
         for candidate in lines[index + 1 : index + 4]:
             if not candidate.strip():
@@ -265,15 +318,18 @@ def _reporter(lines: list[str], found: Found) -> None:
         break
 
 
-def find_identity(text: str) -> Found:
-    """Patient and reporter facts written in prose; the first statement of each wins."""
+def find_identity(text: str, *, subject: bool = False) -> Found:
+    """Patient and reporter facts written in prose; the first statement of each wins.
+
+    ``subject``: the text is a mail's subject, where a titled name is the patient's.
+    """
     found = Found()
     lines = text.splitlines()
     identity_lines: set[int] = set()
     for number, line in enumerate(lines):
         if len(line) > 2000:
             continue
-        if _patient_name(line, found) and number not in identity_lines:
+        if _patient_name(line, found, lenient=subject) and number not in identity_lines:
             identity_lines.add(number)
         _ins(line, found)
     births = _birth_dates(text)
@@ -288,10 +344,13 @@ def find_identity(text: str) -> Found:
             if name_line and line.strip()[:300] == name_line:
                 found.put("patient.birth_date", value, line, span)
                 break
+    for number in sorted(identity_lines):
+        _identity_line_extras(lines[number], found)
     if "patient.birth_date" not in found.values:
         _age(text, found)
     for number, line in enumerate(lines):
         if len(line) <= 2000:
             _address(line, found, identity_line=number in identity_lines)
-    _reporter(lines, found)
+    if not subject:
+        _reporter(lines, found)
     return found
