@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 import time
 from collections import Counter
@@ -156,6 +157,8 @@ def _normal(path: str, value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     text = fold(str(value)).replace("saint ", "st ").replace("sainte ", "ste ")
+    if path.endswith("requis_name"):
+        text = re.sub(r"^(?:dr|docteur|pr|professeur) ", "", text)
     return text or None
 
 

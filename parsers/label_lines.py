@@ -82,6 +82,7 @@ class LineReader:
         self.section = section
         self._title_count = title_count
         self._pending: tuple[str, str] | None = None  # (label, locator) awaiting a value
+        self._lone_tick: str | None = None  # a box alone on its line, labelled by the next
         self._continuing: int | None = None  # index in fields of a long_text being extended
 
     def _emit(self, label: str, value: str, locator: str) -> None:
@@ -102,6 +103,18 @@ class LineReader:
             return
         if len(self.title_lines) < self._title_count:
             self.title_lines.append(text[:200])
+        lone, self._lone_tick = self._lone_tick, None
+        if len(text) == 1 and text in TICK_MARKS:
+            self._lone_tick = text  # "☐" then "Patient sortant d'une hospitalisation"
+            return
+        if (
+            lone is not None
+            and len(text) < 120
+            and not any(c in TICK_MARKS for c in text)
+            and match_label_value(text) is None
+        ):
+            self._emit(text.rstrip(" :"), lone, locator)
+            return
         if any(c in TICK_MARKS for c in text):
             self._tick_line(text, locator)
             return

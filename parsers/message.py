@@ -132,6 +132,11 @@ def assemble_request(
         request.provenance["reporter.declared_role"] = hints[0].provenance
     _infer_professional(request)
     patient = request.patient
+    if patient.family_name is None and patient.birth_name:
+        # Only the birth name is given: it is the name in use too.
+        patient.family_name = patient.birth_name
+        if "patient.birth_name" in request.provenance:
+            request.provenance["patient.family_name"] = request.provenance["patient.birth_name"]
     if patient.ins is not None and patient.ins_kind is None:
         patient.ins_kind = "unqualified"
     apply_requirements(request)

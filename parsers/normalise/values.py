@@ -234,8 +234,18 @@ def _medecin_traitant(path: str, value: str, out: Normalised) -> None:
     out.set("patient.has_medecin_traitant", True)
 
 
+def _nothing_ticked(value: str) -> bool:
+    """ "☐ oui ☐ non": boxes offered, none ticked: the form says nothing."""
+    return any(c in TICK_MARKS for c in value) and not any(c in TICKED for c in value)
+
+
 def _criterion(path: str, value: str, out: Normalised) -> None:
     """A criterion's box or line: yes/no, or words that state it ("vit seule depuis 2019")."""
+    if _nothing_ticked(value):
+        words = set(fold(value).split())
+        if not words or words - {"oui", "non"}:
+            out.set(path, False)  # "☐" or "☐ Patient sortant d'hospitalisation": left empty
+        return  # "☐ oui ☐ non": neither box ticked, the form says nothing
     parsed = parse_yes_no(value)
     folded = fold(value)
     if _PENDING.search(folded):
@@ -287,6 +297,8 @@ def _role(path: str, value: str, out: Normalised) -> None:
 
 def _ald(path: str, value: str, out: Normalised) -> None:
     folded = fold(value)
+    if _nothing_ticked(value) and not set(folded.split()) - {"oui", "non"}:
+        return  # "☐ oui ☐ non": neither box ticked
     if _PENDING.search(folded):
         return  # an ALD "en cours de demande" is not an ALD yet
     numbers = ald_numbers(

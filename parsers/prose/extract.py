@@ -33,7 +33,10 @@ _POLICY = {
     "patient.has_medecin_traitant": _KEEP_FALSE,
     "tele_expertise.consent": _KEEP_BOTH,
 }
-_FILIERE_CUE = re.compile(r"\b(?:avis|expertise|filiere|specialiste|specialite|requis)\b")
+_FILIERE_CUE = re.compile(
+    r"\b(?:avis|expertise|teleexpertise|filiere|specialiste|specialite|requis|attention|docteur"
+    r"|dr|confrere|consoeur|adresse|sollicite|solliciter)\b"
+)
 _QUESTION_CUE = re.compile(r"\?|\b(?:avis|conduite a tenir|que pensez|pourriez|faut il)\b")
 _REQUIS = re.compile(
     r"\b(?:attention (?:du|de)|avis (?:du|de)|adress[ée]e? (?:au|à)|destin[ée]e? (?:au|à)"
@@ -209,8 +212,8 @@ def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]
     prose = [line for line in lines if not _structured(line.text)]
     if "tele_expertise.filiere" not in filled:
         for line in prose:
-            folded = fold(line.text)
-            if _FILIERE_CUE.search(folded) and (filiere := match_filiere(line.text)):
+            bare = line.text.replace("(", " ").replace(")", " ")
+            if _FILIERE_CUE.search(fold(bare)) and (filiere := match_filiere(bare)):
                 _add(
                     extraction,
                     "tele_expertise.filiere",

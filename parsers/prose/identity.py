@@ -34,7 +34,7 @@ _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
 _PATIENT_LABEL = re.compile(
     r"^\s*(?:patient(?:\(e\)|e)?(?: concern[ée]e?)?|identit[ée](?: du patient| de la patiente)?"
     r"|nom[ \t/]+pr[ée]nom|personne concern[ée]e|b[ée]n[ée]ficiaire|usager|concerne"
-    r"|objet[ \t]+:[ \t]+patiente?)\s*[:：\-–]\s*"
+    r"|objet[ \t]+:[ \t]+patiente?|je m['’]appelle)\s*[:：\-–]?\s*"
     rf"(?:(?P<title>{_TITLE})[ \t]+)?(?P<name>{_NAME})",
     re.IGNORECASE,
 )
@@ -71,6 +71,7 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 _BARE_DATE = re.compile(rf"(?<![\d/.\-])(?P<date>{_DATE})(?![\d/.\-])")
+_CITY_THEN_POSTAL = re.compile(rf"(?P<city>{_CITY})[ \t]*\((?P<cp>\d{{5}})\)")
 _INLINE_POSTAL = re.compile(
     rf"\b(?:code postal|cp)[ \t]*:?[ \t]*(?P<cp>\d{{5}})(?:[ \t]+(?P<city>{_CITY}))?",
     re.IGNORECASE,
@@ -251,7 +252,7 @@ def _address(line: str, found: Found, *, identity_line: bool) -> None:
     if domicile is None and not identity_line:
         return
     rest = domicile.group("rest") if domicile is not None else line
-    postal = _POSTAL_CITY.search(rest)
+    postal = _POSTAL_CITY.search(rest) or _CITY_THEN_POSTAL.search(rest)
     street = _STREET.search(rest)
     if street is not None:
         found.put("patient.address", street.group("street").strip(" ,"), line, street.group(0))
@@ -304,8 +305,8 @@ def _reporter(lines: list[str], found: Found) -> None:
     for index, line in enumerate(lines):
         if not is_sign_off(line):
             continue
-        for candidate in lines[index + 1 : index + 4]:
-            if not candidate.strip():
+        for candidate in lines[index + 1 : index + 6]:
+            if not candidate.strip() or is_sign_off(candidate):
                 continue
             match = _SIGNATURE_NAME.match(candidate)
             if match is not None and not any(ch.isdigit() for ch in candidate):

@@ -39,7 +39,9 @@ _WEAK_FAMILY = re.compile(
 _PATIENT_SELF = re.compile(
     r"\b(?:je n'ai (?:plus |pas |pas encore )?de m[ée]decin traitant|mon m[ée]decin traitant"
     r"|je suis (?:le|la) patiente?|je cherche un m[ée]decin traitant|je recherche un m[ée]decin"
-    r"|je suis en ALD|je suis diab[ée]tique|ma carte vitale)\b",
+    r"|je suis en ALD|je suis diab[ée]tique|ma carte vitale|je m['’]appelle|je suis n[ée]e? le"
+    r"|j['’]habite|je vis seule?|mon m[ée]decin (?:est|a)|pourriez-vous m['’]aider"
+    r"|je cherche un m[ée]decin)",
     re.IGNORECASE,
 )
 
