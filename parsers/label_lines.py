@@ -64,6 +64,8 @@ def _looks_like_label(label: str) -> bool:
     stripped = label.strip()
     if not stripped or not any(c.isalpha() for c in stripped):
         return False
+    if re.search(r"[.!?]\s", stripped):
+        return False  # "ALD n°13. Arrêt de travail : non": a sentence, not a label
     lowered = stripped.lower()
     if (
         lowered.endswith(("http", "https", "mailto", "tel", "le", "à"))

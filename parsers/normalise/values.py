@@ -297,7 +297,9 @@ def _role(path: str, value: str, out: Normalised) -> None:
 
 def _ald(path: str, value: str, out: Normalised) -> None:
     folded = fold(value)
-    if _nothing_ticked(value) and not set(folded.split()) - {"oui", "non"}:
+    if _nothing_ticked(value):
+        if not folded:
+            out.set("situation.ald_declared", False)  # "☐ Patient en ALD": box left empty
         return  # "☐ oui ☐ non": neither box ticked
     if _PENDING.search(folded):
         return  # an ALD "en cours de demande" is not an ALD yet

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +38,15 @@ _FILIERE_CUE = re.compile(
     r"\b(?:avis|expertise|teleexpertise|filiere|specialiste|specialite|requis|attention|docteur"
     r"|dr|confrere|consoeur|adresse|sollicite|solliciter)\b"
 )
-_QUESTION_CUE = re.compile(r"\?|\b(?:avis|conduite a tenir|que pensez|pourriez|faut il)\b")
+# A question asked of the requis: a question mark, or the words that ask one.
+_QUESTION_CUE = re.compile(
+    r"\?|\b(?:avis sur|votre avis concernant|conduite a tenir|que pensez|qu en pensez|faut il"
+    r"|merci de me dire|savoir si|quelle prise en charge|quel traitement|quel bilan|quel examen"
+    r"|quelle attitude|interpretation|interpreter|indication)\b"
+)
+_FILIERE_HEADINGS = frozenset(
+    {"specialite", "specialite demandee", "specialite sollicitee", "filiere", "discipline"}
+)
 _REQUIS = re.compile(
     r"\b(?:attention (?:du|de)|avis (?:du|de)|adress[ée]e? (?:au|à)|destin[ée]e? (?:au|à)"
     r"|pour le|solliciter le|sollicite le)\s+(?P<name>(?:Dr\.?|Docteur|Pr\.?)\s+[A-ZÀ-Þ][\w'’\-]+"
@@ -58,6 +67,9 @@ def _structured(line: str) -> bool:
     match = match_label_value(line.strip())
     if match is None:
         return False
+    label = match.group("label")
+    if len(label.split()) > 6 or re.search(r"[.!?]\s", label):
+        return False  # a sentence that happens to hold a colon: prose
     spec = find_field(match.group("label"))
     return spec is not None and spec.type not in _FREE_TEXT
 
@@ -210,6 +222,22 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
 
 def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
     prose = [line for line in lines if not _structured(line.text)]
+    if "tele_expertise.filiere" not in filled:
+        # "Spécialité" as a heading (a CDA section), the filière on the next line.
+        for heading, following in itertools.pairwise(lines):
+            if fold(heading.text) in _FILIERE_HEADINGS and (
+                filiere := match_filiere(following.text)
+            ):
+                _add(
+                    extraction,
+                    "tele_expertise.filiere",
+                    filiere,
+                    following.locator,
+                    following.text,
+                    following.text,
+                )
+                filled.add("tele_expertise.filiere")
+                break
     if "tele_expertise.filiere" not in filled:
         for line in prose:
             bare = line.text.replace("(", " ").replace(")", " ")

@@ -31,12 +31,12 @@ _DATE = (
 
 _TITLED = re.compile(rf"\b(?P<title>{_TITLE})[ \t]+(?P<name>{_NAME})")
 _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
+# Case-insensitive for the label only: the name itself must be capitalised.
 _PATIENT_LABEL = re.compile(
-    r"^\s*(?:patient(?:\(e\)|e)?(?: concern[ée]e?)?|identit[ée](?: du patient| de la patiente)?"
-    r"|nom[ \t/]+pr[ée]nom|personne concern[ée]e|b[ée]n[ée]ficiaire|usager|concerne"
-    r"|objet[ \t]+:[ \t]+patiente?|je m['’]appelle)\s*[:：\-–]?\s*"
-    rf"(?:(?P<title>{_TITLE})[ \t]+)?(?P<name>{_NAME})",
-    re.IGNORECASE,
+    r"(?i:^\s*(?:(?:patient(?:\(e\)|e)?(?: concern[ée]e?)?|identit[ée](?: du patient"
+    r"| de la patiente)?|nom[ \t/]+pr[ée]nom|personne concern[ée]e|b[ée]n[ée]ficiaire|usager"
+    r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：\-–]\s*|.{0,80}?\bje m['’]appelle\s+))"
+    rf"(?:(?P<title>{_TITLE})[ \t]+)?(?P<name>{_NAME})"
 )
 _BIRTH = re.compile(
     r"\b(?:n[ée]e?(?:[ \t]*\(e\))?[ \t]+le|date de naissance[ \t]*:?|ddn[ \t]*:?)[ \t]*"
@@ -45,7 +45,7 @@ _BIRTH = re.compile(
 )
 _AGE = re.compile(
     r"(?P<pre>\b(?:âgée?|agee?) de|\b(?:patiente?|homme|femme|dame|monsieur|madame|enfant|bébé|bebe"
-    r"|nourrisson|garçon|garcon|fillette|personne|nouveau-né|retraitée?) de|[,(])"
+    r"|nourrisson|garçon|garcon|fillette|personne|nouveau-né|retraitée?) de|[,(\-–])"
     r"[ \t]*(?P<n>\d{1,3})[ \t]*(?P<unit>ans|mois)\b",
     re.IGNORECASE,
 )
@@ -63,7 +63,7 @@ _CITY_WORD = rf"[{_UPPER}][{_LETTER}'’\-]{{1,30}}"
 _LINK = r"sur|sous|en|lès|les|le|la|de|du|des|aux|d'|l'"
 _CITY = rf"{_CITY_WORD}(?:[ \-](?:{_LINK}|{_CITY_WORD})){{0,5}}"
 _POSTAL_CITY = re.compile(rf"(?<!\d)(?P<cp>\d{{5}})[ \t,]+(?P<city>{_CITY})")
-_AT_CITY = re.compile(rf"\b(?:à|a|sur|au)[ \t]+(?P<city>{_CITY})")
+_AT_CITY = re.compile(rf"\b(?P<at>à|a|sur|au|aux)[ \t]+(?P<city>{_CITY})")
 _STREET = re.compile(
     r"(?P<street>\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|place"
     r"|route|impasse|allée|allee|quai|cours|lotissement|lieu-dit|résidence|residence|hameau|faubourg"
@@ -96,9 +96,9 @@ _FORWARD = re.compile(
     re.IGNORECASE,
 )
 _ON_BEHALF = re.compile(
-    rf"\b(?:secr[ée]tariat|pour le|de la part du|à la demande du|a la demande du)\s+(?:du\s+)?"
-    rf"{_DOCTOR}[ \t]+(?P<name>{_NAME})",
-    re.IGNORECASE,
+    r"(?i:\b(?:secr[ée]tariat|pour le|de la part du|à la demande du|a la demande du)\s+"
+    r"(?:du\s+)?(?:Dr\.?|Docteur|Pr\.?|Professeur))[ \t]+"
+    rf"(?P<name>{_NAME})"
 )
 
 
@@ -110,6 +110,8 @@ def is_sign_off(line: str) -> bool:
 def is_forward_marker(line: str) -> bool:
     """The start of a forwarded or quoted message, whose text is read again."""
     return _FORWARD.match(line) is not None
+
+
 _SIGNATURE_NAME = re.compile(
     rf"^\s*(?:{_DOCTOR}|{_TITLE})?[ \t]*(?P<name>{_WORD}(?:[ \t]{_WORD}){{1,3}})[ \t]*,?"
     r"(?:[ \t]*[-–,][ \t]*[^\n]{0,80})?$"
@@ -214,7 +216,7 @@ def _birth_dates(text: str) -> list[tuple[date, str, str]]:
 def _age(text: str, found: Found) -> None:
     for match in _AGE.finditer(text):
         pre = match.group("pre")
-        if pre in (",", "("):
+        if pre in (",", "(", "-", "–"):
             context = text[max(0, match.start() - 80) : match.start()]
             if "\n" in context:
                 context = context.rsplit("\n", 1)[1]
@@ -264,7 +266,10 @@ def _address(line: str, found: Found, *, identity_line: bool) -> None:
         return
     at_city = _AT_CITY.search(rest)
     if at_city is not None and fold(at_city.group("city")) not in _STOP_NAME:
-        found.put("patient.city", at_city.group("city").strip(" -"), line, at_city.group(0))
+        # "au Thillot" is Le Thillot, "aux Forges" Les Forges.
+        article = {"au": "Le ", "aux": "Les "}.get(at_city.group("at").lower(), "")
+        city = article + at_city.group("city").strip(" -")
+        found.put("patient.city", city, line, at_city.group(0))
 
 
 def _ins(line: str, found: Found) -> None:
