@@ -8,6 +8,7 @@ import binascii
 from lxml import etree  # type: ignore[import-untyped]
 
 from parsers.fields import Extraction, RawField
+from parsers.label_lines import fields_from_lines, match_label_value
 from parsers.limits import ParseLimits
 from parsers.normalise.dates import parse_date
 from parsers.normalise.geo import normalise_insee_code, normalise_postal_code
@@ -243,6 +244,14 @@ class _CdaReader:
             if title and body:
                 self.out.raw_fields.append(RawField(title, body, f"section « {title[:60]} »"))
         self.out.text = "\n".join(texts)[: limits.text_max_chars]
+        # "ALD : non." inside a narrative section is a labelled value too.
+        lines = [
+            (line, f"section « {title[:60]} », ligne {number}")
+            for title, body in ((f.label, f.value) for f in list(self.out.raw_fields))
+            for number, line in enumerate(body.splitlines(), start=1)
+        ]
+        inner, _ = fields_from_lines(lines)
+        self.out.raw_fields.extend(f for f in inner if match_label_value(f"{f.label} : x"))
 
     def pdf_body(self, limits: ParseLimits) -> list[Extraction]:
         found: list[Extraction] = []

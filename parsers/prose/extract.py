@@ -26,14 +26,6 @@ WRITER_HINT = "reporter.writer_hint"
 SUBJECT = "objet"  # the source name of a mail's subject, read as one line of prose
 
 _FREE_TEXT = frozenset({"long_text"})
-# When one text says both yes and no: keep the value that refuses no one, or show both.
-_KEEP_TRUE = "true"
-_KEEP_FALSE = "false"
-_KEEP_BOTH = "both"
-_POLICY = {
-    "patient.has_medecin_traitant": _KEEP_FALSE,
-    "tele_expertise.consent": _KEEP_BOTH,
-}
 _FILIERE_CUE = re.compile(
     r"\b(?:avis|expertise|teleexpertise|filiere|specialiste|specialite|requis|attention|docteur"
     r"|dr|confrere|consoeur|adresse|sollicite|solliciter)\b"
@@ -188,11 +180,8 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
             window = text[mention.start : mention.sentence_start + len(mention.sentence)][:80]
             ald.extend(n for n in ald_numbers(window) if n not in ald)
     for path, found in by_path.items():
-        policy = _POLICY.get(path, _KEEP_TRUE)
-        values = {value for value, _, _ in found}
-        if len(values) > 1 and policy != _KEEP_BOTH:
-            keep = policy == _KEEP_TRUE
-            found = [entry for entry in found if entry[0] is keep]
+        # A text that says both yes and no keeps both: the merge records the conflict, and
+        # a coordinator decides when it would change the outcome.
         seen: set[bool] = set()
         for value, mention, qualifiers in found:
             if value in seen:

@@ -55,7 +55,7 @@ _PERSON_CUE = re.compile(
     re.IGNORECASE,
 )
 _DOMICILE = re.compile(
-    r"\b(?:domicili[ée]e?s?|demeurant|r[ée]sidant|r[ée]side|r[ée]sidente?|habitant|habite"
+    r"\b(?:domicili[ée]e?s?|demeurant|r[ée]sidant|r[ée]side|r[ée]sidente?|habitant|habite|vivant"
     r"|vivant|vit|install[ée]e?|adresse|demeure|lieu de vie)\b(?P<rest>[^.\n;]{0,160})",
     re.IGNORECASE,
 )
@@ -250,26 +250,26 @@ def _identity_line_extras(line: str, found: Found) -> None:
 
 
 def _address(line: str, found: Found, *, identity_line: bool) -> None:
-    domicile = _DOMICILE.search(line)
-    if domicile is None and not identity_line:
+    rests = [m.group("rest") for m in _DOMICILE.finditer(line)]
+    if not rests and not identity_line:
         return
-    rest = domicile.group("rest") if domicile is not None else line
-    postal = _POSTAL_CITY.search(rest) or _CITY_THEN_POSTAL.search(rest)
-    street = _STREET.search(rest)
-    if street is not None:
-        found.put("patient.address", street.group("street").strip(" ,"), line, street.group(0))
-    if postal is not None:
-        found.put("patient.postal_code", postal.group("cp"), line, postal.group(0))
-        found.put("patient.city", postal.group("city").strip(" -"), line, postal.group(0))
-        return
-    if domicile is None:
-        return
-    at_city = _AT_CITY.search(rest)
-    if at_city is not None and fold(at_city.group("city")) not in _STOP_NAME:
-        # "au Thillot" is Le Thillot, "aux Forges" Les Forges.
-        article = {"au": "Le ", "aux": "Les "}.get(at_city.group("at").lower(), "")
-        city = article + at_city.group("city").strip(" -")
-        found.put("patient.city", city, line, at_city.group(0))
+    for rest in rests or [line]:
+        postal = _POSTAL_CITY.search(rest) or _CITY_THEN_POSTAL.search(rest)
+        street = _STREET.search(rest)
+        if street is not None:
+            found.put("patient.address", street.group("street").strip(" ,"), line, street.group(0))
+        if postal is not None:
+            found.put("patient.postal_code", postal.group("cp"), line, postal.group(0))
+            found.put("patient.city", postal.group("city").strip(" -"), line, postal.group(0))
+            return
+    for rest in rests:
+        at_city = _AT_CITY.search(rest)
+        if at_city is not None and fold(at_city.group("city")) not in _STOP_NAME:
+            # "au Thillot" is Le Thillot, "aux Forges" Les Forges.
+            article = {"au": "Le ", "aux": "Les "}.get(at_city.group("at").lower(), "")
+            city = article + at_city.group("city").strip(" -")
+            found.put("patient.city", city, line, at_city.group(0))
+            return
 
 
 def _ins(line: str, found: Found) -> None:

@@ -17,6 +17,7 @@ from parsers.prose.vocabulary import Vocabulary, vocabulary
 __all__ = ["Mention", "mentions"]
 
 _MAX_CHARS = 20_000  # prose read per source; forms and mails are far shorter
+_FUZZY_MIN_CHARS = 12  # shorter terms ("ALD", "RSA") match exactly or not at all
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,21 @@ def _pipeline() -> Any:
             attr="NORM",
         )
     )
+    # Typos in long terms ("médecin traitent", "hospitalisaton"): a fuzzy second pass.
+    fuzzy = {
+        key: [t for t in c.terms if len(t) >= _FUZZY_MIN_CHARS] for key, c in words.concepts.items()
+    }
+    fuzzy = {key: terms for key, terms in fuzzy.items() if terms}
+    if fuzzy:
+        nlp.add_pipe(
+            eds.matcher(
+                terms=fuzzy,
+                attr="NORM",
+                term_matcher="simstring",
+                term_matcher_config={"threshold": 0.8, "measure": "dice"},
+            ),
+            name="fuzzy_matcher",
+        )
     nlp.add_pipe(
         eds.negation(
             preceding=[*negation.preceding, *words.negation_preceding],
