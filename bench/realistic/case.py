@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .dates import age_months, age_years
-from .directory import KNOWN_PROFESSIONALS, OPEN_FILIERES, ROSTER, RosterEntry, Sender
-from .model import Verdict
+from .directory import KNOWN_PROFESSIONALS, OPEN_FILIERES, ROSTER, Sender
+from .model import RosterEntry, Verdict
 from .people import FamilyWriter, Patient
 from .territory import TERRITORY_COMMUNES, TERRITORY_POSTAL_CODES
 
@@ -24,9 +24,7 @@ DAC_SOCIAL = (
     "pratiques_inadaptees",
     "dependance_multi_acteurs",
 )
-_KNOWN_EMAILS = frozenset(p.email for p in KNOWN_PROFESSIONALS) | frozenset(
-    r.email for r in ROSTER
-)
+_KNOWN_EMAILS = frozenset(p.email for p in KNOWN_PROFESSIONALS) | frozenset(r.email for r in ROSTER)
 _CODES = {p.email: p.profession_code for p in KNOWN_PROFESSIONALS}
 
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 
 from .case import DAC_MEDICAL, DAC_SOCIAL, Case
-from .dates import fmt_date, fmt_short
-from .directory import OPEN_FILIERES
+from .dates import fmt_date
 from .phrasing import (
     agree,
     ald_label,
     ald_sentence,
     arret_label,
     arret_sentence,
-    civility,
+    civil_name,
     consent_label,
     consent_sentence,
     dac_denial_sentence,
@@ -38,6 +36,7 @@ __all__ = [
     "kin_phrase",
     "request_line",
     "requis_text",
+    "rpps_line",
     "signature_lines",
     "subject",
 ]
@@ -61,9 +60,7 @@ def _mr_ald_sentence(case: Case, rng: random.Random) -> str:
 
 
 def _mr_ald_value(case: Case, rng: random.Random) -> str:
-    return ", ".join(
-        rng.choice((f"{n:02d}", f"ALD {n:02d}", f"n° {n}")) for n in case.ald_numbers
-    )
+    return ", ".join(rng.choice((f"{n:02d}", f"ALD {n:02d}", f"n° {n}")) for n in case.ald_numbers)
 
 
 # -- Télé-expertise ---------------------------------------------------------------------
@@ -95,14 +92,14 @@ def _te_target_sentence(case: Case, rng: random.Random) -> str:
         )
     if case.filiere_stated and case.filiere:
         return filiere_sentence(case.filiere, rng)
-    return rng.choice(
-        ("Je souhaiterais un avis en télé-expertise.", "Demande de télé-expertise.")
-    )
+    return rng.choice(("Je souhaiterais un avis en télé-expertise.", "Demande de télé-expertise."))
 
 
 def _te_question_sentence(case: Case, rng: random.Random) -> str:
     if case.question:
-        return rng.choice(("Question : ", "Ma question : ", "", "Question posée : ")) + case.question
+        return (
+            rng.choice(("Question : ", "Ma question : ", "", "Question posée : ")) + case.question
+        )
     return rng.choice(
         (
             "Je vous rappelle pour les détails.",
@@ -193,20 +190,33 @@ def fact_rows(case: Case, rng: random.Random, *, terse: bool) -> list[tuple[str,
             rows.append(mt_label(case, rng, terse=terse))
     elif case.programme == "medecin_referent":
         if case.ald:
-            rows.append((rng.choice(("ALD", "ALD (liste des 32)", "Affection de longue durée")),
-                         _mr_ald_value(case, rng)))
+            rows.append(
+                (
+                    rng.choice(("ALD", "ALD (liste des 32)", "Affection de longue durée")),
+                    _mr_ald_value(case, rng),
+                )
+            )
         if case.dsp is not None:
             rows.append(dsp_label(case, rng))
     else:
         if case.filiere_stated and case.filiere:
-            rows.append((rng.choice(("Filière", "Spécialité", "Filière demandée")),
-                         filiere_label(case.filiere, rng)))
+            rows.append(
+                (
+                    rng.choice(("Filière", "Spécialité", "Filière demandée")),
+                    filiere_label(case.filiere, rng),
+                )
+            )
         if case.requis:
-            rows.append((rng.choice(("Médecin requis", "Requis", "À l'attention de")),
-                         requis_text(case, rng)))
+            rows.append(
+                (
+                    rng.choice(("Médecin requis", "Requis", "À l'attention de")),
+                    requis_text(case, rng),
+                )
+            )
         if case.question:
-            rows.append((rng.choice(("Question posée", "Question", "Motif de la demande")),
-                         case.question))
+            rows.append(
+                (rng.choice(("Question posée", "Question", "Motif de la demande")), case.question)
+            )
         if case.consent is not None:
             rows.append(consent_label(case, rng))
         if case.photos:
@@ -261,7 +271,8 @@ def first_person_sentences(case: Case, rng: random.Random) -> list[str]:
                     "none": rng.choice(
                         ("Je n'ai pas de médecin traitant.", "Je n'ai plus de médecin.")
                     ),
-                    "searching": "Je cherche un médecin traitant depuis des mois, personne ne prend.",
+                    "searching": "Je cherche un médecin traitant depuis des mois, personne ne "
+                    "prend.",
                     "retired": f"Mon médecin, le {case.former_mt}, est parti à la retraite et je "
                     "n'ai plus de médecin traitant.",
                     "has": f"J'ai un médecin traitant, le {case.current_mt}, mais je voudrais en "
@@ -308,8 +319,10 @@ def first_person_sentences(case: Case, rng: random.Random) -> list[str]:
     else:
         out.append(case.question or "")
         if case.filiere_stated and case.filiere:
-            out.append(f"Est-ce qu'un spécialiste en {filiere_label(case.filiere, rng).lower()} "
-                       "pourrait donner son avis ?")
+            out.append(
+                f"Est-ce qu'un spécialiste en {filiere_label(case.filiere, rng).lower()} "
+                "pourrait donner son avis ?"
+            )
     return [s for s in out if s]
 
 
@@ -331,9 +344,8 @@ def kin_phrase(relation: str, patient_sex: str) -> str:
 
 # -- Subject, request line, signature ---------------------------------------------------
 def subject(case: Case, rng: random.Random) -> str:
-    name = patient_name(case, rng, upper=True)
-    civ = civility(case.patient.sex, rng)
-    who = f"{civ} {name}" if name else ""
+    name = patient_name(case, rng, upper=True) if case.show_family else ""
+    who = civil_name(case, rng, upper=True) if name else ""
     p = case.programme
     if p == "signalement":
         if case.mt in ("none", "retired", "searching"):
@@ -404,11 +416,19 @@ def request_line(case: Case, rng: random.Random) -> str:
         )
     if p == "medecin_referent":
         return rng.choice(
-            ("Merci d'enregistrer cette déclaration.", "Pouvez-vous confirmer l'éligibilité ?",
-             "Merci de votre traitement.")
+            (
+                "Merci d'enregistrer cette déclaration.",
+                "Pouvez-vous confirmer l'éligibilité ?",
+                "Merci de votre traitement.",
+            )
         )
-    return rng.choice(("Merci pour votre avis.", "Merci d'avance pour votre retour.",
-                       "Bien confraternellement merci."))
+    return rng.choice(
+        (
+            "Merci pour votre avis.",
+            "Merci d'avance pour votre retour.",
+            "Merci de votre retour rapide si possible.",
+        )
+    )
 
 
 def signature_lines(case: Case, rng: random.Random) -> list[str]:
@@ -426,12 +446,21 @@ def signature_lines(case: Case, rng: random.Random) -> list[str]:
     assert s is not None
     doctor = s.profession_code == "10"
     if r.secretary:
-        lines = [rng.choice(("Secrétariat médical", f"Le secrétariat du Dr {s.family_name}",
-                             f"Secrétariat du Dr {s.given_name} {s.family_name}"))]
+        lines = [
+            rng.choice(
+                (
+                    "Secrétariat médical",
+                    f"Le secrétariat du Dr {s.family_name}",
+                    f"Secrétariat du Dr {s.given_name} {s.family_name}",
+                )
+            )
+        ]
         lines.append(s.place)
         lines.append(f"Tél. {s.phone}")
         return lines
-    name = rng.choice((f"{s.given_name} {s.family_name}", f"{s.family_name.upper()} {s.given_name}"))
+    name = rng.choice(
+        (f"{s.given_name} {s.family_name}", f"{s.family_name.upper()} {s.given_name}")
+    )
     if doctor and rng.random() < 0.7:
         name = "Dr " + name
     lines = [name, s.title]
@@ -444,8 +473,12 @@ def signature_lines(case: Case, rng: random.Random) -> list[str]:
     return lines
 
 
-def short_date(case: Case, rng: random.Random, days: int) -> str:
-    return fmt_short(case.mail_date - timedelta(days=days), rng)
+def rpps_line(case: Case) -> str:
+    """The RPPS line of a signature, when the request shows it."""
+    s = case.reporter.sender
+    if case.reporter.show_rpps and s is not None and s.rpps:
+        return f"RPPS {s.rpps}"
+    return ""
 
 
 def birth_inline(case: Case, rng: random.Random) -> str:
@@ -454,7 +487,3 @@ def birth_inline(case: Case, rng: random.Random) -> str:
     if case.birth_mode == "age":
         return f"{case.age} ans"
     return ""
-
-
-def open_filiere(filiere: str | None) -> bool:
-    return filiere in OPEN_FILIERES

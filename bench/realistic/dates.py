@@ -72,7 +72,10 @@ def fmt_date(d: date, rng: random.Random, kind: str = "any") -> str:
     words = f"{day} {MONTHS[d.month - 1]} {d.year}"
     options: list[str] = []
     if kind in ("any", "numeric"):
-        options += [d.strftime("%d/%m/%Y")] * 4 + [f"{d.day}/{d.month}/{d.year}", d.strftime("%d.%m.%Y")]
+        options += [d.strftime("%d/%m/%Y")] * 4 + [
+            f"{d.day}/{d.month}/{d.year}",
+            d.strftime("%d.%m.%Y"),
+        ]
         if 1935 <= d.year <= 1999:
             options += [d.strftime("%d-%m-%y"), d.strftime("%d/%m/%y")]
     if kind in ("any", "words"):
@@ -84,6 +87,5 @@ def fmt_date(d: date, rng: random.Random, kind: str = "any") -> str:
 
 def fmt_short(d: date, rng: random.Random) -> str:
     """A recent date without the year, as in "sortie le 10/06"."""
-    return rng.choice(
-        (d.strftime("%d/%m"), f"{d.day} {MONTHS[d.month - 1]}", d.strftime("%d/%m/%Y"))
-    )
+    day = "1er" if d.day == 1 else str(d.day)
+    return rng.choice((d.strftime("%d/%m"), f"{day} {MONTHS[d.month - 1]}", d.strftime("%d/%m/%Y")))

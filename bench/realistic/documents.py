@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,6 +18,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from tests.parsers.builders import build_signalement_pdf, build_teleexpertise_docx
 
 __all__ = [
+    "MARKS",
     "Row",
     "cda_document",
     "docx_form",
@@ -27,21 +29,26 @@ __all__ = [
 ]
 
 Row = tuple[str, str]  # (label, value); label "" = a full-width line
+MARKS = frozenset({"☒", "☐", "☑", "[X]", "[ ]", "Oui", "Non"})  # a tick in the label column
 _FIXED = (2026, 1, 1, 0, 0, 0)
 
 
+_DOS_TIME = 0  # 00:00:00
+_DOS_DATE = ((2026 - 1980) << 9) | (1 << 5) | 1  # 2026-01-01
+
+
 def _normalize_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed timestamps (python-docx stamps the current time)."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=_FIXED)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, src.read(item.filename))
-    return out.getvalue()
+    """Fix every entry's timestamp in place (python-docx stamps the current time)."""
+    out = bytearray(data)
+    end = out.rfind(b"PK\x05\x06")
+    count, _size, offset = struct.unpack_from("<HII", out, end + 10)
+    for _ in range(count):
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", out, offset + 28)
+        (local,) = struct.unpack_from("<I", out, offset + 42)
+        struct.pack_into("<HH", out, offset + 12, _DOS_TIME, _DOS_DATE)
+        struct.pack_into("<HH", out, local + 10, _DOS_TIME, _DOS_DATE)
+        offset += 46 + name_len + extra_len + comment_len
+    return bytes(out)
 
 
 def docx_form(
@@ -83,7 +90,7 @@ def docx_form(
             for label, value in rows:
                 if not label:
                     document.add_paragraph(value)
-                elif len(label) <= 3:  # a tick mark or a short label: "☒ Patient en ALD"
+                elif label in MARKS:  # "☒ Patient en ALD"
                     document.add_paragraph(f"{label} {value}")
                 else:
                     document.add_paragraph(f"{label} : {value}")
@@ -165,9 +172,11 @@ def pdf_text(lines: Sequence[str], *, title: str = "") -> bytes:
     font = 3 + 2 * len(pages)
     kids = []
     for index, page_lines in enumerate(pages):
-        stream = b"BT /F1 10 Tf 14 TL 50 800 Td " + b" ".join(
-            _pdf_literal(line) + b" Tj T*" for line in page_lines
-        ) + b" ET"
+        stream = (
+            b"BT /F1 10 Tf 14 TL 50 800 Td "
+            + b" ".join(_pdf_literal(line) + b" Tj T*" for line in page_lines)
+            + b" ET"
+        )
         page_number = 3 + 2 * index
         kids.append(page_number)
         objects.append(
@@ -177,7 +186,8 @@ def pdf_text(lines: Sequence[str], *, title: str = "") -> bytes:
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     head = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
+        b"<< /Type /Pages /Kids ["
+        + b" ".join(b"%d 0 R" % k for k in kids)
         + b"] /Count %d >>" % len(kids),
     ]
     tail = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
@@ -238,8 +248,10 @@ def cda_document(
     name += "".join(f"<given>{_x(g)}</given>" for g in given)
     name += "</name>"
     birth_xml = f'<birthTime value="{birth}"/>' if birth else ""
-    author = f'<id root="1.2.250.1.71.4.2.1" extension="{author_id}"/>' if author_id else (
-        '<id nullFlavor="UNK"/>'
+    author = (
+        f'<id root="1.2.250.1.71.4.2.1" extension="{author_id}"/>'
+        if author_id
+        else ('<id nullFlavor="UNK"/>')
     )
     body = "".join(
         f"<component><section><title>{_x(t)}</title><text>{_x(x)}</text></section></component>"
@@ -286,9 +298,12 @@ def xdm_zip(cda: bytes, *, patient_id: str, pid5: str, pid7: str, sex: str) -> b
 <lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
     xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>
   <rim:ExtrinsicObject id="Document01" mimeType="text/xml">
-    <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value></rim:ValueList></rim:Slot>
-    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value></rim:ValueList></rim:Slot>
-    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(cda)}</rim:Value></rim:ValueList></rim:Slot>
+    <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value>
+    </rim:ValueList></rim:Slot>
+    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value>
+    </rim:ValueList></rim:Slot>
+    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(cda)}</rim:Value>
+    </rim:ValueList></rim:Slot>
     <rim:Slot name="sourcePatientInfo"><rim:ValueList>{info}</rim:ValueList></rim:Slot>
     <rim:ExternalIdentifier identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
       value="{_x(patient_id)}"/>
@@ -299,7 +314,10 @@ def xdm_zip(cda: bytes, *, patient_id: str, pid5: str, pid7: str, sex: str) -> b
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in (
             ("README.TXT", b"Archive IHE XDM - messagerie securisee de sante"),
-            ("INDEX.HTM", b"<html><body><a href='IHE_XDM/SUBSET01/DOC0001.XML'>Document</a></body></html>"),
+            (
+                "INDEX.HTM",
+                b"<html><body><a href='IHE_XDM/SUBSET01/DOC0001.XML'>Document</a></body></html>",
+            ),
             ("IHE_XDM/SUBSET01/METADATA.XML", metadata),
             ("IHE_XDM/SUBSET01/DOC0001.XML", cda),
         ):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 __all__ = ["PROGRAMMES", "Professional", "RealisticRequest", "RosterEntry", "Verdict"]
@@ -19,7 +19,7 @@ class RealisticRequest:
     style: str
     raw: bytes
     expected_verdict: Verdict
-    expected_fields: Mapping[str, object] = field(default_factory=dict)
+    expected_fields: Mapping[str, object]
     notify_medecin_traitant: bool = False
     why: str = ""
 

@@ -12,6 +12,7 @@ from .territory import LUXEMBOURG_COMMUNES, OUT_OF_TERRITORY, STREETS, TERRITORY
 __all__ = [
     "FAMILY_NAMES",
     "FORMER_DOCTORS",
+    "LUX_FAMILY_NAMES",
     "PERSONAL_DOMAINS",
     "Patient",
     "ascii_fold",
@@ -21,7 +22,7 @@ __all__ = [
     "make_patient",
 ]
 
-FAMILY_NAMES = (
+FAMILY_NAMES: tuple[str, ...] = (
     "Thiriet", "Voirin", "Pierrat", "Claudel", "Mougin", "Valentin", "Didier", "Humbert",
     "Perrin", "Jacquot", "Colin", "Marchal", "Poirot", "Gérard", "Vaxelaire", "Vincent",
     "Chevrier", "Laurent", "Petitjean", "Grandemange", "Ferry", "Cuny", "Rémy", "Hingray",
@@ -31,34 +32,78 @@ FAMILY_NAMES = (
     "Noël", "Mengin", "Claude", "François", "Vuillemin", "Tisserand", "Olry", "Balland",
     "Fleurance", "Jeanpierre", "Simonin", "Gaudel", "Haxaire", "Remy", "Mangeonjean",
 )  # fmt: skip
-LUX_FAMILY_NAMES = (
+LUX_FAMILY_NAMES: tuple[str, ...] = (
     "Weber", "Schmit", "Muller", "Wagner", "Hoffmann", "Thill", "Kremer", "Reuter",
-    "Steffen", "Majerus", "Schroeder", "Welter",
+    "Steffen", "Majerus", "Schroeder", "Welter", "Bettendorf", "Goergen", "Hansen", "Kirsch",
+    "Lentz", "Meyer", "Nilles", "Pauly", "Reding", "Schiltz", "Theis", "Zeimet",
 )  # fmt: skip
-_GIVEN_OLD_F = (
+_GIVEN_OLD_F: tuple[str, ...] = (
     "Jeanne", "Marie", "Marguerite", "Yvonne", "Germaine", "Simone", "Monique", "Colette",
     "Jacqueline", "Odile", "Marie-Thérèse", "Bernadette", "Denise", "Odette", "Paulette",
     "Suzanne", "Ginette", "Josiane", "Michèle", "Françoise", "Annie", "Danielle", "Chantal",
     "Hélène", "Renée",
 )  # fmt: skip
-_GIVEN_OLD_M = (
+_GIVEN_OLD_M: tuple[str, ...] = (
     "Jean", "Pierre", "René", "Marcel", "Roger", "André", "Robert", "Gérard", "Bernard",
     "Jean-Pierre", "Michel", "Claude", "Jacques", "Raymond", "Georges", "Lucien", "Gilbert",
     "Jean-Claude", "Daniel", "Alain", "Joël", "Noël",
 )  # fmt: skip
-_GIVEN_MID_F = (
+_GIVEN_MID_F: tuple[str, ...] = (
     "Nathalie", "Sandrine", "Isabelle", "Stéphanie", "Émilie", "Julie", "Céline", "Aurélie",
     "Laëtitia", "Mélanie", "Sarah", "Manon", "Léa", "Camille", "Océane", "Chloé", "Valérie",
     "Karine",
 )  # fmt: skip
-_GIVEN_MID_M = (
+_GIVEN_MID_M: tuple[str, ...] = (
     "Sébastien", "Nicolas", "Julien", "Thomas", "Guillaume", "Anthony", "Jérôme", "Mickaël",
     "Kévin", "Maxime", "Romain", "Florian", "Dylan", "Hugo", "Lucas", "Cédric", "Frédéric",
 )  # fmt: skip
-_GIVEN_CHILD_F = ("Jade", "Louise", "Emma", "Alba", "Rose", "Ambre", "Lina", "Chloé", "Léonie")
-_GIVEN_CHILD_M = ("Gabriel", "Léo", "Raphaël", "Louis", "Arthur", "Jules", "Noah", "Timéo")
-_GIVEN_LUX_F = ("Carole", "Nathalie", "Josée", "Marie-Paule", "Sandra", "Monique", "Martine")
-_GIVEN_LUX_M = ("Marc", "Jos", "Romain", "Fernand", "Nico", "Claude", "Patrick", "Gilles")
+_GIVEN_CHILD_F: tuple[str, ...] = (
+    "Jade",
+    "Louise",
+    "Emma",
+    "Alba",
+    "Rose",
+    "Ambre",
+    "Lina",
+    "Chloé",
+    "Léonie",
+)
+_GIVEN_CHILD_M: tuple[str, ...] = (
+    "Gabriel",
+    "Léo",
+    "Raphaël",
+    "Louis",
+    "Arthur",
+    "Jules",
+    "Noah",
+    "Timéo",
+)
+_GIVEN_LUX_F: tuple[str, ...] = (
+    "Carole",
+    "Nathalie",
+    "Josée",
+    "Marie-Paule",
+    "Sandra",
+    "Monique",
+    "Martine",
+    "Anne-Marie",
+    "Christiane",
+    "Danielle",
+    "Paula",
+)
+_GIVEN_LUX_M: tuple[str, ...] = (
+    "Marc",
+    "Jos",
+    "Romain",
+    "Fernand",
+    "Nico",
+    "Claude",
+    "Jean-Paul",
+    "Raymond",
+    "Guy",
+    "Patrick",
+    "Gilles",
+)
 
 FORMER_DOCTORS = (
     "Dr Gérard Jacquot",
@@ -83,9 +128,7 @@ _BIRTH_DEPTS = ("88", "88", "88", "88", "54", "57", "67", "68", "70", "75", "99"
 
 
 def ascii_fold(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def ins_key(first13: str) -> str:
@@ -94,7 +137,9 @@ def ins_key(first13: str) -> str:
 
 def make_ins(rng: random.Random, sex: str, birth: date) -> str:
     dept = rng.choice(_BIRTH_DEPTS)
-    place = rng.choice(("109", "127", "350", "139")) if dept == "99" else f"{rng.randint(1, 550):03d}"
+    place = (
+        rng.choice(("109", "127", "350", "139")) if dept == "99" else f"{rng.randint(1, 550):03d}"
+    )
     body = f"{1 if sex == 'M' else 2}{birth.year % 100:02d}{birth.month:02d}{dept}{place}"
     body += f"{rng.randint(1, 999):03d}"
     return body + ins_key(body)
@@ -166,9 +211,10 @@ def make_patient(
         city = commune or rng.choice(sorted(pool))
         postal = {**TERRITORY_COMMUNES, **OUT_OF_TERRITORY}[city]
         family = rng.choice(FAMILY_NAMES)
-    number = rng.choice(("", str(rng.randint(1, 48)), str(rng.randint(1, 12)) + " bis"))
-    street = rng.choice(STREETS)
-    street = f"{number} {street}".strip()
+    number = rng.choice(
+        (str(rng.randint(1, 48)), str(rng.randint(1, 48)), f"{rng.randint(1, 12)} bis")
+    )
+    street = f"{number} {rng.choice(STREETS)}"
     phone = "0" + rng.choice("36") + " " + " ".join(f"{rng.randint(0, 99):02d}" for _ in range(4))
     return Patient(
         sex=sex,

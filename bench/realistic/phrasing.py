@@ -7,7 +7,7 @@ Sentences use gender slots: {e} (feminine "e"), {il}/{Il}, {le} (object pronoun)
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 
 from .case import Case
 from .dates import fmt_date, fmt_short
@@ -16,18 +16,20 @@ from .territory import in_commune
 
 __all__ = [
     "ALD_NAMES",
+    "TE_QUESTIONS",
     "agree",
     "ald_label",
     "ald_sentence",
     "arret_label",
     "arret_sentence",
     "birth_label",
+    "civil_name",
     "civility",
     "closing",
     "consent_label",
     "consent_sentence",
-    "dac_texts",
     "dac_denial_sentence",
+    "dac_texts",
     "dsp_label",
     "dsp_sentence",
     "family_history_sentence",
@@ -41,6 +43,7 @@ __all__ = [
     "patient_name",
     "sortie_label",
     "sortie_sentence",
+    "typos",
 ]
 
 # ALD number -> names as written (the French list, seed FORMATS §5).
@@ -91,7 +94,8 @@ def patient_name(case: Case, rng: random.Random, *, upper: bool | None = None) -
         family = family.upper()
     given = " ".join(p.given_names) if "all_given" in case.tags else p.given
     if case.show_family and case.show_given:
-        return rng.choice((f"{given} {family}", f"{family} {given}", f"{given} {family}"))
+        # Family name first is written in capitals, as French forms do.
+        return rng.choice((f"{given} {family}", f"{family.upper()} {given}", f"{given} {family}"))
     if case.show_family:
         return family
     if case.show_given:
@@ -99,13 +103,27 @@ def patient_name(case: Case, rng: random.Random, *, upper: bool | None = None) -
     return ""
 
 
+def civil_name(case: Case, rng: random.Random, *, upper: bool | None = None) -> str:
+    """ "Mme Jeanne THIRIET", "M. VOIRIN", "l'enfant Léo PERRIN"; with the given name only,
+    "la patiente prénommée Jeanne" (never "Mme Jeanne", which reads as a family name)."""
+    p = case.patient
+    name = patient_name(case, rng, upper=upper)
+    if not name:
+        return ""
+    if p.birth_date.year >= 2024:
+        return rng.choice((f"l'enfant {name}", f"le nourrisson {name}", f"bébé {name}"))
+    if not case.show_family:
+        return agree("{le_patient} prénommé{e} ", p.sex) + name
+    return f"{civility(p.sex, rng)} {name}"
+
+
 def _birth_prose(case: Case, rng: random.Random) -> str:
     p = case.patient
     if case.birth_mode == "date":
         d = fmt_date(p.birth_date, rng, rng.choice(("numeric", "words", "numeric", "any")))
-        return agree(rng.choice(("né{e} le {d}", "né{e} le {d}", "(DDN {d})", "({d})")), p.sex).replace(
-            "{d}", d
-        )
+        return agree(
+            rng.choice(("né{e} le {d}", "né{e} le {d}", "(DDN {d})", "({d})")), p.sex
+        ).replace("{d}", d)
     if case.birth_mode == "age":
         age = case.age
         return agree(rng.choice((f"{age} ans", f"âgé{{e}} de {age} ans", f"{age} ans")), p.sex)
@@ -156,13 +174,9 @@ def _address_prose(case: Case, rng: random.Random) -> str:
 
 
 def identity_sentence(case: Case, rng: random.Random, lead: str = "") -> str:
-    """"Je vous signale Mme Jeanne THIRIET, née le 02/03/1948, domiciliée …"."""
+    """The identity in a sentence: Je vous signale Mme Jeanne THIRIET, née le …, domiciliée …"""
     p = case.patient
-    name = patient_name(case, rng)
-    civ = civility(p.sex, rng)
-    who = f"{civ} {name}" if name else agree("un{e} {patient}", p.sex)
-    if p.birth_date.year >= 2024 and name:
-        who = rng.choice((f"l'enfant {name}", f"le nourrisson {name}", f"bébé {name}"))
+    who = civil_name(case, rng) or agree("un{e} {patient}", p.sex)
     parts = [who]
     birth = _birth_prose(case, rng)
     if birth:
@@ -194,10 +208,14 @@ def _spaced_ins(ins: str, rng: random.Random) -> str:
 def birth_label(case: Case, rng: random.Random, *, terse: bool) -> tuple[str, str] | None:
     p = case.patient
     if case.birth_mode == "date":
-        label = rng.choice(("DDN", "Né(e) le", "Date naiss.", "Date de naiss")) if terse else rng.choice(
-            ("Date de naissance", "Date de naissance", "Né(e) le", "DDN")
+        label = (
+            rng.choice(("DDN", "Né(e) le", "Date naiss.", "Date de naiss"))
+            if terse
+            else rng.choice(("Date de naissance", "Date de naissance", "Né(e) le", "DDN"))
         )
-        return label, fmt_date(p.birth_date, rng, "numeric" if terse else rng.choice(("numeric", "any")))
+        return label, fmt_date(
+            p.birth_date, rng, "numeric" if terse else rng.choice(("numeric", "any"))
+        )
     if case.birth_mode == "age":
         return ("Age" if terse else "Âge"), f"{case.age} ans"
     return None
@@ -209,13 +227,17 @@ def identity_labels(case: Case, rng: random.Random, *, terse: bool) -> list[tupl
     rows: list[tuple[str, str]] = []
     fold = ascii_fold if terse and rng.random() < 0.7 else (lambda s: s)
     if case.show_family:
-        label = rng.choice(("Nom", "NOM", "Nom patient")) if terse else rng.choice(
-            ("Nom", "Nom de naissance", "Nom du patient", "Nom")
+        label = (
+            rng.choice(("Nom", "NOM", "Nom patient"))
+            if terse
+            else rng.choice(("Nom", "Nom de naissance", "Nom du patient", "Nom"))
         )
         rows.append((label, p.family_name.upper() if rng.random() < 0.7 else p.family_name))
     if case.show_given:
-        label = rng.choice(("Prenom", "Prénom", "Prénon")) if terse else rng.choice(
-            ("Prénom", "Prénom(s)", "Prénom du patient")
+        label = (
+            rng.choice(("Prenom", "Prénom", "Prénon"))
+            if terse
+            else rng.choice(("Prénom", "Prénom(s)", "Prénom du patient"))
         )
         given = ", ".join(p.given_names) if "all_given" in case.tags else p.given
         rows.append((fold(label), fold(given)))
@@ -233,7 +255,12 @@ def identity_labels(case: Case, rng: random.Random, *, terse: bool) -> list[tupl
             rows.append((fold("Adresse"), f"{p.street} {p.postal_code} {city}"))
         else:
             rows.append((rng.choice(("Adresse", "Adr.")) if terse else "Adresse", p.street))
-            rows.append((rng.choice(("CP/Ville", "CP / Ville", "Code postal / Commune")), f"{p.postal_code} {city}"))
+            rows.append(
+                (
+                    rng.choice(("CP/Ville", "CP / Ville", "Code postal / Commune")),
+                    f"{p.postal_code} {city}",
+                )
+            )
     elif case.addr_mode == "cp_city":
         if rng.random() < 0.5:
             rows.append((rng.choice(("CP/Ville", "CP / Ville")), f"{p.postal_code} {city}"))
@@ -254,10 +281,13 @@ _MT_NONE = (
     "{Il} est sans médecin traitant depuis plusieurs mois.",
     "Aucun médecin traitant déclaré.",
     "{Il} n'a jamais déclaré de médecin traitant.",
-    "{Il} ne trouve pas de médecin traitant : les cabinets du secteur ne prennent plus de nouveaux patients.",
+    "{Il} ne trouve pas de médecin traitant : les cabinets du secteur ne prennent plus de "
+    "nouveaux patients.",
     "{Le_patient} n'a actuellement aucun médecin traitant.",
     "Pas de MT.",
     "{Il} n'a pas de médecin référent ni de médecin traitant sur le secteur.",
+    "D'après sa famille, {il} n'a pas de médecin traitant.",
+    "{Il} me dit ne pas avoir de médecin traitant.",
 )
 _MT_SEARCHING = (
     "{Il} est en recherche de médecin traitant.",
@@ -268,15 +298,20 @@ _MT_SEARCHING = (
 _MT_RETIRED = (
     "{Il} n'a plus de médecin traitant depuis le départ en retraite du {former}.",
     "Son médecin traitant, le {former}, est parti à la retraite et n'a pas été remplacé.",
-    "Son ancien médecin ({former}) a cessé son activité ; {il} n'a plus de médecin traitant depuis.",
+    "Son ancien médecin ({former}) a cessé son activité ; {il} n'a plus de médecin traitant "
+    "depuis.",
     "Le {former}, qui {le} suivait, a pris sa retraite : plus de médecin traitant.",
     "Ancien médecin traitant : {former}, parti en retraite, non remplacé.",
+    "Sa fille m'explique qu'{il} n'a plus de médecin traitant depuis que le {former} a pris sa "
+    "retraite.",
 )
 _MT_HAS = (
-    "Son médecin traitant, le {current}, {le} suit régulièrement mais {il} souhaiterait en changer.",
+    "Son médecin traitant, le {current}, {le} suit régulièrement mais {il} souhaiterait en "
+    "changer.",
     "{Il} est suivi{e} par son médecin traitant, le {current}, qui {le} voit tous les trois mois.",
     "{Il} a un médecin traitant (le {current}) mais les délais de rendez-vous sont longs.",
-    "Le {current} est son médecin traitant et continue de {le} suivre ; {il} trouve le cabinet trop loin.",
+    "Le {current} est son médecin traitant et continue de {le} suivre ; {il} trouve le "
+    "cabinet trop loin.",
     "Médecin traitant : {current}, qui {le} suit toujours.",
 )
 
@@ -288,13 +323,17 @@ def mt_sentence(case: Case, rng: random.Random) -> str:
         "retired": _MT_RETIRED,
         "has": _MT_HAS,
     }[case.mt or "none"]
-    text = rng.choice(bank).replace("{former}", case.former_mt).replace("{current}", case.current_mt)
+    text = (
+        rng.choice(bank).replace("{former}", case.former_mt).replace("{current}", case.current_mt)
+    )
     return agree(text, case.patient.sex)
 
 
 def mt_label(case: Case, rng: random.Random, *, terse: bool) -> tuple[str, str]:
-    label = rng.choice(("MT", "Médecin traitant", "Medecin traitant")) if terse else rng.choice(
-        ("Médecin traitant", "Médecin traitant actuel", "Médecin traitant")
+    label = (
+        rng.choice(("MT", "Médecin traitant", "Medecin traitant"))
+        if terse
+        else rng.choice(("Médecin traitant", "Médecin traitant actuel", "Médecin traitant"))
     )
     value = {
         "none": rng.choice(("Aucun", "aucun", "Néant", "non", "0", "Pas de MT")),
@@ -325,7 +364,8 @@ def ald_sentence(case: Case, rng: random.Random) -> str:
                 (
                     "Une demande d'ALD est en cours.",
                     "ALD en cours de demande, à finaliser par le futur médecin traitant.",
-                    "Il faudrait faire une demande d'ALD, son ancien médecin ne l'avait jamais faite.",
+                    "Il faudrait faire une demande d'ALD, son ancien médecin ne l'avait jamais "
+                    "faite.",
                     "Une ALD pourrait être demandée mais rien n'a encore été fait.",
                 )
             ),
@@ -368,6 +408,7 @@ def ald_sentence(case: Case, rng: random.Random) -> str:
                     f"Prise en charge à 100 % au titre d'une ALD ({name}).",
                     f"Reconnu{{e}} en ALD : {name}.",
                     f"ALD pour {_article(name)}.",
+                    f"{{Il}} m'indique être en ALD pour {_article(name)}.",
                 )
             ),
             s,
@@ -464,7 +505,8 @@ def arret_sentence(case: Case, rng: random.Random) -> str:
     return agree(
         rng.choice(
             (
-                f"{{Il}} est en arrêt de travail depuis le {since} pour {reason} et nécessite un suivi.",
+                f"{{Il}} est en arrêt de travail depuis le {since} pour {reason} et nécessite "
+                "un suivi.",
                 f"En arrêt maladie prolongé ({reason}), besoin d'un suivi régulier et du "
                 "renouvellement de l'arrêt.",
                 f"Arrêt de travail en cours jusqu'au {until}, à prolonger : un suivi médical est "
@@ -484,7 +526,11 @@ def arret_label(case: Case, rng: random.Random) -> str:
         return rng.choice(("non", "Non", "NON", "☐"))
     since = fmt_short(case.mail_date - timedelta(days=rng.randint(20, 120)), rng)
     return rng.choice(
-        ("oui, suivi nécessaire", f"oui depuis le {since}, suivi nécessaire", "OUI (suivi à assurer)")
+        (
+            "oui, suivi nécessaire",
+            f"oui depuis le {since}, suivi nécessaire",
+            "OUI (suivi à assurer)",
+        )
     )
 
 
@@ -520,7 +566,7 @@ def sortie_sentence(case: Case, rng: random.Random) -> str:
             ),
             s,
         )
-    out = case.sortie_date or case.mail_date - timedelta(days=rng.randint(1, 20))
+    out = case.sortie_date or case.mail_date - timedelta(days=rng.randint(3, 20))
     d = fmt_short(out, rng)
     reason = rng.choice(_HOSP_REASONS)
     service = rng.choice(_SERVICES)
@@ -545,7 +591,7 @@ def sortie_sentence(case: Case, rng: random.Random) -> str:
 def sortie_label(case: Case, rng: random.Random) -> str:
     if case.sortie is False:
         return rng.choice(("non", "Non", "NON", "☐"))
-    out = case.sortie_date or case.mail_date - timedelta(days=rng.randint(1, 20))
+    out = case.sortie_date or case.mail_date - timedelta(days=rng.randint(3, 20))
     return rng.choice(
         (f"oui le {fmt_short(out, rng)}, suivi nécessaire", "oui (suivi post-hospit.)", "OUI")
     )
@@ -584,12 +630,18 @@ _DAC_THEMES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "avk": {
-        "pathologie_desequilibree": ("INR instables depuis quatre mois, plusieurs surdosages en AVK.",),
-        "hospitalisations_repetees": ("Deux hospitalisations en trois mois pour surdosage en AVK.",),
+        "pathologie_desequilibree": (
+            "INR instables depuis quatre mois, plusieurs surdosages en AVK.",
+        ),
+        "hospitalisations_repetees": (
+            "Deux hospitalisations en trois mois pour surdosage en AVK.",
+        ),
     },
     "epilepsie": {
         "pathologie_desequilibree": ("Épilepsie non stabilisée depuis plusieurs mois.",),
-        "hospitalisations_repetees": ("Trois hospitalisations cette année pour crises d'épilepsie.",),
+        "hospitalisations_repetees": (
+            "Trois hospitalisations cette année pour crises d'épilepsie.",
+        ),
     },
     "chutes": {
         "hospitalisations_repetees": (
@@ -692,7 +744,8 @@ def dac_denial_sentence(side: str, sex: str, rng: random.Random) -> str:
     bank = {
         "social": (
             "Sur le plan social, aucune difficulté : entourage présent, {il} est bien entouré{e}.",
-            "Pas de problème social : famille très présente, bonne observance, pas d'aide nécessaire.",
+            "Pas de problème social : famille très présente, bonne observance, pas d'aide "
+            "nécessaire.",
             "Aucune difficulté psycho-sociale, {il} vit avec son conjoint et reste autonome.",
         ),
         "medical": (
@@ -707,13 +760,14 @@ def dac_denial_sentence(side: str, sex: str, rng: random.Random) -> str:
 # -- Médecin référent -------------------------------------------------------------------
 def dsp_sentence(case: Case, rng: random.Random) -> str:
     s = case.patient.sex
+    activated = case.mail_date - timedelta(days=rng.randint(5, 200))
     if case.dsp:
         return agree(
             rng.choice(
                 (
                     "Le DSP est activé.",
                     "{Il} a activé son DSP.",
-                    f"Dossier de soins partagé activé le {fmt_short(case.mail_date - timedelta(days=rng.randint(5, 200)), rng)}.",
+                    f"Dossier de soins partagé activé le {fmt_short(activated, rng)}.",
                     "DSP ouvert et activé.",
                     "Son Dossier de Soins Partagé est bien activé.",
                 )
@@ -772,7 +826,7 @@ def filiere_sentence(filiere: str, rng: random.Random) -> str:
 
 def consent_sentence(case: Case, rng: random.Random) -> str:
     s = case.patient.sex
-    when = fmt_short(case.mail_date - timedelta(days=rng.randint(0, 6)), rng)
+    when = fmt_short(case.mail_date - timedelta(days=rng.randint(3, 9)), rng)
     if case.consent:
         return agree(
             rng.choice(
@@ -811,19 +865,130 @@ def consent_label(case: Case, rng: random.Random) -> tuple[str, str]:
 
 
 # -- Greetings and closings -------------------------------------------------------------
+_TYPOS = (
+    ("traitant", "traitent"),
+    ("hospitalisation", "hospitalisaton"),
+    ("nécessite", "nécéssite"),
+    ("suivi ", "suivit "),
+    ("domicile", "domicille"),
+    ("actuellement", "actuellemnt"),
+    ("pourriez-vous", "pourriez vous"),
+    ("Pourriez-vous", "Pourriez vous"),
+)
+
+
+def typos(text: str, rng: random.Random) -> str:
+    """One or two slips of the keyboard, as in real mails."""
+    candidates = [(a, b) for a, b in _TYPOS if a in text]
+    for a, b in rng.sample(candidates, min(len(candidates), rng.randint(1, 2))):
+        text = text.replace(a, b, 1)
+    return text
+
+
 def greeting(rng: random.Random) -> str:
     return rng.choice(
-        ("Bonjour,", "Bonjour,", "Bonjour à tous,", "Madame, Monsieur,", "Chère consœur, cher confrère,",
-         "Bonjour Madame,", "Bonjour", "Bonsoir,")
+        (
+            "Bonjour,",
+            "Bonjour,",
+            "Bonjour à tous,",
+            "Madame, Monsieur,",
+            "Chère consœur, cher confrère,",
+            "Bonjour Madame,",
+            "Bonjour",
+            "Bonsoir,",
+        )
     )
 
 
 def closing(rng: random.Random) -> str:
     return rng.choice(
-        ("Cordialement,", "Bien cordialement,", "Merci d'avance,", "Bonne journée,",
-         "Merci pour votre aide.", "Confraternellement,", "Cdlt", "Bien à vous,")
+        (
+            "Cordialement,",
+            "Bien cordialement,",
+            "Merci d'avance,",
+            "Bonne journée,",
+            "Merci pour votre aide.",
+            "Confraternellement,",
+            "Cdlt",
+            "Bien à vous,",
+        )
     )
 
 
-def recent_date(on: date, rng: random.Random, lo: int, hi: int) -> date:
-    return on - timedelta(days=rng.randint(lo, hi))
+# -- Télé-expertise questions, by filière -----------------------------------------------
+TE_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "orl": (
+        "Acouphènes unilatéraux droits depuis deux mois avec baisse d'audition : une IRM des "
+        "angles ponto-cérébelleux est-elle nécessaire ?",
+        "Dysphonie persistante depuis six semaines chez un ancien fumeur : quel délai pour une "
+        "nasofibroscopie ?",
+        "Otites séreuses à répétition : y a-t-il une indication d'aérateurs transtympaniques ?",
+        "Troubles de la déglutition récents avec fausses routes : quel bilan ORL proposer ?",
+    ),
+    "radiologie": (
+        "Second avis sur un scanner thoracique : nodule de 7 mm du lobe supérieur droit, quel "
+        "suivi proposer ?",
+        "IRM du genou : fissure méniscale décrite, est-elle compatible avec la clinique ?",
+        "Quel examen demander devant une douleur de hanche persistante avec radiographie normale ?",
+        "Échographie thyroïdienne : nodule classé TI-RADS 3, faut-il un contrôle et à quel délai ?",
+    ),
+    "bilio_pancreatique": (
+        "Dilatation du canal de Wirsung à 4 mm à l'échographie : conduite à tenir ?",
+        "Lithiase vésiculaire asymptomatique découverte fortuitement : cholécystectomie à "
+        "discuter ?",
+        "Lipase à trois fois la normale sans douleur : faut-il une IRM pancréatique ?",
+    ),
+    "urologie": (
+        "PSA à 6,2 ng/mL contrôlé, toucher rectal normal : IRM prostatique d'emblée ?",
+        "Hématurie microscopique persistante : quel bilan avant consultation ?",
+        "Calcul rénal de 6 mm non obstructif : surveillance ou traitement ?",
+        "Infections urinaires à répétition après la ménopause : quel bilan urologique ?",
+    ),
+    "medecine_interne": (
+        "CRP élevée inexpliquée depuis deux mois avec asthénie : quel bilan complémentaire ?",
+        "Anticorps antinucléaires positifs à 1/640 sans symptôme : que faire ?",
+        "Fièvre prolongée sans point d'appel, bilan infectieux négatif : quelle suite ?",
+    ),
+    "infectiologie": (
+        "Cystites récidivantes à E. coli BLSE : quelle antibiothérapie et quelle prévention ?",
+        "Plaie du pied infectée malgré dix jours d'amoxicilline-acide clavulanique : faut-il "
+        "changer d'antibiotique ?",
+        "Sérologie de Lyme positive sans symptôme : un traitement est-il nécessaire ?",
+        "Ulcère infecté à staphylocoque résistant : quelle antibiothérapie en ville ?",
+    ),
+    "dermatologie": (
+        "Lésion pigmentée du dos évolutive depuis trois mois, asymétrique : exérèse à prévoir ?",
+        "Ulcère de jambe qui ne cicatrise pas depuis deux mois malgré les pansements : quelle "
+        "prise en charge ?",
+        "Lésion unguéale pigmentée du gros orteil : faut-il une biopsie ?",
+        "Plaques érythémato-squameuses du cuir chevelu résistant aux traitements locaux : quel "
+        "traitement ?",
+        "Plaie chronique du talon avec bords hyperkératosiques : quel pansement et faut-il "
+        "décharger ?",
+    ),
+    "gastro_enterologie": (
+        "Anémie ferriprive sans saignement extériorisé : coloscopie et fibroscopie d'emblée ?",
+        "Transaminases à deux fois la normale depuis six mois : quel bilan hépatique ?",
+        "Diarrhée chronique depuis trois mois, calprotectine élevée : quel délai pour une "
+        "coloscopie ?",
+    ),
+    "cardiologie": (
+        "Souffle systolique découvert à l'auscultation, asymptomatique : échographie cardiaque "
+        "nécessaire ?",
+        "ECG avec bloc de branche gauche nouveau : quel bilan ?",
+    ),
+    "pneumologie": (
+        "Toux chronique depuis trois mois, radiographie normale : quelles explorations ?",
+        "Dyspnée d'effort chez un fumeur, spirométrie non faite : quelle prise en charge ?",
+    ),
+    "angiologie": (
+        "Suspicion d'artériopathie, IPS à 0,8 : faut-il un écho-doppler ?",
+        "Varices symptomatiques avec œdème vespéral : quel bilan ?",
+    ),
+    "rhumatologie": (
+        "Polyarthralgies inflammatoires des mains depuis six semaines : quel bilan ?",
+        "Lombalgie inflammatoire du sujet jeune : faut-il une IRM des sacro-iliaques ?",
+    ),
+    "neurologie": ("Tremblement de repos unilatéral récent : avis sur le diagnostic ?",),
+    "endocrinologie": ("Nodule thyroïdien de 15 mm TI-RADS 4 : ponction nécessaire ?",),
+}

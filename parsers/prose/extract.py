@@ -53,8 +53,12 @@ class _Line:
 
 
 def _structured(line: str) -> bool:
-    """A labelled value the synonym table maps to a typed field: the mapper read it."""
+    """A labelled value the synonym table maps to a typed field: the mapper read it. A label
+    alone on its line ("DSP activé", its box below) is a question, not a statement."""
     if any(c in TICK_MARKS for c in normalise_ticks(line)):
+        return True
+    bare = line.strip().rstrip(" :：")
+    if bare and len(bare) < 90 and find_field(bare) is not None:
         return True
     match = match_label_value(line.strip())
     if match is None:
@@ -155,8 +159,28 @@ def _without_signatures(lines: list[_Line]) -> list[_Line]:
     return kept
 
 
+_TITLE_LINE = re.compile(r"^(?:fiche|formulaire|demande|signalement|dossier|declaration)\b")
+
+
+def _is_title(extraction: Extraction, line: _Line) -> bool:
+    """A document's title ("Fiche de signalement - patient sans médecin traitant") names the
+    programme: it says nothing about this patient."""
+    return extraction.kind not in ("body",) and _TITLE_LINE.match(fold(line.text)) is not None
+
+
 def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
-    prose = [line for line in _without_signatures(lines) if not _structured(line.text)]
+    """Criteria in prose; where a label of the same source says otherwise, both are kept, so
+    that the disagreement reaches a coordinator instead of being settled by precedence."""
+    labelled: dict[str, list[object]] = {}
+    for candidate in extraction.candidates:
+        labelled.setdefault(candidate.path, []).append(candidate.value)
+    if extraction.source == SUBJECT:
+        return  # a subject names the programme ("patient sans MT"); its identity is read above
+    prose = [
+        line
+        for line in _without_signatures(lines)
+        if not _structured(line.text) and not _is_title(extraction, line)
+    ]
     if not prose:
         return
     starts: list[int] = []
@@ -170,12 +194,15 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
     ald: list[int] = []
     for mention in mentions(text):
         concept = concepts.get(mention.concept)
-        if concept is None or concept.path in filled:
+        if concept is None:
             continue
         value, qualifiers = _judge(concept, mention)
         if value is None:
             continue
-        by_path.setdefault(concept.path, []).append((value, mention, qualifiers))
+        for path in concept.paths:
+            if path in filled and value in labelled.get(path, []):
+                continue  # the form already says so: a label wins over the same words
+            by_path.setdefault(path, []).append((value, mention, qualifiers))
         if concept.key == "ald" and value:
             window = text[mention.start : mention.sentence_start + len(mention.sentence)][:80]
             ald.extend(n for n in ald_numbers(window) if n not in ald)

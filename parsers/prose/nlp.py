@@ -7,7 +7,9 @@ pyarrow (about 100 MB per worker) for what ``parsers.normalise.dates`` already r
 
 from __future__ import annotations
 
+import atexit
 import logging
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -67,17 +69,23 @@ def _pipeline() -> Any:
         )
     )
     # Typos in long terms ("médecin traitent", "hospitalisaton"): a fuzzy second pass.
+    # Only concepts marked ``fuzzy``: "entourage présent" must not pass for "entourage absent".
     fuzzy = {
-        key: [t for t in c.terms if len(t) >= _FUZZY_MIN_CHARS] for key, c in words.concepts.items()
+        key: [t for t in c.terms if len(t) >= _FUZZY_MIN_CHARS]
+        for key, c in words.concepts.items()
+        if c.fuzzy
     }
     fuzzy = {key: terms for key, terms in fuzzy.items() if terms}
     if fuzzy:
+        # Simstring keeps its n-gram index on disk: one folder per process, removed at exit.
+        folder = tempfile.TemporaryDirectory(prefix="aiguilleur-simstring-")
+        atexit.register(folder.cleanup)
         nlp.add_pipe(
             eds.matcher(
                 terms=fuzzy,
                 attr="NORM",
                 term_matcher="simstring",
-                term_matcher_config={"threshold": 0.8, "measure": "dice"},
+                term_matcher_config={"threshold": 0.8, "measure": "dice", "path": folder.name},
             ),
             name="fuzzy_matcher",
         )

@@ -21,7 +21,7 @@ VOCABULARY_ENV = "AIGUILLEUR_VOCABULARY"
 @dataclass(frozen=True)
 class Concept:
     key: str
-    path: str  # the Request field it fills
+    paths: tuple[str, ...]  # the Request fields it fills (several: "aucune difficulté sociale")
     value: bool  # the value when asserted
     terms: tuple[str, ...]
     regex: tuple[str, ...]
@@ -29,6 +29,7 @@ class Concept:
     void: tuple[str, ...]  # folded words that turn the mention into its opposite
     requires: tuple[str, ...]  # folded words, one of which must be in the sentence
     label_fr: str
+    fuzzy: bool  # also matched with one typo or so (long terms only)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def _load(data: dict[str, Any]) -> Vocabulary:
         key = str(entry["key"])
         concepts[key] = Concept(
             key=key,
-            path=str(entry["path"]),
+            paths=tuple(str(p) for p in entry.get("paths", [entry.get("path")]) if p),
             value=bool(entry.get("value", True)),
             terms=_strings(entry, "terms"),
             regex=_strings(entry, "regex"),
@@ -60,6 +61,7 @@ def _load(data: dict[str, Any]) -> Vocabulary:
             void=_strings(entry, "void", folded=True),
             requires=_strings(entry, "requires", folded=True),
             label_fr=str(entry.get("label_fr", key)),
+            fuzzy=bool(entry.get("fuzzy", False)),
         )
     qualifiers: dict[str, Any] = data.get("qualifiers", {})
     return Vocabulary(
