@@ -33,10 +33,6 @@ class FiliereOpenParams(Params):
 def check(request: Request, context: RuleContext, params: FiliereOpenParams) -> RuleResult:
     raw = request.tele_expertise.filiere
     written = request.tele_expertise.filiere_label or (raw or "")
-    if (not raw or not norm_key(raw)) and context.requis is not None and context.requis.found:
-        # A named requis of the roster: the filière is theirs, when they have just one.
-        if len(context.requis.filieres) == 1:
-            raw = written = next(iter(context.requis.filieres))
     if not raw or not norm_key(raw):
         return missing(
             RULE_ID,

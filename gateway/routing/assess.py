@@ -12,7 +12,13 @@ from sqlmodel import Session
 from gateway.config import Config
 from gateway.directory.roster_watch import RosterFile
 from gateway.routing.candidates import RosterDoctor
-from gateway.routing.context import acts_by_requis, build_context, match_requis, patient_key
+from gateway.routing.context import (
+    acts_by_requis,
+    build_context,
+    match_requis,
+    patient_key,
+    with_requis_filiere,
+)
 from gateway.routing.decision import FinalDecision, decisive_conflicts, final_decision
 from gateway.routing.plan import RoutingPlan, plan_routing
 from parsers.request import Conflict, Request
@@ -85,6 +91,8 @@ def assess(
 ) -> Assessment:
     """Rules then plan, on the request's own date when it has one (ages depend on it)."""
     spec = services.programmes[programme]
+    if programme == "tele_expertise":
+        request = with_requis_filiere(request, services.roster)
     request_date = request.request_date or received_on
     context = build_context(
         session,

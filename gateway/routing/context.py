@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from gateway.directory.verify import identify, normalise_address, verify_sender
 from gateway.routing.candidates import RosterDoctor
 from gateway.storage.models import TeleExpertiseAct
-from parsers.request import Request
+from parsers.request import Provenance, Request
 from rules.context import RequisFacts, RuleContext, SenderIdentity
 from rules.keys import norm_key
 
@@ -25,6 +25,7 @@ __all__ = [
     "build_context",
     "match_requis",
     "patient_key",
+    "with_requis_filiere",
 ]
 
 QUOTA_WINDOW = timedelta(days=365)  # "4 actes par an": a rolling year
@@ -56,6 +57,24 @@ def match_requis(request: Request, roster: Sequence[RosterDoctor]) -> RosterDoct
         found = [d for d in roster if wanted and wanted <= set(norm_key(d.name).split("_"))]
         return found[0] if len(found) == 1 else None
     return None
+
+
+def with_requis_filiere(request: Request, roster: Sequence[RosterDoctor]) -> Request:
+    """A request naming a requis of the roster but no filière: the requis's filière, when
+    they answer in exactly one (pure; the stored request is left as the sender wrote it)."""
+    if request.tele_expertise.filiere:
+        return request
+    doctor = match_requis(request, roster)
+    if doctor is None or len(doctor.filieres) != 1:
+        return request
+    completed = request.model_copy(deep=True)
+    completed.tele_expertise.filiere = norm_key(next(iter(doctor.filieres)))
+    completed.provenance["tele_expertise.filiere"] = Provenance(
+        source="annuaire de la CPTS",
+        kind="config",
+        locator=f"filière du médecin requis ({doctor.name})",
+    )
+    return completed
 
 
 def acts_by_requis(session: Session | None, key: str | None, on_date: date) -> dict[str, int]:

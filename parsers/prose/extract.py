@@ -159,6 +159,18 @@ def _without_signatures(lines: list[_Line]) -> list[_Line]:
     return kept
 
 
+_NEXT_SENTENCE = re.compile(r"[.!?;]\s+(?=\S)")
+
+
+def _rest_of(line: _Line) -> _Line:
+    """A labelled line read by the mapper: only what follows its first sentence is prose
+    ("ALD : ALD 22. DSP ouvert et activé.")."""
+    match = match_label_value(line.text.strip())
+    value = match.group("value") if match is not None else ""
+    parts = _NEXT_SENTENCE.split(value, maxsplit=1)
+    return _Line(parts[1] if len(parts) == 2 else "", line.locator)
+
+
 _TITLE_LINE = re.compile(r"^(?:fiche|formulaire|demande|signalement|dossier|declaration)\b")
 
 
@@ -177,10 +189,11 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
     if extraction.source == SUBJECT:
         return  # a subject names the programme ("patient sans MT"); its identity is read above
     prose = [
-        line
+        _rest_of(line) if _structured(line.text) else line
         for line in _without_signatures(lines)
-        if not _structured(line.text) and not _is_title(extraction, line)
+        if not _is_title(extraction, line)
     ]
+    prose = [line for line in prose if line.text]
     if not prose:
         return
     starts: list[int] = []

@@ -35,7 +35,9 @@ _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
 _PATIENT_LABEL = re.compile(
     r"(?i:^\s*(?:(?:patient(?:\(e\)|e)?(?: concern[ée]e?)?|identit[ée](?: du patient"
     r"| de la patiente)?|nom[ \t/]+pr[ée]nom|personne concern[ée]e|b[ée]n[ée]ficiaire|usager"
-    r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：\-–]\s*|.{0,80}?\bje m['’]appelle\s+))"
+    r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：\-–]\s*"
+    r"(?:l['’]enfant |le petit |la petite |le b[ée]b[ée] |la jeune |le jeune )?"
+    r"|.{0,80}?\bje m['’]appelle\s+))"
     rf"(?:(?P<title>{_TITLE})[ \t]+)?(?P<name>{_NAME})"
 )
 _BIRTH = re.compile(
@@ -62,7 +64,7 @@ _DOMICILE = re.compile(
 _CITY_WORD = rf"[{_UPPER}][{_LETTER}'’\-]{{1,30}}"
 _LINK = r"sur|sous|en|lès|les|le|la|de|du|des|aux|d'|l'"
 _CITY = rf"{_CITY_WORD}(?:[ \-](?:{_LINK}|{_CITY_WORD})){{0,5}}"
-_POSTAL_CITY = re.compile(rf"(?<!\d)(?P<cp>\d{{5}})[ \t,]+(?P<city>{_CITY})")
+_POSTAL_CITY = re.compile(rf"(?<!\d)(?P<cp>\d{{5}})[ \t,]+(?P<city>{_CITY})(?P<cp2>)")
 _AT_CITY = re.compile(rf"\b(?P<at>à|a|sur|au|aux)[ \t]+(?P<city>{_CITY})")
 _STREET = re.compile(
     r"(?P<street>\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|place"
@@ -71,7 +73,9 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 _BARE_DATE = re.compile(rf"(?<![\d/.\-])(?P<date>{_DATE})(?![\d/.\-])")
-_CITY_THEN_POSTAL = re.compile(rf"(?P<city>{_CITY})[ \t]*\((?P<cp>\d{{5}})\)")
+_CITY_THEN_POSTAL = re.compile(
+    rf"(?P<city>{_CITY})[ \t]*(?:\((?P<cp>\d{{5}})\)|[ \t,]+(?P<cp2>\d{{5}})\b)"
+)
 _INLINE_POSTAL = re.compile(
     rf"\b(?:code postal|cp)[ \t]*:?[ \t]*(?P<cp>\d{{5}})(?:[ \t]+(?P<city>{_CITY}))?",
     re.IGNORECASE,
@@ -91,7 +95,8 @@ _SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 _FORWARD = re.compile(
-    r"^\s*(?:-{2,}.*(?:transf[ée]r[ée]|original|forwarded)|>|de\s*:|from\s*:|le .{4,80} a [ée]crit"
+    r"^\s*(?:-{2,}.*(?:transf[ée]r[ée]|original|origine|forwarded)|>|de\s*:|from\s*:"
+    r"|le .{4,80} a [ée]crit"
     r"|envoy[ée] :|objet\s*:)",
     re.IGNORECASE,
 )
@@ -259,7 +264,8 @@ def _address(line: str, found: Found, *, identity_line: bool) -> None:
         if street is not None:
             found.put("patient.address", street.group("street").strip(" ,"), line, street.group(0))
         if postal is not None:
-            found.put("patient.postal_code", postal.group("cp"), line, postal.group(0))
+            code = postal.group("cp") or postal.group("cp2")
+            found.put("patient.postal_code", code, line, postal.group(0))
             found.put("patient.city", postal.group("city").strip(" -"), line, postal.group(0))
             return
     for rest in rests:
