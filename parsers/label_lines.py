@@ -38,6 +38,7 @@ _BRACKET_EMPTY = re.compile(r"\[\s{0,2}\]|\(\s{0,2}\)")
 _MARKS = "".join(sorted(TICK_MARKS))
 _OPTION = re.compile(f"([{_MARKS}])([^{_MARKS}]*)")
 _YES_NO_WORDS = {"oui", "non", "yes", "no", "o", "n", ""}
+_LONE_ANSWERS = frozenset({"oui", "non", "x"})
 
 
 def normalise_ticks(text: str) -> str:
@@ -106,8 +107,10 @@ class LineReader:
         if len(self.title_lines) < self._title_count:
             self.title_lines.append(text[:200])
         lone, self._lone_tick = self._lone_tick, None
-        if len(text) == 1 and text in TICK_MARKS:
-            self._lone_tick = text  # "☐" then "Patient sortant d'une hospitalisation"
+        if (len(text) == 1 and text in TICK_MARKS) or (
+            self._pending is None and fold(text) in _LONE_ANSWERS
+        ):
+            self._lone_tick = text  # "☐" or "Non", then "Patient sortant d'une hospitalisation"
             return
         if (
             lone is not None

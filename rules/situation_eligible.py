@@ -98,10 +98,11 @@ def check(request: Request, context: RuleContext, params: SituationParams) -> Ru
     elif patient.age_years is not None:
         age_known = True
         evidence["age"] = f"{patient.age_years} ans (déclaré)"
-        # "71 ans" is strictly over 70; "1 an" may still be 18 months or less: not decided.
+        # "71 ans" is strictly over 70, "69 ans" is not; "70 ans" may be either side of the
+        # limit, and "1 an" may still be 18 months or less: those decide nothing.
         elder = patient.age_years > params.older_than_years
         child = False
-        age_known = patient.age_years >= 2
+        age_known = patient.age_years >= 2 and patient.age_years != params.older_than_years
     else:
         elder = child = False
     if SituationCriterion.AGE_ELDER in enabled and elder:

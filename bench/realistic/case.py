@@ -102,6 +102,21 @@ class Case:
         return None
 
     @property
+    def over_seventy(self) -> bool | None:
+        """DOMAIN.md: "over 70 (strictly, on the date of the signalement)": the 70th
+        birthday is before the mail's date. A stated "70 ans" cannot tell (None)."""
+        if self.birth_mode == "date":
+            born = self.patient.birth_date
+            try:
+                seventieth = born.replace(year=born.year + 70)
+            except ValueError:  # born on 29 February
+                seventieth = born.replace(year=born.year + 70, day=28)
+            return seventieth < self.mail_date
+        if self.birth_mode == "age" and self.age is not None:
+            return None if self.age == 70 else self.age > 70
+        return None
+
+    @property
     def postal_shown(self) -> bool:
         return self.addr_mode in ("full", "cp_city", "cp")
 
@@ -223,8 +238,8 @@ def _judge_signalement(case: Case) -> tuple[Verdict, str]:
     criteria = []
     if case.ald:
         criteria.append("ALD")
-    if age is not None and age > 70:
-        criteria.append(f"age {age} > 70")
+    if case.over_seventy:
+        criteria.append(f"over 70 (age {age})")
     if case.arret:
         criteria.append("arrêt de travail with follow-up")
     if case.sortie:
@@ -232,9 +247,10 @@ def _judge_signalement(case: Case) -> tuple[Verdict, str]:
     if case.birth_mode == "date" and months <= 18:
         criteria.append(f"child of {months} months")
     negated = case.ald is False and case.arret is False and case.sortie is False
-    if not criteria and negated and age is not None and age <= 70 and months > 18:
+    if not criteria and negated and case.over_seventy is False and months > 18:
         return "ineligible", (
-            f"seed 003: age {age} ≤ 70, no ALD, no arrêt de travail, no hospital discharge"
+            f"seed 003: age {age}, not over 70, no ALD, no arrêt de travail, "
+            "no hospital discharge"
         )
     missing = _missing_identity(case, age_ok=True, commune=True)
     if not criteria:

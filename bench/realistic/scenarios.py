@@ -268,10 +268,11 @@ def sig_child(ctx: Ctx) -> Case:
 
 
 def sig_boundary_71(ctx: Ctx) -> Case:
+    # 70th birthday 1 to 5 days before the mail: strictly over 70 (DOMAIN.md).
     rng = ctx.rng
-    patient = make_patient(rng, ctx.on, age=71)
+    patient = make_patient(rng, ctx.on, age=70)
     day = ctx.on - timedelta(days=rng.randint(1, 5))
-    patient.birth_date = date(day.year - 71, day.month, day.day)
+    patient.birth_date = date(day.year - 70, day.month, day.day)
     case = new_case(ctx, patient)
     case.birth_mode = "date"
     set_mt(case, rng, allow_unmentioned=False)
@@ -318,10 +319,11 @@ def sig_no_criterion(ctx: Ctx) -> Case:
 
 
 def sig_boundary_70(ctx: Ctx) -> Case:
+    # 70th birthday 3 to 8 days after the mail: 69, not over 70.
     rng = ctx.rng
-    patient = make_patient(rng, ctx.on, age=70)
+    patient = make_patient(rng, ctx.on, age=69)
     day = ctx.on + timedelta(days=rng.randint(3, 8))
-    patient.birth_date = date(day.year - 71, day.month, day.day)
+    patient.birth_date = date(day.year - 70, day.month, day.day)
     case = new_case(ctx, patient)
     case.birth_mode = "date"
     set_mt(case, rng, allow_unmentioned=False)
