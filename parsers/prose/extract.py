@@ -27,7 +27,7 @@ SUBJECT = "objet"  # the source name of a mail's subject, read as one line of pr
 
 _FREE_TEXT = frozenset({"long_text"})
 _FILIERE_CUE = re.compile(
-    r"\b(?:avis|expertise|teleexpertise|filiere|specialiste|specialite|requis|attention|docteur"
+    r"\b(?:avis|expertise|teleexpertise|te|filiere|specialiste|specialite|requis|attention|docteur"
     r"|dr|confrere|consoeur|adresse|sollicite|solliciter)\b"
 )
 # A question asked of the requis: a question mark, or the words that ask one.
@@ -58,7 +58,12 @@ def _structured(line: str) -> bool:
     if any(c in TICK_MARKS for c in normalise_ticks(line)):
         return True
     bare = line.strip().rstrip(" :：")
-    if bare and len(bare) < 90 and find_field(bare) is not None:
+    if (
+        bare
+        and len(bare.split()) <= 8
+        and not re.search(r"[.!?:;]", bare)
+        and find_field(bare) is not None
+    ):
         return True
     match = match_label_value(line.strip())
     if match is None:
