@@ -98,16 +98,17 @@ def _person(path: str, value: str, out: Normalised) -> None:
     words = [w for w in words if fold(w) not in _TITLES and any(c.isalpha() for c in w)]
     family = [w for w in words if w.isupper() and len(w) > 1]
     given = [w for w in words if w not in family]
+    if not family and len(words) >= 2:
+        # "Paul Voirin": in prose and signatures the given name comes first.
+        family, given = words[1:], words[:1]
+    elif not family:
+        family, given = words, []
     if family:
         out.set(f"{prefix}.family_name", " ".join(family))
-        if given:
-            out.set(f"{prefix}.given_name", " ".join(given))
-    elif len(words) >= 2:
-        # "Paul Voirin": in prose and signatures the given name comes first.
-        out.set(f"{prefix}.family_name", " ".join(words[1:]))
-        out.set(f"{prefix}.given_name", words[0])
-    elif words:
-        out.set(f"{prefix}.family_name", words[0])
+    if given and prefix == "patient":
+        out.set("patient.given_names", given)
+    elif given:
+        out.set(f"{prefix}.given_name", " ".join(given))
 
 
 def _date(path: str, value: str, out: Normalised) -> None:

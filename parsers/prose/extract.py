@@ -60,7 +60,7 @@ def _structured(line: str) -> bool:
     bare = line.strip().rstrip(" :：")
     if (
         bare
-        and len(bare.split()) <= 8
+        and len(bare.split()) <= 14
         and not re.search(r"[.!?:;]", bare)
         and find_field(bare) is not None
     ):

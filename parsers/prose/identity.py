@@ -34,7 +34,7 @@ _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
 # Case-insensitive for the label only: the name itself must be capitalised.
 _PATIENT_LABEL = re.compile(
     r"(?i:^\s*(?:(?:patient(?:\(e\)|e)?(?: concern[ée]e?)?|identit[ée](?: du patient"
-    r"| de la patiente)?|nom[ \t/]+pr[ée]nom|personne concern[ée]e|b[ée]n[ée]ficiaire|usager"
+    r"| de la patiente)?|personne concern[ée]e|b[ée]n[ée]ficiaire|usager"
     r"|concerne|objet[ \t]+:[ \t]+patiente?)\s*[:：\-–]\s*"
     r"(?:l['’]enfant |le petit |la petite |le b[ée]b[ée] |la jeune |le jeune )?"
     r"|.{0,80}?\bje m['’]appelle\s+))"
