@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -13,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
+from gateway.routing.candidates import RosterDoctor
+from gateway.routing.context import with_requis_filiere
 from gateway.storage.models import (
     Case,
     CaseEvent,
@@ -22,15 +26,22 @@ from gateway.storage.models import (
     RuleResultRow,
 )
 from gateway.storage.web_models import CaseNote
-from parsers.request import Conflict, Problem, Request
+from parsers.field_catalog import field_label_fr
+from parsers.request import Conflict, Problem, Provenance, Request
+from rules.evidence import rule_evidence
+from rules.programmes import ProgrammeSpec
 
 __all__ = [
     "AttachmentRef",
     "CasePage",
+    "ConflictView",
+    "EvidenceView",
     "FieldRow",
     "InboundView",
     "TimelineItem",
     "attachment",
+    "evidence_views",
+    "highlight",
     "list_attachments",
     "load_case_page",
 ]
@@ -50,6 +61,38 @@ EVENT_LABELS = {
     "message_discarded": "Message écarté",
     "reply_resent": "Réponse renvoyée",
 }
+# Where a value was read, in words: file names are shown as they are.
+SOURCE_LABELS = {
+    "body": "corps du message",
+    "objet": "objet du message",
+    "headers": "en-têtes du message",
+    "mailbox": "boîte aux lettres",
+    "roster": "annuaire de la CPTS",
+    "directory": "annuaire",
+}
+# Fields the synonym table gives no French label for.
+EXTRA_LABELS = {
+    "kind": "type de demande",
+    "request_date": "date de la demande",
+    "reference": "référence du dossier",
+    "patient.age_months": "âge du patient (en mois)",
+    "reporter.profession_code": "profession du demandeur (code)",
+    "situation.ald_declared": "ALD déclarée",
+}
+_HEADER_LABELS = {
+    "From": "expéditeur (From)",
+    "Sender": "expéditeur (Sender)",
+    "Reply-To": "adresse de réponse (Reply-To)",
+    "To": "destinataire (To)",
+    "Subject": "objet (Subject)",
+    "Date": "date d'envoi (Date)",
+}
+_ROLE_LABELS = {
+    "professional": "professionnel",
+    "patient": "patient",
+    "family": "entourage du patient",
+}
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -58,6 +101,34 @@ class FieldRow:
     value: str
     provenance: str
     conflict: Conflict | None
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """One field a rule read, as the case page shows it: the sentence split around the
+    matched words, so the template highlights them without any markup from the data."""
+
+    label: str
+    value: str
+    where: str
+    before: str  # the sentence up to the matched words (the whole sentence if none)
+    matched: str  # the matched words, "" when they are not found in the sentence
+    after: str
+    stray_span: str | None  # matched words that the sentence does not contain as written
+    qualifiers: tuple[str, ...]
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.before or self.matched or self.after)
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    label: str
+    kept: str
+    kept_where: str
+    other: str
+    other_where: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +162,10 @@ class CasePage:
     request: Request | None
     fields: list[FieldRow]
     problems: list[Problem]
-    conflicts: list[Conflict]
+    conflicts: list[ConflictView]
     rule_rounds: list[tuple[int, list[RuleResultRow]]]
+    # The latest round's rules: the words each result rests on, by rule id.
+    evidence: dict[str, list[EvidenceView]]
     offers: list[Offer]
     inbound: list[InboundView]
     outbound: list[OutboundMessage]
@@ -134,6 +207,103 @@ def field_rows(request: Request) -> list[FieldRow]:
             where = f"{prov.source} ({prov.kind}{', ' + prov.locator if prov.locator else ''})"
         rows.append(FieldRow(path, _text(value), where, conflicts.get(path)))
     return rows
+
+
+def label_fr(path: str) -> str:
+    label = field_label_fr(path)
+    if label == path:
+        label = EXTRA_LABELS.get(path, path)
+    return label[:1].upper() + label[1:]
+
+
+def _value_fr(path: str, value: str) -> str:
+    if path == "reporter.declared_role":
+        return _ROLE_LABELS.get(value, value)
+    if date_match := _ISO_DATE.fullmatch(value):
+        year, month, day = date_match.groups()
+        return f"{day}/{month}/{year}"
+    return value
+
+
+def _where(source: str, locator: str) -> str:
+    label = SOURCE_LABELS.get(source, source)
+    if source == "headers":
+        locator = _HEADER_LABELS.get(locator, locator)
+    return f"{label}, {locator}" if locator else label
+
+
+def _where_from(provenance: Provenance) -> str:
+    return _where(provenance.source, provenance.locator)
+
+
+def highlight(text: str, span: str | None) -> tuple[str, str, str] | None:
+    """``text`` split around the first occurrence of ``span`` (as written, else ignoring
+    case): (before, matched, after), or None when the span is not in the text."""
+    if not span:
+        return None
+    start = text.find(span)
+    if start >= 0:
+        return text[:start], span, text[start + len(span) :]
+    found = re.search(re.escape(span), text, re.IGNORECASE)
+    if found is None:
+        return None
+    return text[: found.start()], found.group(0), text[found.end() :]
+
+
+def evidence_views(spec: ProgrammeSpec, request: Request) -> dict[str, list[EvidenceView]]:
+    views: dict[str, list[EvidenceView]] = {}
+    for rule_id, items in rule_evidence(spec, request).items():
+        shown = []
+        for e in items:
+            value = _value_fr(e.field, e.value)
+            text = e.text or ""
+            # A cell whose text is the value itself says nothing more than the value.
+            if text.strip() == e.value and not e.span:
+                text = ""
+            parts = highlight(text, e.span) if text else None
+            before, matched, after = parts or (text, "", "")
+            stray = e.span if e.span and parts is None and e.span != text else None
+            shown.append(
+                EvidenceView(
+                    label=label_fr(e.field),
+                    value=value,
+                    where=_where(e.source, e.locator),
+                    before=before,
+                    matched=matched,
+                    after=after,
+                    stray_span=stray,
+                    qualifiers=tuple(e.qualifiers),
+                )
+            )
+        views[rule_id] = shown
+    return views
+
+
+def conflict_views(request: Request) -> list[ConflictView]:
+    return [
+        ConflictView(
+            label=label_fr(c.field),
+            kept=_value_fr(c.field, c.kept),
+            kept_where=_where_from(c.kept_from),
+            other=_value_fr(c.field, c.other),
+            other_where=_where_from(c.other_from),
+        )
+        for c in request.conflicts
+    ]
+
+
+def _latest_evidence(
+    case: Case,
+    request: Request | None,
+    programmes: Mapping[str, ProgrammeSpec],
+    roster: Sequence[RosterDoctor],
+) -> dict[str, list[EvidenceView]]:
+    spec = programmes.get(case.programme)
+    if request is None or spec is None:
+        return {}
+    if case.programme == "tele_expertise":  # as the rules read it (see routing.assess)
+        request = with_requis_filiere(request, roster)
+    return evidence_views(spec, request)
 
 
 def _parse_mail(raw: bytes) -> EmailMessage:
@@ -202,7 +372,15 @@ def _detail(detail_json: str) -> str:
     return " · ".join(f"{k} : {_text(v)}" for k, v in data.items() if v not in (None, "", [], {}))
 
 
-def load_case_page(db: Session, reference: str) -> CasePage | None:
+def load_case_page(
+    db: Session,
+    reference: str,
+    *,
+    programmes: Mapping[str, ProgrammeSpec] | None = None,
+    roster: Sequence[RosterDoctor] = (),
+) -> CasePage | None:
+    """The case and all it shows; ``programmes`` (the app's, loaded once) gives each rule
+    the fields it reads, for the words the latest results rest on."""
     case = db.exec(select(Case).where(Case.reference == reference)).first()
     if case is None or case.id is None:
         return None
@@ -267,8 +445,9 @@ def load_case_page(db: Session, reference: str) -> CasePage | None:
         request=request,
         fields=field_rows(request) if request else [],
         problems=list(request.problems) if request else [],
-        conflicts=list(request.conflicts) if request else [],
+        conflicts=conflict_views(request) if request else [],
         rule_rounds=sorted(rounds.items()),
+        evidence=_latest_evidence(case, request, programmes or {}, roster) if rounds else {},
         offers=offers,
         inbound=inbound,
         outbound=outbound,

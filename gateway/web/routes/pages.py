@@ -106,7 +106,13 @@ def routes(ctx: WebContext) -> list[Route]:
         )
 
     def case_page(call: Call) -> Response:
-        page = load_case_page(call.db, call.param("reference"))
+        roster = ctx.services.roster
+        page = load_case_page(
+            call.db,
+            call.param("reference"),
+            programmes=ctx.services.programmes,
+            roster=roster,
+        )
         if page is None:
             return PlainTextResponse("Dossier introuvable.", status_code=404)
         return render(
@@ -115,7 +121,7 @@ def routes(ctx: WebContext) -> list[Route]:
             "case.html",
             call.visitor,
             page=page,
-            doctors=sorted(ctx.services.roster, key=lambda d: d.name),
+            doctors=sorted(roster, key=lambda d: d.name),
             close_outcomes=CLOSE_OUTCOMES,
             correctable=CORRECTABLE_FIELDS,
         )

@@ -341,8 +341,13 @@ TELE_EXPERTISE_ROWS = [
         )),
     Row("filiere-missing", "tele_expertise", fields(TE, filiere=None), "incomplete",
         missing=("filiere_open",)),
+    # Seed 002: a request goes to a named doctor or to a filière; a roster requis who
+    # answers in one filière gives it.
     Row("filiere-missing-requis-named", "tele_expertise",
-        fields(TE, filiere=None, requis="Dr Marc Moreau"), "incomplete",
+        fields(TE, filiere=None, requis="Dr Marc Moreau"), "eligible",
+        action="te_named", targets=(MOREAU,)),
+    Row("filiere-missing-requis-unknown", "tele_expertise",
+        fields(TE, filiere=None, requis="Dr Jean Inconnu"), "incomplete",
         missing=("filiere_open", "requis_in_filiere")),
     # Requis outside the filière, or unknown: the group by default, refused when strict.
     Row("requis-not-in-filiere", "tele_expertise", fields(TE, requis="Dr Inès Petit"),
