@@ -67,6 +67,8 @@ def decisive_conflicts(
         variant = request.model_copy(deep=True)
         if not set_path(variant, conflict.field, other):
             continue
+        if conflict.field == "situation.ald_declared" and other is False:
+            variant.situation.ald = []  # "pas d'ALD" denies the numbered ones too
         if evaluate(spec, variant, context).decision.outcome != evaluation.decision.outcome:
             decisive.append(conflict)
     return decisive

@@ -153,4 +153,4 @@ def ald_numbers(text: str, *, bare_numbers: bool = False) -> list[int]:
     for keyword, number in _ald_keywords():
         if f" {keyword} " in padded:
             found.append(number)
-    return sorted({n for n in found if 1 <= n <= 32})
+    return sorted({n for n in found if 1 <= n <= 99})  # the list in force decides, not us
