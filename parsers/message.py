@@ -30,6 +30,7 @@ from parsers.mime_walk import (
     split_mime,
     walk_message,
 )
+from parsers.normalise.ins import check_ins
 from parsers.problems import problem
 from parsers.prose import SUBJECT, WRITER_HINT, prose_candidates
 from parsers.prose.writer import is_personal_address
@@ -243,6 +244,10 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
         headers = Extraction(source="headers", kind="header")
         if envelope.from_addr:
             headers.add("reporter.email", envelope.from_addr, "From", envelope.from_addr)
+            local, _, domain = envelope.from_addr.lower().partition("@")
+            if domain == "patient.mssante.fr" and check_ins(local)[1] == "ok":
+                # A patient's MSSanté address is built on their INS.
+                headers.add("patient.ins", check_ins(local)[0], "From", envelope.from_addr)
         if envelope.date is not None:
             headers.add("request_date", envelope.date.date(), "Date")
         if reference := find_case_reference(envelope.subject):

@@ -204,5 +204,22 @@ def field_problem(path: str, condition: str, *, source: str | None = None) -> Pr
             source=source,
         )
     return Problem(
-        code=code, message_fr=f"Valeur illisible ou invalide : {label}.", field=path, source=source
+        code=code,
+        message_fr=f"Valeur illisible ou invalide : {label}.",
+        field=path,
+        # A contact detail we cannot read never holds a patient's request back.
+        severity="warning" if path in _ADVISORY else "error",
+        source=source,
     )
+
+
+_ADVISORY = frozenset(
+    {
+        "patient.phone",
+        "patient.email",
+        "reporter.phone",
+        "reporter.email",
+        "patient.sex",
+        "reporter.speciality_code",
+    }
+)

@@ -29,7 +29,10 @@ _DATE = (
     r"|\d{1,2}(?:er)?[ \t]+[a-zA-Zéûè]{3,9}\.?[ \t]+\d{4}"
 )
 
-_TITLED = re.compile(rf"\b(?P<title>{_TITLE})[ \t]+(?P<name>{_NAME})")
+_TITLED = re.compile(
+    rf"\b(?P<title>{_TITLE}|b[ée]b[ée]|l['’]enfant|la petite|le petit|nourrisson)[ \t]+"
+    rf"(?P<name>{_NAME})"
+)
 _DOCTOR_NAME = re.compile(rf"\b{_DOCTOR}[ \t]+(?P<name>{_NAME})")
 # Case-insensitive for the label only: the name itself must be capitalised.
 _PATIENT_LABEL = re.compile(
@@ -46,7 +49,7 @@ _BIRTH = re.compile(
     re.IGNORECASE,
 )
 _AGE = re.compile(
-    r"(?P<pre>\b(?:âgée?|agee?) de|\b(?:patiente?|homme|femme|dame|monsieur|madame|enfant|bébé|bebe"
+    r"(?P<pre>\bj['’]ai|\b(?:âgée?|agee?) de|\b(?:patiente?|homme|femme|dame|monsieur|madame|enfant|bébé|bebe"
     r"|nourrisson|garçon|garcon|fillette|personne|nouveau-né|retraitée?) de|[,(\-–])"
     r"[ \t]*(?P<n>\d{1,3})[ \t]*(?P<unit>ans|mois)\b",
     re.IGNORECASE,
@@ -96,7 +99,7 @@ _SIGN_OFF = re.compile(
 )
 _FORWARD = re.compile(
     r"^\s*(?:-{2,}.*(?:transf[ée]r[ée]|original|origine|forwarded)|>|de\s*:|from\s*:"
-    r"|le .{4,80} a [ée]crit"
+    r"|le .{4,160} a [ée]crit"
     r"|envoy[ée] :|objet\s*:)",
     re.IGNORECASE,
 )
@@ -198,7 +201,7 @@ def _patient_name(line: str, found: Found, *, lenient: bool = False) -> bool:
     span = titled.group(0)
     found.put("patient.family_name", family, line, span)
     title = fold(titled.group("title") or "")
-    if title:
+    if title in ("mme", "madame", "mlle", "mademoiselle", "m", "mr", "monsieur"):
         sex = "F" if title in ("mme", "madame", "mlle", "mademoiselle") else "M"
         found.put("patient.sex", sex, line, titled.group("title"))
     if given:
