@@ -64,14 +64,24 @@ def decisive_conflicts(
         other = _other_value(request, conflict)
         if other is None:
             continue
-        variant = request.model_copy(deep=True)
-        if not set_path(variant, conflict.field, other):
-            continue
-        if conflict.field == "situation.ald_declared" and other is False:
-            variant.situation.ald = []  # "pas d'ALD" denies the numbered ones too
-        if evaluate(spec, variant, context).decision.outcome != evaluation.decision.outcome:
+        variants = []
+        for value in (other, _value_at(request, conflict.field)):
+            variant = request.model_copy(deep=True)
+            if set_path(variant, conflict.field, value):
+                if conflict.field == "situation.ald_declared" and value is False:
+                    variant.situation.ald = []  # "pas d'ALD" denies the numbered ones too
+                variants.append(variant)
+        outcome = evaluation.decision.outcome
+        if any(evaluate(spec, v, context).decision.outcome != outcome for v in variants):
             decisive.append(conflict)
     return decisive
+
+
+def _value_at(request: Request, path: str) -> object:
+    value: object = request
+    for name in path.split("."):
+        value = getattr(value, name, None)
+    return value
 
 
 def _conflict_reason(conflicts: Sequence[Conflict]) -> str:

@@ -49,8 +49,9 @@ _BIRTH = re.compile(
     re.IGNORECASE,
 )
 _AGE = re.compile(
-    r"(?P<pre>\bj['’]ai|\b(?:âgée?|agee?) de|\b(?:patiente?|homme|femme|dame|monsieur|madame|enfant|bébé|bebe"
-    r"|nourrisson|garçon|garcon|fillette|personne|nouveau-né|retraitée?) de|[,(\-–])"
+    r"(?P<pre>\bj['’]ai|\b(?:âgée?|agee?) de|\b(?:patiente?|homme|femme|dame|monsieur"
+    r"|madame|enfant|bébé|bebe|nourrisson|garçon|garcon|fillette|personne|nouveau-né"
+    r"|retraitée?) de|[,(\-–])"
     r"[ \t]*(?P<n>\d{1,3})[ \t]*(?P<unit>ans|mois)\b",
     re.IGNORECASE,
 )
