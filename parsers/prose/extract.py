@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from parsers.field_catalog import find_field
+from parsers.field_catalog import find_field, find_section
 from parsers.fields import Candidate, Extraction, FieldValue
 from parsers.label_lines import match_label_value, normalise_ticks
 from parsers.normalise.referentials import ald_numbers, match_filiere
@@ -185,6 +185,21 @@ def _is_title(extraction: Extraction, line: _Line) -> bool:
     return extraction.kind not in ("body",) and _TITLE_LINE.match(fold(line.text)) is not None
 
 
+def _patient_sections(lines: list[_Line]) -> list[_Line]:
+    """Leave out what a form says under its "Signaleur" / "Demandeur" heading: the writer's
+    own job ("aide à domicile") is not the patient's situation."""
+    kept: list[_Line] = []
+    section: str | None = None
+    for line in lines:
+        heading = find_section(line.text.strip().rstrip(" :：."))
+        if heading is not None:
+            section = heading
+            continue
+        if section != "reporter":
+            kept.append(line)
+    return kept
+
+
 def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
     """Criteria in prose; where a label of the same source says otherwise, both are kept, so
     that the disagreement reaches a coordinator instead of being settled by precedence."""
@@ -195,7 +210,7 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
         return  # a subject names the programme ("patient sans MT"); its identity is read above
     prose = [
         _rest_of(line) if _structured(line.text) else line
-        for line in _without_signatures(lines)
+        for line in _patient_sections(_without_signatures(lines))
         if not _is_title(extraction, line)
     ]
     prose = [line for line in prose if line.text]

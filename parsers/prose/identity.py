@@ -80,6 +80,8 @@ _BARE_DATE = re.compile(rf"(?<![\d/.\-])(?P<date>{_DATE})(?![\d/.\-])")
 _CITY_THEN_POSTAL = re.compile(
     rf"(?P<city>{_CITY})[ \t]*(?:\((?P<cp>\d{{5}})\)|[ \t,]+(?P<cp2>\d{{5}})\b)"
 )
+# "Mme Annie FLEURANCE - 06/05/1957 - Sapois": a commune closing an identity line.
+_TRAILING_CITY = re.compile(rf"[-–][ \t]+(?P<city>{_CITY})[ \t]*$")
 _INLINE_POSTAL = re.compile(
     rf"\b(?:code postal|cp)[ \t]*:?[ \t]*(?P<cp>\d{{5}})(?:[ \t]+(?P<city>{_CITY}))?",
     re.IGNORECASE,
@@ -251,6 +253,9 @@ def _identity_line_extras(line: str, found: Found) -> None:
             if parsed is not None and parsed.year >= 1900:
                 found.put("patient.birth_date", parsed, line, match.group(0))
                 break
+    trailing = _TRAILING_CITY.search(line)
+    if trailing is not None and not _POSTAL_CITY.search(line):
+        found.put("patient.city", trailing.group("city").strip(" -"), line, trailing.group(0))
     inline = _INLINE_POSTAL.search(line)
     if inline is not None:
         found.put("patient.postal_code", inline.group("cp"), line, inline.group(0))
