@@ -254,7 +254,12 @@ def _identity_line_extras(line: str, found: Found) -> None:
                 found.put("patient.birth_date", parsed, line, match.group(0))
                 break
     trailing = _TRAILING_CITY.search(line)
-    if trailing is not None and not _POSTAL_CITY.search(line):
+    if (
+        trailing is not None
+        and not _POSTAL_CITY.search(line)
+        and not re.match(rf"(?:{_TITLE}|{_DOCTOR})\b", trailing.group("city"))
+        and not any(ch.isdigit() for ch in trailing.group("city"))
+    ):
         found.put("patient.city", trailing.group("city").strip(" -"), line, trailing.group(0))
     inline = _INLINE_POSTAL.search(line)
     if inline is not None:
