@@ -94,6 +94,11 @@ def find_field(label: str, section: str | None = None) -> FieldSpec | None:
     spec = catalog.anywhere.get(folded)
     if spec is not None:
         return spec
+    if effective != catalog.default_section:
+        # "Nom" under a "Télé-expertise" heading: the patient's, as on any form.
+        spec = catalog.in_section.get((catalog.default_section, folded))
+        if spec is not None:
+            return spec
     # "Date de naissance du patient" still names the birth date.
     padded = folded + " "
     for prefix, prefix_spec in catalog.prefixes.get(folded.split(" ", 1)[0], ()):
@@ -116,8 +121,8 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _near(catalog: _Catalog, folded: str, section: str) -> FieldSpec | None:
     """A typo in a label ("Prenon", "Date de naissace"): one edit away from one field only."""
-    if len(folded) < 6 or len(folded) > 40:
-        return None
+    if len(folded) < 6 or len(folded) > 40 or any(c.isdigit() for c in folded):
+        return None  # "ALD 38" is a value, not a typo for the label "ALD 30"
     found = {
         spec.key: spec
         for label, label_section, spec in catalog.near.get(len(folded), ())

@@ -26,9 +26,12 @@ WRITER_HINT = "reporter.writer_hint"
 SUBJECT = "objet"  # the source name of a mail's subject, read as one line of prose
 
 _FREE_TEXT = frozenset({"long_text"})
-_FILIERE_CUE = re.compile(
-    r"\b(?:avis|expertise|teleexpertise|te|filiere|specialiste|specialite|requis|attention|docteur"
-    r"|dr|confrere|consoeur|adresse|sollicite|solliciter)\b"
+# A filière named right after the words that ask for one ("avis en dermatologie", "filière
+# Urologie", "TE Bilio-pancréatique"): a speciality elsewhere in the text (a signature's
+# "Médecin généraliste") is the writer's, not the filière asked for.
+_FILIERE_ASKED = re.compile(
+    r"\b(?:avis|expertise|teleexpertise|te|filiere|specialite|specialiste|discipline)"
+    r"(?:\s+(?:en|de|d|du|des|la|le|medical|medicale|specialise|specialisee))*\s+(?P<rest>.{1,60})"
 )
 # A question asked of the requis: a question mark, or the words that ask one.
 _QUESTION_CUE = re.compile(
@@ -225,6 +228,7 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
     concepts = vocabulary().concepts
     by_path: dict[str, list[tuple[bool, Mention, list[str]]]] = {}
     ald: list[int] = []
+    ald_mention: tuple[Mention, list[str]] | None = None
     for mention in mentions(text):
         concept = concepts.get(mention.concept)
         if concept is None:
@@ -238,7 +242,10 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
             by_path.setdefault(path, []).append((value, mention, qualifiers))
         if concept.key == "ald" and value:
             window = text[mention.start : mention.sentence_start + len(mention.sentence)][:80]
-            ald.extend(n for n in ald_numbers(window) if n not in ald)
+            numbers = [n for n in ald_numbers(window) if n not in ald]
+            if numbers and ald_mention is None:
+                ald_mention = (mention, qualifiers)
+            ald.extend(numbers)
     for path, found in by_path.items():
         # A text that says both yes and no keeps both: the merge records the conflict, and
         # a coordinator decides when it would change the outcome.
@@ -256,8 +263,8 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
                 mention.span,
                 qualifiers,
             )
-    if ald and "situation.ald" not in filled:
-        value, mention, qualifiers = by_path["situation.ald_declared"][0]
+    if ald and ald_mention is not None and "situation.ald" not in filled:
+        mention, qualifiers = ald_mention
         _add(
             extraction,
             "situation.ald",
@@ -269,8 +276,22 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
         )
 
 
+def _filiere_at_start(text: str) -> str | None:
+    """The filière the first words name ("urologie pour des cystites" -> "urologie")."""
+    words = text.split()
+    for size in range(min(5, len(words)), 0, -1):
+        found = match_filiere(" ".join(words[:size]))
+        if found is not None:
+            return found
+    return None
+
+
 def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
-    prose = [line for line in lines if not _structured(line.text)]
+    prose = [
+        line
+        for line in _patient_sections(_without_signatures(lines))
+        if not _structured(line.text)
+    ]
     if "tele_expertise.filiere" not in filled:
         # "Spécialité" as a heading (a CDA section), the filière on the next line.
         for heading, following in itertools.pairwise(lines):
@@ -289,8 +310,9 @@ def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]
                 break
     if "tele_expertise.filiere" not in filled:
         for line in prose:
-            bare = line.text.replace("(", " ").replace(")", " ")
-            if _FILIERE_CUE.search(fold(bare)) and (filiere := match_filiere(bare)):
+            bare = fold(line.text.replace("(", " ").replace(")", " "))
+            asked = _FILIERE_ASKED.search(bare)
+            if asked is not None and (filiere := _filiere_at_start(asked.group("rest"))):
                 _add(
                     extraction,
                     "tele_expertise.filiere",

@@ -82,6 +82,7 @@ _CITY_THEN_POSTAL = re.compile(
 )
 # "Mme Annie FLEURANCE - 06/05/1957 - Sapois": a commune closing an identity line.
 _TRAILING_CITY = re.compile(rf"[-–][ \t]+(?P<city>{_CITY})[ \t]*$")
+_TRAILING_POSTAL = re.compile(r"[-–][ \t]+(?P<cp>\d{5})[ \t]*$")
 _INLINE_POSTAL = re.compile(
     rf"\b(?:code postal|cp)[ \t]*:?[ \t]*(?P<cp>\d{{5}})(?:[ \t]+(?P<city>{_CITY}))?",
     re.IGNORECASE,
@@ -189,7 +190,8 @@ def _patient_name(line: str, found: Found, *, lenient: bool = False) -> bool:
                 or _AGE.search(after)
                 or _DOMICILE.search(after)
                 or re.search(
-                    r"\b(?:signale|adresse|concern|patiente?|pour|au sujet|suivi|enfant|ma |mon )",
+                    r"\b(?:signale|adresse|concern|patiente?|pour|au sujet|suivi|enfant|ma |mon "
+                r"|s'agit de|s’agit de|situation de|dossier de|prise en charge de)",
                     before,
                     re.IGNORECASE,
                 )
@@ -253,6 +255,8 @@ def _identity_line_extras(line: str, found: Found) -> None:
             if parsed is not None and parsed.year >= 1900:
                 found.put("patient.birth_date", parsed, line, match.group(0))
                 break
+    if (bare_code := _TRAILING_POSTAL.search(line)) is not None:
+        found.put("patient.postal_code", bare_code.group("cp"), line, bare_code.group(0))
     trailing = _TRAILING_CITY.search(line)
     if (
         trailing is not None
