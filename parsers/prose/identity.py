@@ -251,6 +251,11 @@ def _identity_line_extras(line: str, found: Found) -> None:
     """On the patient's own line, a bare date is the birth date and "CP 88160" the commune."""
     if "patient.birth_date" not in found.values and not _BIRTH.search(line):
         for match in _BARE_DATE.finditer(line):
+            before = line[max(0, match.start() - 20) : match.start()].rstrip()
+            # "(12/03/1950)", ", 12-03-50", "- 12.03.1950": not "rue du 8 Mai 1945", not
+            # "hospitalisée du 05/01 au ...".
+            if not before.endswith(("(", ",", "-", "–", "DDN", "ddn", ":")):
+                continue
             parsed = parse_date(match.group("date"))
             if parsed is not None and parsed.year >= 1900:
                 found.put("patient.birth_date", parsed, line, match.group(0))
