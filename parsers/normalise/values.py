@@ -216,7 +216,22 @@ _MT_GONE = re.compile(
     r"ne (?:le |la )?suit plus|ne consulte plus|ancien|ancienne|precedent|est partie?|"
     r"a quitte|depart|ferme|en recherche|recherche|cherche|ne prend plus)\b"
 )
-_NEGATIVE = ("aucun", "aucune", "pas de", "pas d", "sans", "non", "neant", "nul", "nulle", "ni ")
+_NEGATIVE = (
+    "aucun",
+    "aucune",
+    "pas ",
+    "sans",
+    "non",
+    "neant",
+    "nul",
+    "nulle",
+    "ni ",
+    "jamais",
+    "toujours pas",
+    "n a pas",
+    "n est pas",
+    "ne ",
+)
 _PENDING = re.compile(r"\b(?:en cours|en attente|a demander|a faire|demande en cours|a prevoir)\b")
 
 
