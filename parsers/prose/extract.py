@@ -119,9 +119,15 @@ def _judge(concept: Concept, mention: Mention) -> tuple[bool | None, list[str]]:
     family_history = mention.family and any(f" {w} " in sentence for w in words.family_history)
     voided = any(f" {w} " in sentence for w in concept.void)
     qualifiers = _qualifiers(mention, family_history, voided)
-    if mention.hypothetical or family_history:
+    if family_history:
         return None, qualifiers
-    if (concept.negatable and mention.negated) or voided:
+    if voided:
+        # "à la recherche d'un médecin traitant": EDS-NLP hears a hypothesis in "recherche",
+        # but the sentence says there is none today.
+        return (not concept.value), qualifiers
+    if mention.hypothetical:
+        return None, qualifiers
+    if concept.negatable and mention.negated:
         return (not concept.value), qualifiers
     return concept.value, qualifiers
 
