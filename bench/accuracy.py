@@ -98,7 +98,7 @@ def site() -> Iterator[Config]:
                         bal_type="PER",
                         national_id="8" + pro.rpps,
                         profession_code=pro.profession_code,
-                        speciality_code=pro.speciality,
+                        savoir_faire_code=pro.speciality,
                         batch_id=1,
                         changed_batch_id=1,
                         created_batch_id=1,

@@ -249,8 +249,7 @@ def _judge_signalement(case: Case) -> tuple[Verdict, str]:
     negated = case.ald is False and case.arret is False and case.sortie is False
     if not criteria and negated and case.over_seventy is False and months > 18:
         return "ineligible", (
-            f"seed 003: age {age}, not over 70, no ALD, no arrêt de travail, "
-            "no hospital discharge"
+            f"seed 003: age {age}, not over 70, no ALD, no arrêt de travail, no hospital discharge"
         )
     missing = _missing_identity(case, age_ok=True, commune=True)
     if not criteria:

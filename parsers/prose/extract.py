@@ -294,9 +294,7 @@ def _filiere_at_start(text: str) -> str | None:
 
 def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
     prose = [
-        line
-        for line in _patient_sections(_without_signatures(lines))
-        if not _structured(line.text)
+        line for line in _patient_sections(_without_signatures(lines)) if not _structured(line.text)
     ]
     if "tele_expertise.filiere" not in filled:
         # "Spécialité" as a heading (a CDA section), the filière on the next line.
@@ -335,16 +333,16 @@ def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]
                 _add(extraction, "tele_expertise.requis_name", name, line.locator, line.text, name)
                 break
     if "tele_expertise.question" not in filled:
-        asked = [line for line in prose if _QUESTION_CUE.search(fold(line.text) + line.text)]
-        if asked:
-            question = " ".join(line.text.strip() for line in asked[:3])[:1000]
+        questions = [line for line in prose if _QUESTION_CUE.search(fold(line.text) + line.text)]
+        if questions:
+            question = " ".join(line.text.strip() for line in questions[:3])[:1000]
             _add(
                 extraction,
                 "tele_expertise.question",
                 question,
-                asked[0].locator,
+                questions[0].locator,
                 question,
-                asked[0].text,
+                questions[0].text,
             )
 
 

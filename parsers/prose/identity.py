@@ -191,7 +191,7 @@ def _patient_name(line: str, found: Found, *, lenient: bool = False) -> bool:
                 or _DOMICILE.search(after)
                 or re.search(
                     r"\b(?:signale|adresse|concern|patiente?|pour|au sujet|suivi|enfant|ma |mon "
-                r"|s'agit de|s’agit de|situation de|dossier de|prise en charge de)",
+                    r"|s'agit de|s’agit de|situation de|dossier de|prise en charge de)",
                     before,
                     re.IGNORECASE,
                 )
