@@ -121,7 +121,12 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _near(catalog: _Catalog, folded: str, section: str) -> FieldSpec | None:
     """A typo in a label ("Prenon", "Date de naissace"): one edit away from one field only."""
-    if len(folded) < 6 or len(folded) > 40 or any(c.isdigit() for c in folded):
+    if (
+        len(folded) < 6
+        or len(folded) > 40
+        or folded.count(" ") > 3
+        or any(c.isdigit() for c in folded)
+    ):
         return None  # "ALD 38" is a value, not a typo for the label "ALD 30"
     found = {
         spec.key: spec
