@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from parsers.data import load_toml
 from parsers.text import fold
@@ -81,6 +81,7 @@ def _catalog() -> _Catalog:
     )
 
 
+@lru_cache(maxsize=8192)  # forms repeat their labels; prose lines are tried once each
 def find_field(label: str, section: str | None = None) -> FieldSpec | None:
     """The field a label names, if any; section-specific synonyms win."""
     catalog = _catalog()

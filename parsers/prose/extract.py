@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ class _Line:
     locator: str
 
 
+@functools.lru_cache(maxsize=4096)
 def _structured(line: str) -> bool:
     """A labelled value the synonym table maps to a typed field: the mapper read it. A label
     alone on its line ("DSP activé", its box below) is a question, not a statement."""

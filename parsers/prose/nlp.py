@@ -52,22 +52,27 @@ class _FuzzyContext:
     tries every window of up to four tokens, about 40 µs each: most sentences need none."""
 
     def __init__(self, terms: dict[str, list[str]]) -> None:
-        self._words = {
-            inflected
+        base = {
+            word
             for values in terms.values()
             for term in values
             for word in fold(term).split()
             if len(word) >= 6
-            # "accidents", "arretes": an inflection is no typo
+        }
+        # "accidents", "arretes": an inflection is known, never a typo.
+        self._known = {
+            inflected
+            for word in base
             for inflected in (word, word + "s", word + "e", word + "es", word.rstrip("s"))
         }
-        self._near = {d for word in self._words for d in _deletes(word)}
+        self._base = base
+        self._near = {d for word in base for d in _deletes(word)}
 
     def _typo(self, token: str) -> bool:
-        if len(token) < 6 or token in self._words:
+        if len(token) < 6 or token in self._known:
             return False
         return token in self._near or any(
-            d in self._words or d in self._near for d in _deletes(token)
+            d in self._base or d in self._near for d in _deletes(token)
         )
 
     def __call__(self, doc: Any) -> Any:
