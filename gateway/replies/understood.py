@@ -83,11 +83,12 @@ def understood_fr(request: Request, on: date) -> str | None:
         parts.append("sans médecin traitant")
     elif patient.has_medecin_traitant is True:
         parts.append("avec un médecin traitant")
-    if patient.city or patient.postal_code:
-        place = patient.city or patient.postal_code
-        if patient.city and patient.postal_code:
-            place = f"{patient.city} ({patient.postal_code})"
-        parts.append(f"résidant à {place}")
+    if patient.city and patient.postal_code:
+        parts.append(f"résidant à {patient.city} ({patient.postal_code})")
+    elif patient.city:
+        parts.append(f"résidant à {patient.city}")
+    elif patient.postal_code:
+        parts.append(f"code postal {patient.postal_code}")
     te = request.tele_expertise
     if te.filiere_label or te.filiere:
         parts.append(f"avis demandé en {te.filiere_label or te.filiere}")
