@@ -41,6 +41,7 @@ from bench.realistic import (
 )
 from gateway.commands.check import PARIS, check_report
 from gateway.config import Config, load_config
+from gateway.demo_routing import DemoDoctor, roster_toml
 from gateway.storage.db import upgrade
 from gateway.storage.directory_models import MssanteAddress
 from parsers.text import fold
@@ -57,20 +58,21 @@ def _toml_list(values: list[str] | tuple[str, ...]) -> str:
 
 
 def _roster() -> str:
-    blocks = []
-    for d in ROSTER:
-        blocks.append(
-            "[[doctors]]\n"
-            f"rpps = {json.dumps(d.rpps)}\n"
-            f"name = {json.dumps(d.name, ensure_ascii=False)}\n"
-            f"email = {json.dumps(d.email)}\n"
-            f"speciality = {json.dumps(d.speciality)}\n"
-            f"filieres = {_toml_list(d.filieres)}\n"
-            f"accepts_new_patients = {'true' if d.accepts_new_patients else 'false'}\n"
-            f"capacity = {3 if d.accepts_new_patients else 0}\n"
-            f"communes = {_toml_list(d.communes)}\n"
-        )
-    return "\n".join(blocks)
+    return roster_toml(
+        [
+            DemoDoctor(
+                d.rpps,
+                d.name,
+                d.email,
+                speciality=d.speciality,
+                accepts_new_patients=d.accepts_new_patients,
+                capacity=3 if d.accepts_new_patients else 0,
+                communes=d.communes,
+                filieres=d.filieres,
+            )
+            for d in ROSTER
+        ]
+    )
 
 
 @contextmanager
