@@ -121,6 +121,7 @@ _UNDERSTOOD_IN = frozenset(
         ReplyKind.INCOMPLETE,
         ReplyKind.FOLLOW_UP,
         ReplyKind.INELIGIBLE,
+        ReplyKind.REJECTED,  # "demande écrite par un proche": a misread writer can say so
         ReplyKind.NO_SOLUTION,
         ReplyKind.TRANSMITTED,
         ReplyKind.OUTCOME,

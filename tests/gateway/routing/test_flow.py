@@ -381,6 +381,26 @@ def test_dac_referral_with_medecin_traitant_notice(engine: Engine) -> None:
     assert "informé" in text(world.only("fille.garnier@gmail.test", "transmitted"))
 
 
+def test_a_daughter_writing_in_prose(engine: Engine) -> None:
+    """Seed 003 refuses a signalement from the family; seed 004 takes a DAC request from it
+    and tells the médecin traitant. Nothing here is labelled: it is all in sentences."""
+    world = World(engine)
+    body = (
+        "Bonjour,\n\nJe vous écris pour ma mère, Mme Jeanne THIRIET, née le 02/03/1938, qui "
+        "habite 3 rue du Lac 88400 Gérardmer. Elle a plusieurs pathologies (diabète, "
+        "insuffisance cardiaque) et vit seule depuis le décès de mon père. Son médecin "
+        "traitant est le Dr Lenoir, lenoir@medecin.test.\n\nMerci,\nSophie\n"
+    )
+    world.receive(mail(body, sender="sophie.t@gmail.test", to=BOXES["sig"][1]))
+    assert world.case().status == "rejected"
+    rejected = text(world.only("sophie.t@gmail.test", "rejected"))
+    assert "professionnel" in rejected and "demande écrite par un proche" in rejected
+    world.receive(mail(body, sender="sophie.t@gmail.test", to=BOXES["dac"][1]), "dac")
+    cases = world.all(Case)
+    assert cases[-1].status == "routed"
+    world.only(DAC_TEAM, "dac_referral")
+
+
 def test_dac_with_medical_criteria_only_is_ineligible(engine: Engine) -> None:
     world = World(engine)
     body = (
