@@ -245,9 +245,10 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
         if envelope.from_addr:
             headers.add("reporter.email", envelope.from_addr, "From", envelope.from_addr)
             local, _, domain = envelope.from_addr.lower().partition("@")
-            if domain == "patient.mssante.fr" and check_ins(local)[1] == "ok":
+            ins, status = check_ins(local) if domain == "patient.mssante.fr" else ("", "")
+            if status == "ok":
                 # A patient's MSSanté address is built on their INS.
-                headers.add("patient.ins", check_ins(local)[0], "From", envelope.from_addr)
+                headers.add("patient.ins", ins, "From", envelope.from_addr)
         if envelope.date is not None:
             headers.add("request_date", envelope.date.date(), "Date")
         if reference := find_case_reference(envelope.subject):

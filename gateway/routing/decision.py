@@ -11,7 +11,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from parsers.merge import set_path
+from parsers.merge import get_path, set_path
 from parsers.request import Conflict, Problem, Request
 from rules.context import RuleContext
 from rules.engine import DecisionOutcome, Evaluation, evaluate
@@ -36,9 +36,7 @@ class FinalDecision(BaseModel):
 
 def _other_value(request: Request, conflict: Conflict) -> object:
     """The value the losing source gave, typed like the kept one."""
-    kept: object = request
-    for name in conflict.field.split("."):
-        kept = getattr(kept, name, None)
+    kept = get_path(request, conflict.field)
     if isinstance(kept, bool):
         return {"oui": True, "non": False}.get(conflict.other)
     if isinstance(kept, date):
@@ -65,7 +63,7 @@ def decisive_conflicts(
         if other is None:
             continue
         variants = []
-        for value in (other, _value_at(request, conflict.field)):
+        for value in (other, get_path(request, conflict.field)):
             variant = request.model_copy(deep=True)
             if set_path(variant, conflict.field, value):
                 if conflict.field == "situation.ald_declared" and value is False:
@@ -75,13 +73,6 @@ def decisive_conflicts(
         if any(evaluate(spec, v, context).decision.outcome != outcome for v in variants):
             decisive.append(conflict)
     return decisive
-
-
-def _value_at(request: Request, path: str) -> object:
-    value: object = request
-    for name in path.split("."):
-        value = getattr(value, name, None)
-    return value
 
 
 def _conflict_reason(conflicts: Sequence[Conflict]) -> str:

@@ -211,7 +211,7 @@ def _patient_sections(lines: list[_Line]) -> list[_Line]:
     return kept
 
 
-def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
+def _concepts(extraction: Extraction, patient_prose: list[_Line], filled: set[str]) -> None:
     """Criteria in prose; where a label of the same source says otherwise, both are kept, so
     that the disagreement reaches a coordinator instead of being settled by precedence."""
     labelled: dict[str, list[object]] = {}
@@ -221,7 +221,7 @@ def _concepts(extraction: Extraction, lines: list[_Line], filled: set[str]) -> N
         return  # a subject names the programme ("patient sans MT"); its identity is read above
     prose = [
         _rest_of(line) if _structured(line.text) else line
-        for line in _patient_sections(_without_signatures(lines))
+        for line in patient_prose
         if not _is_title(extraction, line)
     ]
     prose = [line for line in prose if line.text]
@@ -294,10 +294,10 @@ def _filiere_at_start(text: str) -> str | None:
     return None
 
 
-def _tele_expertise(extraction: Extraction, lines: list[_Line], filled: set[str]) -> None:
-    prose = [
-        line for line in _patient_sections(_without_signatures(lines)) if not _structured(line.text)
-    ]
+def _tele_expertise(
+    extraction: Extraction, lines: list[_Line], patient_prose: list[_Line], filled: set[str]
+) -> None:
+    prose = [line for line in patient_prose if not _structured(line.text)]
     if "tele_expertise.filiere" not in filled:
         # "Spécialité" as a heading (a CDA section), the filière on the next line.
         for heading, following in itertools.pairwise(lines):
@@ -380,6 +380,8 @@ def prose_candidates(extraction: Extraction) -> None:
         return
     filled = {candidate.path for candidate in extraction.candidates}
     _identity(extraction, lines, filled)
-    _concepts(extraction, lines, filled)
-    _tele_expertise(extraction, lines, filled)
+    # The patient's part: signatures and the writer's own section left out, computed once.
+    patient_prose = _patient_sections(_without_signatures(lines))
+    _concepts(extraction, patient_prose, filled)
+    _tele_expertise(extraction, lines, patient_prose, filled)
     _writer(extraction, lines, filled)
