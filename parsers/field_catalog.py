@@ -84,6 +84,8 @@ def _catalog() -> _Catalog:
 @lru_cache(maxsize=8192)  # forms repeat their labels; prose lines are tried once each
 def find_field(label: str, section: str | None = None) -> FieldSpec | None:
     """The field a label names, if any; section-specific synonyms win."""
+    if len(label) > 400:
+        return None  # a paragraph, not a label: never fold it
     catalog = _catalog()
     folded = fold(label)
     if not folded or len(folded) > 120:
@@ -139,6 +141,8 @@ def _near(catalog: _Catalog, folded: str, section: str) -> FieldSpec | None:
 
 def find_section(heading: str) -> str | None:
     """Section key for a heading line ("IDENTITÉ DU PATIENT" -> "patient")."""
+    if len(heading) > 300:
+        return None
     folded = fold(heading)
     if not folded or len(folded) > 80:
         return None

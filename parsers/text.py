@@ -12,7 +12,8 @@ TICKED = frozenset("☒☑✓✔✅⊠■")
 UNTICKED = frozenset("☐□❏")
 TICK_MARKS = TICKED | UNTICKED
 
-_PARENS = re.compile(r"\([^)]*\)")
+# Innermost parentheses only: "\([^)]*\)" rescans to the end from every "(" (quadratic).
+_PARENS = re.compile(r"\([^()]*\)")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -35,7 +36,10 @@ _FRENCH = str.maketrans(
 def fold(text: str, *, drop_parens: bool = True) -> str:
     """Lower-case, strip accents and punctuation, collapse spaces: "N° INS" -> "n ins"."""
     if drop_parens:
-        text = _PARENS.sub(" ", text)
+        for _ in range(3):  # "(a (b) c)": innermost first, a few levels deep
+            text, found = _PARENS.subn(" ", text)
+            if not found:
+                break
     # French letters by table (most text is done here); anything else by decomposition.
     text = text.lower().translate(_FRENCH)
     if not text.isascii():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
 
 from parsers import parse_message
+from parsers.prose import warm_up
 from parsers.request import Request, RequestKind
 from tests.parsers.builders import build_mail
 
@@ -232,3 +234,17 @@ def test_who_is_writing(body: str, sender: str, role: str) -> None:
 def test_an_ins_from_a_patient_mailbox() -> None:
     request = parse("Bonjour", sender="279035121518989@patient.mssante.fr")
     assert request.patient.ins == "279035121518989"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["a" * 150_000 + "\n" + "(" * 50_000, "(" * 100_000, "Nom (" * 30_000],
+    ids=["long-line-then-parens", "parens", "label-parens"],
+)
+def test_unclosed_parentheses_stay_linear(body: str) -> None:
+    # Folding once rescanned to the end from every "(": 50,000 of them took 10 s. A hang guard
+    # like the corpus test's, not a benchmark: the pipeline loads first, outside the bound.
+    warm_up()
+    started = time.process_time()
+    parse(body)
+    assert time.process_time() - started < 5.0
