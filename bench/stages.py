@@ -39,13 +39,13 @@ from sqlalchemy import Engine, event
 from bench.e2e import RESULTS, Cast, database, machine
 from bench.e2e_workload import Request, RequestFactory
 from deploy.mailstack import MailUser
+from gateway.cases.services import RoutingServices
 from gateway.config import Config, parse_config
 from gateway.demo_routing import write_routing_files
 from gateway.observability import configure_logging
 from gateway.outbox import Envelope, Outbox
 from gateway.pipeline import Pipeline, _Prepared
 from gateway.replies.compose import ReplyRenderer
-from gateway.routing.assess import RoutingServices
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.repo import IncomingRaw

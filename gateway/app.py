@@ -17,6 +17,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy import Engine
 
+from gateway.cases.services import RoutingServices
 from gateway.config import Config
 from gateway.ingest.maildir_source import MaildirSource
 from gateway.ingest.store import RawStore
@@ -25,7 +26,6 @@ from gateway.outbox import Outbox, Transport, build_transport
 from gateway.parse_pool import ParsePool
 from gateway.pipeline import Pipeline
 from gateway.replies.compose import ReplyRenderer
-from gateway.routing.assess import RoutingServices
 from gateway.routing.timers import Timers
 from gateway.storage import repo
 from gateway.storage.db import make_engine

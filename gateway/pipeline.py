@@ -23,11 +23,11 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from gateway import failpoints
+from gateway.cases.services import RoutingServices
 from gateway.config import Config, MailboxConfig
 from gateway.metrics import Metrics
 from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
-from gateway.routing.assess import RoutingServices
 from gateway.routing.flow import FOLLOW_UP_STATUSES, CaseFlow, Incoming
 from gateway.routing.mailer import Mailer, Thread
 from gateway.storage import repo

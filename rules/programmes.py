@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway.errors import ConfigError
 from rules.base import Params, Rule
 from rules.registry import RULES
 
@@ -34,8 +33,11 @@ PROGRAMME_NAMES = ("signalement", "tele_expertise", "appui_dac", "medecin_refere
 _PROGRAMME_KEYS = frozenset({"label_fr", "rules", "params"})
 
 
-class ProgrammeConfigError(ConfigError):
-    """A programme file is invalid; the message names the key."""
+class ProgrammeConfigError(ValueError):
+    """A programme file is invalid; the message names the key.
+
+    ``rules`` knows nothing of the daemon: the gateway wraps this in its ``ConfigError``.
+    """
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlmodel import Session, col, create_engine, select
+from sqlmodel import Session, create_engine
 
+from gateway.cases.services import RoutingServices, assess_stored
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
-from gateway.routing.assess import Assessment, RoutingServices, assess
+from gateway.routing.assess import Assessment
 from gateway.routing.decision import FinalDecision
 from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
-from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
 from parsers import ParsedMessage, parse_message
 from parsers.loop_guard import no_reply_reason
 from parsers.request import Problem, RequestKind
@@ -52,7 +52,6 @@ __all__ = [
 
 PARIS = ZoneInfo("Europe/Paris")
 # Same names as gateway.routing.flow, which owns them: the cursor and the offers it counts.
-_RR_COUNTER = "signalement_round_robin"
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -124,24 +123,6 @@ def readonly_session(url: str) -> Iterator[tuple[Session | None, str]]:
                 session.rollback()
     finally:
         engine.dispose()
-
-
-def _open_offers(session: Session | None) -> dict[str, int]:
-    if session is None:
-        return {}
-    rows = session.exec(
-        select(Offer.doctor_rpps, func.count())
-        .where(col(Offer.status) == OfferStatus.PENDING, col(Offer.kind) == OfferKind.SIGNALEMENT)
-        .group_by(col(Offer.doctor_rpps))
-    ).all()
-    return {rpps: int(n) for rpps, n in rows if rpps}
-
-
-def _rr_cursor(session: Session | None) -> int:
-    if session is None:
-        return 0
-    row = session.get(RoutingCounter, _RR_COUNTER)
-    return row.value if row else 0
 
 
 def choose_programme(
@@ -317,15 +298,13 @@ def check_report(
     services = RoutingServices.load(config)
     with readonly_session(config.database.url) as (session, database):
         try:
-            assessment = assess(
+            assessment = assess_stored(
                 session,
                 services,
                 chosen,
                 parsed.request,
                 sender=parsed.envelope.from_addr,
                 received_on=received_on,
-                rr_cursor=_rr_cursor(session),
-                open_offers=_open_offers(session),
             )
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]

@@ -18,11 +18,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from gateway.cases.services import RoutingServices
 from gateway.commands.check import PARIS
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
-from gateway.routing.assess import RoutingServices
-from gateway.routing.candidates import RosterDoctor, is_absent
+from gateway.routing.roster import RosterDoctor, is_absent
 from rules.keys import norm_key
 from rules.programmes import PROGRAMME_NAMES, ProgrammeSpec
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from gateway.cases.services import RoutingServices
 from gateway.config import Config
 from gateway.replies.compose import ReplyRenderer
-from gateway.routing.assess import RoutingServices
 from gateway.routing.timers import Timers
 from gateway.storage.db import make_engine
 

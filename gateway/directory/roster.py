@@ -4,7 +4,7 @@ The format is documented key by key in ``deploy/roster.example.toml``. Loading
 validates every entry and raises ``RosterError`` whose message names the file
 and the key, e.g. ``roster.toml: doctors[2].capacity: …`` (indices count from 0,
 in the order of the ``[[doctors]]`` tables). The result is a tuple of
-``gateway.routing.candidates.RosterDoctor``; open offers are not part of the file,
+``gateway.routing.roster.RosterDoctor``; open offers are not part of the file,
 the caller fills them from storage.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gateway.errors import ConfigError
-from gateway.routing.candidates import Absence, RosterDoctor
+from gateway.routing.roster import Absence, RosterDoctor
 
 __all__ = ["RosterError", "load_roster", "parse_roster"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import structlog
 
 from gateway.directory.roster import RosterError, load_roster
-from gateway.routing.candidates import RosterDoctor
+from gateway.routing.roster import RosterDoctor
 
 __all__ = ["RosterFile"]
 

@@ -11,25 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 from sqlmodel import Session, col, select
 
-from gateway.routing.candidates import RosterDoctor
+from gateway.routing.roster import RosterDoctor
 from gateway.storage.directory_models import MssanteAddress, Professional
+from parsers.normalise.addresses import is_patient_mailbox, normalise_address
 from rules.context import SenderIdentity
 
-__all__ = [
-    "PATIENT_DOMAIN",
-    "DirectoryEntry",
-    "identify",
-    "is_patient_mailbox",
-    "lookup_directory",
-    "normalise_address",
-    "verify_sender",
-]
+__all__ = ["DirectoryEntry", "identify", "lookup_directory", "verify_sender"]
 
-PATIENT_DOMAIN = "patient.mssante.fr"
 MEDECIN = "10"  # TRE_G15: roster entries are doctors
 
 
@@ -41,18 +32,6 @@ class DirectoryEntry:
     national_id: str | None  # "8" + RPPS or "0" + ADELI
     profession_code: str | None
     speciality_code: str | None
-
-
-def normalise_address(address: str) -> str:
-    """``"Dr X <X@Medecin.MSSante.fr>"`` → ``"x@medecin.mssante.fr"``; ``""`` if none."""
-    _name, addr = parseaddr(address)
-    addr = (addr or address).strip().strip("<>").strip().lower()
-    return addr if "@" in addr else ""
-
-
-def is_patient_mailbox(address: str) -> bool:
-    domain = normalise_address(address).rpartition("@")[2]
-    return domain == PATIENT_DOMAIN or domain.endswith("." + PATIENT_DOMAIN)
 
 
 def _rpps(national_id: str | None) -> str | None:

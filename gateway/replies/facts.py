@@ -8,11 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["DOCTOR_FACING", "ReplyFacts", "ReplyIssue", "ReplyKind", "SummaryLine", "TaskStatus"]
+from gateway.routing.status import TaskStatus
 
-TaskStatus = Literal[
-    "received", "rejected", "accepted", "in-progress", "completed", "failed", "cancelled"
-]
+__all__ = ["DOCTOR_FACING", "ReplyFacts", "ReplyIssue", "ReplyKind", "SummaryLine", "TaskStatus"]
 
 
 class ReplyKind(StrEnum):

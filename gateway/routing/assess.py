@@ -1,58 +1,89 @@
-"""Evaluate a request and plan its routing: the part the daemon and ``aiguilleur check`` share."""
+"""Evaluate a request and plan its routing, from facts loaded beforehand (pure).
+
+The caller (``gateway.cases.context.load_facts``) reads the database first and
+hands the facts in, so an assessment is a single descent: rules, then plan.
+The daemon and ``aiguilleur check`` both call ``assess``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Session
 
-from gateway.config import Config
-from gateway.directory.roster_watch import RosterFile
-from gateway.routing.candidates import RosterDoctor
-from gateway.routing.context import (
-    acts_by_requis,
-    build_context,
-    match_requis,
-    patient_key,
-    with_requis_filiere,
-)
 from gateway.routing.decision import FinalDecision, decisive_conflicts, final_decision
 from gateway.routing.plan import RoutingPlan, plan_routing
+from gateway.routing.requis import match_requis, patient_key, with_requis_filiere
+from gateway.routing.roster import RosterDoctor
 from parsers.request import Conflict, Request
-from rules.context import RuleContext
+from rules.context import RequisFacts, RuleContext, SenderIdentity
 from rules.engine import Evaluation, evaluate
-from rules.programmes import ProgrammeSpec, load_programmes
+from rules.programmes import ProgrammeSpec
 
-__all__ = ["Assessment", "RoutingServices", "assess", "max_acts_per_year"]
+__all__ = [
+    "Assessment",
+    "StoredFacts",
+    "assess",
+    "balances_offers",
+    "build_context",
+    "max_acts_per_year",
+    "request_date_of",
+]
 
 
 @dataclass(frozen=True)
-class RoutingServices:
-    """What routing reads besides the database: configuration, programmes, the roster."""
+class StoredFacts:
+    """What the database knows that the rules and the plan read."""
 
-    config: Config
-    programmes: Mapping[str, ProgrammeSpec]
-    roster_file: RosterFile | None = None  # re-read when the file changes
-    fixed_roster: tuple[RosterDoctor, ...] = ()  # without a file (tests, dry runs)
+    sender: SenderIdentity = field(default_factory=SenderIdentity)
+    te_acts_by_requis: Mapping[str, int] = field(default_factory=dict)  # TE2, quota window
+    requerant_acts_this_year: int | None = None
+    already_offered: frozenset[str] = frozenset()
+    rr_cursor: int = 0
+    open_offers: Mapping[str, int] = field(default_factory=dict)
 
-    @classmethod
-    def load(cls, config: Config) -> RoutingServices:
-        path = config.routing.roster_path
-        return cls(
-            config=config,
-            programmes=load_programmes(config.routing.programmes_path),
-            roster_file=RosterFile(path) if path is not None else None,
-        )
 
-    @property
-    def roster(self) -> tuple[RosterDoctor, ...]:
-        return self.roster_file.doctors() if self.roster_file is not None else self.fixed_roster
+def balances_offers(programme: str) -> bool:
+    """Only signalements balance offers between GPs; the others read the roster as it is."""
+    return programme == "signalement"
 
-    def doctor(self, rpps: str | None) -> RosterDoctor | None:
-        return next((d for d in self.roster if d.rpps == rpps), None) if rpps else None
+
+def request_date_of(request: Request, received_on: date) -> date:
+    """The request's own date when it has one: ages depend on it."""
+    return request.request_date or received_on
+
+
+def build_context(
+    request: Request,
+    roster: Sequence[RosterDoctor],
+    facts: StoredFacts,
+    *,
+    programme: str,
+    request_date: date,
+) -> RuleContext:
+    """Everything the rules read, for one request on one date."""
+    requis: RequisFacts | None = None
+    quota: int | None = None
+    requerant: int | None = None
+    if programme == "tele_expertise":
+        doctor = match_requis(request, roster)
+        if doctor is not None:
+            requis = RequisFacts(found=True, rpps=doctor.rpps, filieres=doctor.filieres)
+        elif any((request.tele_expertise.requis_name, request.tele_expertise.requis_rpps)):
+            requis = RequisFacts(found=False, rpps=request.tele_expertise.requis_rpps)
+        key = patient_key(request)
+        if key is not None:
+            quota = facts.te_acts_by_requis.get(doctor.rpps, 0) if doctor else 0
+        requerant = facts.requerant_acts_this_year
+    return RuleContext(
+        request_date=request_date,
+        sender=facts.sender,
+        requis=requis,
+        te_acts_last_year_for_patient_and_requis=quota,
+        requerant_acts_this_year=requerant,
+    )
 
 
 class Assessment(BaseModel):
@@ -78,37 +109,26 @@ def max_acts_per_year(spec: ProgrammeSpec) -> int:
 
 
 def assess(
-    session: Session | None,
-    services: RoutingServices,
-    programme: str,
+    spec: ProgrammeSpec,
     request: Request,
+    roster: Sequence[RosterDoctor],
+    facts: StoredFacts,
     *,
-    sender: str | None,
     received_on: date,
-    already_offered: frozenset[str] = frozenset(),
-    rr_cursor: int = 0,
-    open_offers: Mapping[str, int] | None = None,
+    dac_team_address: str | None,
 ) -> Assessment:
-    """Rules then plan, on the request's own date when it has one (ages depend on it)."""
-    spec = services.programmes[programme]
+    """Rules then plan, on the request's own date when it has one."""
+    programme = spec.name
     if programme == "tele_expertise":
-        request = with_requis_filiere(request, services.roster)
-    request_date = request.request_date or received_on
-    context = build_context(
-        session,
-        request,
-        services.roster,
-        programme=programme,
-        sender=sender,
-        request_date=request_date,
-    )
+        request = with_requis_filiere(request, roster)
+    request_date = request_date_of(request, received_on)
+    context = build_context(request, roster, facts, programme=programme, request_date=request_date)
     evaluation = evaluate(spec, request, context)
-    counts = open_offers or {}
-    # Only signalements balance offers between GPs; the others read the roster as it is.
+    counts = facts.open_offers
     roster = (
-        tuple(d.model_copy(update={"open_offers": counts.get(d.rpps, 0)}) for d in services.roster)
+        tuple(d.model_copy(update={"open_offers": counts.get(d.rpps, 0)}) for d in roster)
         if counts
-        else tuple(services.roster)
+        else tuple(roster)
     )
     requis = match_requis(request, roster) if programme == "tele_expertise" else None
     plan = plan_routing(
@@ -116,14 +136,12 @@ def assess(
         request,
         roster,
         on_date=request_date,
-        already_offered=already_offered,
-        rr_cursor=rr_cursor,
-        acts_by_requis=acts_by_requis(session, patient_key(request), request_date)
-        if programme == "tele_expertise"
-        else {},
+        already_offered=facts.already_offered,
+        rr_cursor=facts.rr_cursor,
+        acts_by_requis=facts.te_acts_by_requis,
         requis_rpps=requis.rpps if requis else None,
         max_acts_per_year=max_acts_per_year(spec),
-        dac_team_address=services.config.routing.dac_team_address,
+        dac_team_address=dac_team_address,
     )
     return Assessment(
         programme=programme,

@@ -21,14 +21,16 @@ import structlog
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, select
 
+from gateway.cases.context import bump_rr
+from gateway.cases.services import RoutingServices, assess_stored
 from gateway.replies.compose import OutboundAttachment
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind, SummaryLine
 from gateway.replies.understood import understood_fr
 from gateway.routing.answers import classify_answer, own_text
-from gateway.routing.assess import Assessment, RoutingServices, assess
-from gateway.routing.context import patient_key
+from gateway.routing.assess import Assessment
 from gateway.routing.mailer import NO_THREAD, Mailer, Thread
 from gateway.routing.plan import PlannedTarget
+from gateway.routing.requis import patient_key
 from gateway.routing.status import StatusView, status_view
 from gateway.storage import repo
 from gateway.storage.models import (
@@ -38,7 +40,6 @@ from gateway.storage.models import (
     Offer,
     OfferKind,
     OfferStatus,
-    RoutingCounter,
     RuleResultRow,
     TeleExpertiseAct,
 )
@@ -52,7 +53,6 @@ __all__ = ["FOLLOW_UP_STATUSES", "CaseFlow", "Incoming", "blocking_issues", "iss
 
 log = structlog.get_logger("aiguilleur.routing")
 PARIS = ZoneInfo("Europe/Paris")
-RR_COUNTER = "signalement_round_robin"
 # A message from the sender in these states completes the request; otherwise it asks for news.
 FOLLOW_UP_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.INCOMPLETE, CaseStatus.INELIGIBLE})
 _INSERT_RESULT = insert(RuleResultRow)  # built once
@@ -163,7 +163,7 @@ class CaseFlow:
     # -- facts and mails --------------------------------------------------------------------
 
     def facts(self, case: Case, kind: ReplyKind, **extra: object) -> ReplyFacts:
-        view = status_view(case)
+        view = status_view(case.status, case.programme)
         data: dict[str, object] = {
             "kind": kind,
             "reference": case.reference,
@@ -337,25 +337,14 @@ class CaseFlow:
         return self.decide(case, incoming, follow_up=True)
 
     def assess(self, case: Case, request: Request) -> Assessment:
-        offered = frozenset(
-            rpps
-            for rpps in self.session.exec(
-                select(Offer.doctor_rpps).where(col(Offer.case_id) == case.id)
-            ).all()
-            if rpps
-        )
-        # The round robin and the open-offer counts order GPs for signalements only.
-        balance = case.programme == "signalement"
-        return assess(
+        return assess_stored(
             self.session,
             self.services,
             case.programme,
             request,
             sender=case.sender,
             received_on=_local_date(self.now),
-            already_offered=offered,
-            rr_cursor=self._rr_cursor() if balance else 0,
-            open_offers=self._open_offers() if balance else None,
+            case_id=case.id,
         )
 
     def _reply(
@@ -424,7 +413,7 @@ class CaseFlow:
         assert case.id is not None
         ack = ReplyKind.FOLLOW_UP if follow_up else ReplyKind.ACK
         if plan.action == "offer_sequence":
-            self._bump_rr()
+            bump_rr(self.session)
             self.offer(case, request, OfferKind.SIGNALEMENT, plan.targets[0])
             case.status = CaseStatus.ROUTED
             lines = [
@@ -837,7 +826,7 @@ class CaseFlow:
                 inbound_id=incoming.row.id,
             )
             return facts.kind.value if queued else None
-        view: StatusView = status_view(case)
+        view: StatusView = status_view(case.status, case.programme)
         assert case.id is not None
         repo.add_event(self.session, case.id, "status_requested", {"inbound_id": incoming.row.id})
         facts = self.facts(
@@ -873,27 +862,6 @@ class CaseFlow:
 
     def _count_offers(self, case: Case) -> int:
         return len(self.offers(case))
-
-    def _open_offers(self) -> dict[str, int]:
-        rows = self.session.exec(
-            select(Offer.doctor_rpps, func.count())
-            .where(
-                col(Offer.status) == OfferStatus.PENDING, col(Offer.kind) == OfferKind.SIGNALEMENT
-            )
-            .group_by(col(Offer.doctor_rpps))
-        ).all()
-        return {rpps: int(n) for rpps, n in rows if rpps}
-
-    def _rr_cursor(self) -> int:
-        row = self.session.get(RoutingCounter, RR_COUNTER)
-        return row.value if row else 0
-
-    def _bump_rr(self) -> None:
-        row = self.session.get(RoutingCounter, RR_COUNTER)
-        if row is None:
-            self.session.add(RoutingCounter(name=RR_COUNTER, value=1))
-        else:
-            row.value += 1
 
     def _original(self, case: Case) -> tuple[OutboundAttachment, ...]:
         """The request as received, so the doctor or team sees every document."""

@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from gateway.routing.candidates import RosterDoctor, signalement_candidates, teleexpertise_targets
+from gateway.routing.candidates import signalement_candidates, teleexpertise_targets
+from gateway.routing.roster import RosterDoctor
 from parsers.request import Request
 from rules.engine import Evaluation
 from rules.keys import norm_key

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from gateway.replies.facts import TaskStatus
-from gateway.storage.models import Case, CaseStatus
+__all__ = ["StatusView", "TaskStatus", "status_view"]
 
-__all__ = ["StatusView", "status_view"]
+# FHIR Task.status values we use.
+TaskStatus = Literal[
+    "received", "accepted", "rejected", "in-progress", "completed", "cancelled", "failed"
+]
 
 
 @dataclass(frozen=True)
@@ -19,20 +22,20 @@ class StatusView:
 
 
 _VIEWS: dict[str, tuple[TaskStatus, str, str]] = {
-    CaseStatus.RECEIVED: ("received", "recu", "Reçu, en cours de traitement"),
-    CaseStatus.INCOMPLETE: ("received", "incomplet", "Informations manquantes"),
-    CaseStatus.ELIGIBLE: ("accepted", "eligible", "Éligible, orientation en cours"),
-    CaseStatus.INELIGIBLE: ("rejected", "non_eligible", "Non éligible"),
-    CaseStatus.REJECTED: ("rejected", "non_recevable", "Non recevable"),
-    CaseStatus.ROUTED: ("in-progress", "oriente", "Orientation en cours"),
-    CaseStatus.WAITING_COORDINATOR: (
+    "received": ("received", "recu", "Reçu, en cours de traitement"),
+    "incomplete": ("received", "incomplet", "Informations manquantes"),
+    "eligible": ("accepted", "eligible", "Éligible, orientation en cours"),
+    "ineligible": ("rejected", "non_eligible", "Non éligible"),
+    "rejected": ("rejected", "non_recevable", "Non recevable"),
+    "routed": ("in-progress", "oriente", "Orientation en cours"),
+    "waiting_coordinator": (
         "in-progress",
         "attente_coordinateur",
         "Repris par un coordinateur",
     ),
-    CaseStatus.ACCEPTED: ("accepted", "pris_en_charge", "Pris en charge par un médecin"),
-    CaseStatus.COMPLETED: ("completed", "termine", "Terminé"),
-    CaseStatus.CLOSED: ("completed", "clos", "Clos par un coordinateur"),
+    "accepted": ("accepted", "pris_en_charge", "Pris en charge par un médecin"),
+    "completed": ("completed", "termine", "Terminé"),
+    "closed": ("completed", "clos", "Clos par un coordinateur"),
 }
 
 # The completed state means something different in each programme.
@@ -44,13 +47,14 @@ _COMPLETED: dict[str, tuple[str, str]] = {
 }
 
 
-def status_view(case: Case) -> StatusView:
-    task, code, label = _VIEWS.get(case.status, ("received", case.status, case.status))
-    if case.status == CaseStatus.COMPLETED and case.programme in _COMPLETED:
-        code, label = _COMPLETED[case.programme]
-    if case.status == CaseStatus.ROUTED and case.programme == "appui_dac":
+def status_view(status: str, programme: str) -> StatusView:
+    """The view of a case in ``status`` (a ``CaseStatus`` value) of ``programme``."""
+    task, code, label = _VIEWS.get(status, ("received", status, status))
+    if status == "completed" and programme in _COMPLETED:
+        code, label = _COMPLETED[programme]
+    if status == "routed" and programme == "appui_dac":
         code, label = "transmis_dac", "Transmis à l'équipe du DAC"
     lines: list[str] = []
-    if case.status == CaseStatus.ROUTED and case.programme == "signalement":
+    if status == "routed" and programme == "signalement":
         lines.append("La demande est proposée aux médecins de la CPTS ; en attente de réponse.")
     return StatusView(task_status=task, code=code, label_fr=label, lines_fr=lines)

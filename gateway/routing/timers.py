@@ -15,8 +15,8 @@ import structlog
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from gateway.cases.services import RoutingServices
 from gateway.replies.compose import ReplyRenderer
-from gateway.routing.assess import RoutingServices
 from gateway.routing.flow import CaseFlow
 from gateway.routing.mailer import Mailer
 from gateway.storage import repo

@@ -14,9 +14,9 @@ import structlog
 import uvicorn
 from sqlalchemy import Engine
 
+from gateway.cases.services import RoutingServices
 from gateway.config import Config
 from gateway.metrics import Metrics
-from gateway.routing.assess import RoutingServices
 from gateway.web.app import create_app
 from gateway.web.context import WebContext
 

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
-from gateway.routing.candidates import RosterDoctor
-from gateway.routing.context import with_requis_filiere
+from gateway.routing.requis import with_requis_filiere
+from gateway.routing.roster import RosterDoctor
 from gateway.storage.models import (
     Case,
     CaseEvent,

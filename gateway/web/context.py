@@ -12,10 +12,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from gateway.cases.services import RoutingServices
 from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.replies.compose import ReplyRenderer
-from gateway.routing.assess import RoutingServices
 from gateway.web.cookies import load_secret
 
 __all__ = ["PARIS", "WebContext", "default_secret_path"]

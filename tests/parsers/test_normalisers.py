@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from parsers.normalise.addresses import is_patient_mailbox, normalise_address
 from parsers.normalise.dates import format_french, parse_date
 from parsers.normalise.geo import normalise_insee_code, normalise_postal_code
 from parsers.normalise.ins import check_ins, ins_key
@@ -123,3 +124,12 @@ def test_referentials() -> None:
     assert ald_numbers("ALD 8 (diabète)") == [8]
     assert ald_numbers("ALD n°30 et Parkinson") == [16, 30]
     assert ald_numbers("8, 30", bare_numbers=True) == [8, 30]
+
+
+def test_addresses_are_bare_and_lower_case() -> None:
+    assert normalise_address("  <A.B@X.FR> ") == "a.b@x.fr"
+    assert normalise_address("Dr X <X@Medecin.MSSante.fr>") == "x@medecin.mssante.fr"
+    assert normalise_address("no address") == ""
+    assert is_patient_mailbox("x@patient.mssante.fr")
+    assert is_patient_mailbox("Mme Y <y@sub.patient.mssante.fr>")
+    assert not is_patient_mailbox("x@patient.mssante.fr.example.com")

@@ -186,8 +186,13 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
         load_programmes(broken)
 
 
-def test_config_error_is_a_gateway_config_error() -> None:
-    from gateway.errors import ConfigError, GatewayError
+def test_a_bad_programmes_file_is_a_gateway_config_error(tmp_path: Path) -> None:
+    from gateway.cases.services import RoutingServices
+    from gateway.config import Config
+    from gateway.errors import ConfigError
 
-    assert issubclass(ProgrammeConfigError, ConfigError)
-    assert issubclass(ProgrammeConfigError, GatewayError)
+    broken = tmp_path / "programmes.toml"
+    broken.write_text("[signalement\n", encoding="utf-8")
+    config = Config.model_validate({"routing": {"programmes_path": str(broken)}})
+    with pytest.raises(ConfigError, match="TOML syntax error"):
+        RoutingServices.load(config)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 
+from gateway.cases.services import RoutingServices
 from gateway.config import Config
 from gateway.demo_routing import DEMO_DOCTORS, DemoDoctor, programmes_toml, roster_toml
 from gateway.directory.roster import parse_roster
-from gateway.routing.assess import RoutingServices
 from rules.programmes import programmes_from_mapping
 
 __all__ = ["demo_services"]

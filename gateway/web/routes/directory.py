@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.directory.roster import RosterError, load_roster
-from gateway.routing.candidates import RosterDoctor
+from gateway.routing.roster import RosterDoctor
 from gateway.storage.directory_models import MssanteAddress, Professional
 from gateway.storage.web_models import Role
 from gateway.web.audit import record

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from gateway.routing.context import patient_key
+from gateway.routing.requis import patient_key
 from gateway.storage.directory_models import MssanteAddress
 from parsers import parse_message
 from tests.gateway.commands.site import (

@@ -8,7 +8,7 @@ import pytest
 
 from gateway.directory.roster import RosterError, load_roster, parse_roster
 from gateway.errors import ConfigError
-from gateway.routing.candidates import Absence, RosterDoctor
+from gateway.routing.roster import Absence, RosterDoctor
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "roster.example.toml"
 

@@ -11,11 +11,9 @@ from gateway.directory.importer import import_file
 from gateway.directory.verify import (
     DirectoryEntry,
     identify,
-    is_patient_mailbox,
-    normalise_address,
     verify_sender,
 )
-from gateway.routing.candidates import RosterDoctor
+from gateway.routing.roster import RosterDoctor
 from gateway.storage.db import make_engine
 from rules.context import SenderIdentity
 from tests.gateway.directory.builders import (
@@ -132,10 +130,6 @@ def test_unknown_and_inactive_addresses_are_unverified(engine: Engine) -> None:
 
 
 def test_pure_matching() -> None:
-    assert normalise_address("  <A.B@X.FR> ") == "a.b@x.fr"
-    assert normalise_address("no address") == ""
-    assert is_patient_mailbox("x@patient.mssante.fr")
-    assert not is_patient_mailbox("x@patient.mssante.fr.example.com")
     adeli = DirectoryEntry("PER", "0751234567", "95", None)
     identity = identify("d@diet.mssante.fr", (), adeli)
     assert identity.verified and identity.rpps is None and identity.profession_code == "95"

@@ -8,12 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gateway.routing.candidates import (
-    Absence,
-    RosterDoctor,
-    signalement_candidates,
-    teleexpertise_targets,
-)
+from gateway.routing.candidates import signalement_candidates, teleexpertise_targets
+from gateway.routing.roster import Absence, RosterDoctor
 
 ON = date(2026, 3, 10)
 

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.routing.answers import classify_answer
-from gateway.routing.candidates import RosterDoctor, signalement_candidates
+from gateway.routing.candidates import signalement_candidates
+from gateway.routing.roster import RosterDoctor
 
 ON = date(2026, 3, 10)
 

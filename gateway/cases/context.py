@@ -1,0 +1,141 @@
+"""What the database knows that routing reads: loaded before the pure assessment.
+
+Used by the daemon inside a case's transaction and by ``aiguilleur check`` on a
+read-only session alike; reads only, except ``bump_rr`` which the flow calls when
+an offer goes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from gateway.directory.verify import identify, verify_sender
+from gateway.routing.assess import StoredFacts, balances_offers
+from gateway.routing.requis import QUOTA_WINDOW, patient_key
+from gateway.routing.roster import RosterDoctor
+from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter, TeleExpertiseAct
+from parsers.normalise.addresses import normalise_address
+from parsers.request import Request
+from rules.context import SenderIdentity
+
+__all__ = [
+    "RR_COUNTER",
+    "acts_by_requis",
+    "bump_rr",
+    "load_facts",
+    "open_offer_counts",
+    "rr_cursor",
+]
+
+RR_COUNTER = "signalement_round_robin"
+
+
+def acts_by_requis(session: Session | None, key: str | None, on_date: date) -> dict[str, int]:
+    """TE2 acts per requis RPPS for this patient within the quota window before ``on_date``."""
+    if session is None or key is None:
+        return {}
+    rows = session.exec(
+        select(TeleExpertiseAct.requis_rpps, func.count())
+        .where(
+            col(TeleExpertiseAct.patient_key) == key,
+            col(TeleExpertiseAct.code) == "TE2",
+            col(TeleExpertiseAct.performed_on) > on_date - QUOTA_WINDOW,
+            col(TeleExpertiseAct.performed_on) <= on_date,
+        )
+        .group_by(col(TeleExpertiseAct.requis_rpps))
+    ).all()
+    return {rpps: int(n) for rpps, n in rows if rpps}
+
+
+def requerant_acts(session: Session | None, sender: str, year: int) -> int:
+    if session is None:
+        return 0
+    count = session.exec(
+        select(func.count())
+        .select_from(TeleExpertiseAct)
+        .where(
+            col(TeleExpertiseAct.code) == "RQD",
+            col(TeleExpertiseAct.professional_email) == normalise_address(sender),
+            col(TeleExpertiseAct.performed_on) >= date(year, 1, 1),
+            col(TeleExpertiseAct.performed_on) <= date(year, 12, 31),
+        )
+    ).one()
+    return int(count)
+
+
+def open_offer_counts(session: Session) -> dict[str, int]:
+    """Pending signalement offers per GP, to balance new ones."""
+    rows = session.exec(
+        select(Offer.doctor_rpps, func.count())
+        .where(col(Offer.status) == OfferStatus.PENDING, col(Offer.kind) == OfferKind.SIGNALEMENT)
+        .group_by(col(Offer.doctor_rpps))
+    ).all()
+    return {rpps: int(n) for rpps, n in rows if rpps}
+
+
+def rr_cursor(session: Session) -> int:
+    row = session.get(RoutingCounter, RR_COUNTER)
+    return row.value if row else 0
+
+
+def bump_rr(session: Session) -> None:
+    row = session.get(RoutingCounter, RR_COUNTER)
+    if row is None:
+        session.add(RoutingCounter(name=RR_COUNTER, value=1))
+    else:
+        row.value += 1
+
+
+def offered_to(session: Session, case_id: int) -> frozenset[str]:
+    return frozenset(
+        rpps
+        for rpps in session.exec(select(Offer.doctor_rpps).where(col(Offer.case_id) == case_id))
+        if rpps
+    )
+
+
+def load_facts(
+    session: Session | None,
+    request: Request,
+    roster: Sequence[RosterDoctor],
+    *,
+    programme: str,
+    sender: str | None,
+    request_date: date,
+    case_id: int | None = None,
+) -> StoredFacts:
+    """The stored facts for one request on one date.
+
+    ``session`` is None when no database is at hand (``aiguilleur check`` without a
+    configuration): the sender is then known from the roster only, and no act,
+    offer or counter exists.
+    """
+    identity = SenderIdentity()
+    if sender:
+        identity = (
+            verify_sender(session, sender, roster)
+            if session is not None
+            else identify(sender, roster, None)
+        )
+    acts: dict[str, int] = {}
+    requerant: int | None = None
+    if programme == "tele_expertise":
+        acts = acts_by_requis(session, patient_key(request), request_date)
+        requerant = requerant_acts(session, sender, request_date.year) if sender else None
+    balance = session is not None and balances_offers(programme)
+    return StoredFacts(
+        sender=identity,
+        te_acts_by_requis=acts,
+        requerant_acts_this_year=requerant,
+        already_offered=(
+            offered_to(session, case_id)
+            if session is not None and case_id is not None
+            else frozenset()
+        ),
+        rr_cursor=rr_cursor(session) if session is not None and balance else 0,
+        open_offers=open_offer_counts(session) if session is not None and balance else {},
+    )

@@ -1,0 +1,85 @@
+"""What the case side reads besides the database: configuration, programmes, the roster.
+
+``assess_stored`` is the one way the daemon and ``aiguilleur check`` assess a
+request: load the stored facts, then the pure assessment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from gateway.cases.context import load_facts
+from gateway.config import Config
+from gateway.directory.roster_watch import RosterFile
+from gateway.errors import ConfigError
+from gateway.routing.assess import Assessment, assess, request_date_of
+from gateway.routing.roster import RosterDoctor
+from parsers.request import Request
+from rules.programmes import ProgrammeConfigError, ProgrammeSpec, load_programmes
+
+__all__ = ["RoutingServices", "assess_stored"]
+
+
+@dataclass(frozen=True)
+class RoutingServices:
+    """What routing reads besides the database: configuration, programmes, the roster."""
+
+    config: Config
+    programmes: Mapping[str, ProgrammeSpec]
+    roster_file: RosterFile | None = None  # re-read when the file changes
+    fixed_roster: tuple[RosterDoctor, ...] = ()  # without a file (tests, dry runs)
+
+    @classmethod
+    def load(cls, config: Config) -> RoutingServices:
+        path = config.routing.roster_path
+        try:
+            programmes = load_programmes(config.routing.programmes_path)
+        except ProgrammeConfigError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(
+            config=config,
+            programmes=programmes,
+            roster_file=RosterFile(path) if path is not None else None,
+        )
+
+    @property
+    def roster(self) -> tuple[RosterDoctor, ...]:
+        return self.roster_file.doctors() if self.roster_file is not None else self.fixed_roster
+
+    def doctor(self, rpps: str | None) -> RosterDoctor | None:
+        return next((d for d in self.roster if d.rpps == rpps), None) if rpps else None
+
+
+def assess_stored(
+    session: Session | None,
+    services: RoutingServices,
+    programme: str,
+    request: Request,
+    *,
+    sender: str | None,
+    received_on: date,
+    case_id: int | None = None,
+) -> Assessment:
+    """The assessment of ``request`` with what the database knows today."""
+    roster = services.roster
+    facts = load_facts(
+        session,
+        request,
+        roster,
+        programme=programme,
+        sender=sender,
+        request_date=request_date_of(request, received_on),
+        case_id=case_id,
+    )
+    return assess(
+        services.programmes[programme],
+        request,
+        roster,
+        facts,
+        received_on=received_on,
+        dac_team_address=services.config.routing.dac_team_address,
+    )
