@@ -39,9 +39,9 @@ from bench.realistic import (
     RealisticRequest,
     generate,
 )
-from gateway.commands.check import PARIS, check_report
+from gateway.cli.commands.check import PARIS, check_report
+from gateway.cli.demo_routing import DemoDoctor, roster_toml
 from gateway.config import Config, load_config
-from gateway.demo_routing import DemoDoctor, roster_toml
 from gateway.storage.db import upgrade
 from gateway.storage.directory_models import MssanteAddress
 from parsers.text import fold

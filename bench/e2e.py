@@ -47,7 +47,7 @@ from bench.e2e_procs import (
 )
 from bench.e2e_workload import MaildirWatcher, Request, RequestFactory, Submitter
 from deploy.mailstack import MailStack, MailStackError, MailUser, check_prerequisites
-from gateway.demo_routing import DemoDoctor, write_routing_files
+from gateway.cli.demo_routing import DemoDoctor, write_routing_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

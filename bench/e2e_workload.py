@@ -25,7 +25,7 @@ from email.policy import compat32
 from email.utils import format_datetime
 from pathlib import Path
 
-from gateway.samples import signalement_docx
+from gateway.cli.samples import signalement_docx
 
 __all__ = [
     "MaildirWatcher",

@@ -40,11 +40,11 @@ from bench.e2e import RESULTS, Cast, database, machine
 from bench.e2e_workload import Request, RequestFactory
 from deploy.mailstack import MailUser
 from gateway.cases.services import RoutingServices
+from gateway.cli.demo_routing import write_routing_files
 from gateway.config import Config, parse_config
-from gateway.demo_routing import write_routing_files
 from gateway.observability import configure_logging
-from gateway.outbox import Envelope, Outbox
-from gateway.pipeline import Pipeline, _Prepared
+from gateway.outbox import Outbox, SmtpEnvelope
+from gateway.pipeline.worker import Pipeline, _Prepared
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import make_engine
@@ -77,7 +77,7 @@ class CountingTransport:
     def __init__(self) -> None:
         self.sent = 0
 
-    async def send(self, item: Envelope) -> None:
+    async def send(self, item: SmtpEnvelope) -> None:
         self.sent += 1
 
     async def close(self) -> None:

@@ -18,15 +18,15 @@ import structlog
 from sqlalchemy import Engine
 
 from gateway.cases.services import RoutingServices
+from gateway.cases.timers import Timers
 from gateway.config import Config
 from gateway.ingest.maildir_source import MaildirSource
 from gateway.ingest.store import RawStore
 from gateway.metrics import Metrics
 from gateway.outbox import Outbox, Transport, build_transport
-from gateway.parse_pool import ParsePool
 from gateway.pipeline import Pipeline
+from gateway.pipeline.parse_pool import ParsePool
 from gateway.replies.compose import ReplyRenderer
-from gateway.routing.timers import Timers
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from parsers import ParsedMessage, ParseLimits

@@ -1,6 +1,6 @@
 """Where an evaluated request goes next: a pure decision over a roster snapshot.
 
-The executor (``gateway.routing.flow``) turns a plan into offers and mails; this
+The executor (``gateway.cases.flow``) turns a plan into offers and mails; this
 module never reads a clock or a database, so ``aiguilleur check`` shows exactly
 what the daemon would do.
 """

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deploy.mailstack import MailStack
-from gateway.demo_routing import DemoDoctor
+from gateway.cli.demo_routing import DemoDoctor
 from tests.e2e.harness import Gateway
 
 

@@ -23,7 +23,7 @@ from typing import TypeVar
 from sqlmodel import select
 
 from deploy.mailstack import MailStack, MailUser
-from gateway.demo_routing import DemoDoctor, write_routing_files
+from gateway.cli.demo_routing import DemoDoctor, write_routing_files
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import (

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from deploy.mailstack import MailStack, MailUser
-from gateway.demo_routing import DemoDoctor
+from gateway.cli.demo_routing import DemoDoctor
 from tests.e2e.harness import AIGUILLEUR, Gateway, signalement_mail, task_of, wait_until
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n% compte rendu ORL\n%%EOF\n"

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from deploy.mailstack import MailUser
-from gateway.demo_routing import DemoDoctor
+from gateway.cli.demo_routing import DemoDoctor
 from tests.e2e.harness import AIGUILLEUR, Gateway, signalement_mail, wait_until
 from tests.e2e.test_routing_stories import _body, _one
 from tests.support.browser import browser, free_port  # noqa: F401  (fixture)

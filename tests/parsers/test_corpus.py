@@ -116,7 +116,7 @@ def test_parse_command_on_every_corpus_file(
     corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`aiguilleur parse FILE`: exit 0, or 2 with one clear line, never a traceback."""
-    from gateway.commands import parse_command
+    from gateway.cli.commands import parse_command
 
     for path in sorted(corpus.rglob("*")):
         if not path.is_file() or path.name == "SOURCES.md":

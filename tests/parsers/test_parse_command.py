@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.commands import parse_command
+from gateway.cli.commands import parse_command
 from tests.parsers.builders import build_signalement_docx, build_signalement_mail
 
 

@@ -1,7 +1,7 @@
 """Coordinator actions on cases and messages. Each one is audited with who, when and what.
 
 The routing actions (assign, close, correct a field) are not here: they come from
-``gateway.routing.actions`` and will get their own routes.
+``gateway.cases.actions`` and will get their own routes.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from sqlmodel import Session
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from gateway.cases.actions import CLOSE_OUTCOMES, CORRECTABLE_FIELDS
 from gateway.health import readiness_in
-from gateway.routing.actions import CLOSE_OUTCOMES, CORRECTABLE_FIELDS
 from gateway.storage.models import CaseStatus, utcnow
 from gateway.storage.web_models import Role
 from gateway.web.auth import Call, protect, render

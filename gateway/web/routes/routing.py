@@ -1,6 +1,6 @@
 """The routing actions a coordinator takes on a case: assign, close, correct and re-run.
 
-The work itself is ``gateway.routing.actions``, the same code the daemon's flow uses; each
+The work itself is ``gateway.cases.actions``, the same code the daemon's flow uses; each
 handler adds the audit record and commits everything in one transaction.
 """
 
@@ -12,9 +12,9 @@ from sqlmodel import select
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.routing.actions import ActionError, assign_case, close_case, correct_and_rerun
-from gateway.routing.flow import CaseFlow
-from gateway.routing.mailer import Mailer
+from gateway.cases.actions import ActionError, assign_case, close_case, correct_and_rerun
+from gateway.cases.flow import CaseFlow
+from gateway.outbox.queue import Mailer
 from gateway.storage import repo
 from gateway.storage.models import Case, utcnow
 from gateway.storage.web_models import Role
@@ -50,7 +50,7 @@ def routes(ctx: WebContext) -> list[Route]:
             target=target,
             client=call.client,
             detail=detail,
-            timeline=False,  # gateway.routing.actions wrote the case event, with the actor
+            timeline=False,  # gateway.cases.actions wrote the case event, with the actor
         )
         call.db.commit()
         return RedirectResponse(f"/cases/{reference}", status_code=303)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.commands.directory import directory_import_command
+from gateway.cli.commands.directory import directory_import_command
 from gateway.storage.db import upgrade
 from tests.gateway.directory.builders import MSS_HEADER, PA_HEADER, mss_row, pa_row, write_extract
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.demo_routing import DEMO_DOCTORS, roster_toml
+from gateway.cli.demo_routing import DEMO_DOCTORS, roster_toml
 from gateway.directory.roster import RosterError
 from gateway.directory.roster_watch import RosterFile
 

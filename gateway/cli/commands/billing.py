@@ -1,0 +1,157 @@
+"""`aiguilleur export billing --month YYYY-MM`: the month's télé-expertise acts, as CSV.
+
+Format (kept stable for the accountants' spreadsheets):
+- UTF-8 without BOM, one header row, ``;`` as separator (what French spreadsheets
+  expect), CRLF line ends, fields quoted only when they need it;
+- one row per act recorded by the daemon: TE2 for the requis, RQD for the
+  requérant, both on the day the avis was relayed;
+- columns: ``date_acte`` (AAAA-MM-JJ), ``code_acte``, ``rpps``, ``nom``,
+  ``messagerie``, ``filiere``, ``reference_dossier``, ``tarif_eur`` (decimal
+  comma: TE2 20,00 and RQD 10,00, as in FORMATS.md §5);
+- ordered by date, then case reference, then code.
+
+The database is opened read-only and never created.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from gateway.cli.commands.check import CheckError, readonly_session
+from gateway.config import load_config
+from gateway.errors import ConfigError
+from gateway.storage.models import Case, TeleExpertiseAct
+
+__all__ = [
+    "CSV_HEADER",
+    "TARIFS_EUR",
+    "BillingRow",
+    "billing_command",
+    "billing_rows",
+    "month_bounds",
+]
+
+CSV_HEADER = (
+    "date_acte",
+    "code_acte",
+    "rpps",
+    "nom",
+    "messagerie",
+    "filiere",
+    "reference_dossier",
+    "tarif_eur",
+)
+# FORMATS.md §5: the requis bills TE2, the requérant RQD.
+TARIFS_EUR = {"TE2": "20,00", "RQD": "10,00"}
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class BillingRow:
+    performed_on: date
+    code: str
+    rpps: str | None
+    name: str | None
+    email: str
+    filiere: str | None
+    case_reference: str
+
+    def cells(self) -> list[str]:
+        return [
+            self.performed_on.isoformat(),
+            self.code,
+            self.rpps or "",
+            self.name or "",
+            self.email,
+            self.filiere or "",
+            self.case_reference,
+            TARIFS_EUR.get(self.code, ""),
+        ]
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """First and last day of ``YYYY-MM``; CheckError (in French) otherwise."""
+    found = _MONTH.match(month.strip())
+    if not found or int(found.group(1)) < 1:
+        raise CheckError(f"mois invalide « {month} » : format attendu AAAA-MM, par exemple 2025-03")
+    year, number = int(found.group(1)), int(found.group(2))
+    return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+
+
+def billing_rows(session: Session, first: date, last: date) -> list[BillingRow]:
+    rows = session.exec(
+        select(TeleExpertiseAct, Case.reference)
+        .join(Case, col(Case.id) == col(TeleExpertiseAct.case_id))
+        .where(
+            col(TeleExpertiseAct.performed_on) >= first,
+            col(TeleExpertiseAct.performed_on) <= last,
+        )
+        .order_by(
+            col(TeleExpertiseAct.performed_on), col(Case.reference), col(TeleExpertiseAct.code)
+        )
+    ).all()
+    return [
+        BillingRow(
+            performed_on=act.performed_on,
+            code=act.code,
+            rpps=act.professional_rpps,
+            name=act.professional_name,
+            email=act.professional_email,
+            filiere=act.filiere,
+            case_reference=reference,
+        )
+        for act, reference in rows
+    ]
+
+
+def render_csv(rows: list[BillingRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(row.cells() for row in rows)
+    return buffer.getvalue()
+
+
+def billing_command(config_path: Path, month: str, output: Path | None) -> int:
+    """Write the CSV to ``output`` (or stdout); 0 on success, 2 on a usage or database error."""
+    try:
+        first, last = month_bounds(month)
+        database_url = load_config(config_path).database.url
+        with readonly_session(database_url) as (session, state):
+            if session is None:
+                raise CheckError(
+                    f"base de données {state} ({database_url}) : rien à exporter "
+                    "(lancer « aiguilleur db upgrade » ?)"
+                )
+            rows = billing_rows(session, first, last)
+    except (CheckError, ConfigError) as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        print(f"erreur : base de données illisible : {reason}", file=sys.stderr)
+        return 2
+    content = render_csv(rows)
+    if output is None:
+        sys.stdout.write(content)
+        sys.stdout.flush()
+    else:
+        try:
+            output.write_text(content, encoding="utf-8", newline="")
+        except OSError as exc:
+            print(
+                f"erreur : écriture impossible de {output} ({exc.strerror or exc})", file=sys.stderr
+            )
+            return 2
+        print(f"{len(rows)} acte(s) exporté(s) vers {output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,38 @@
+"""`aiguilleur web`: serve the coordinator UI and the ops endpoints alone, until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from gateway.cli.commands.config_file import ConfigOption, load_or_exit
+
+__all__ = ["web_command"]
+
+
+async def _serve_until_signal(config_path: Path) -> None:
+    from gateway.storage.db import make_engine
+    from gateway.web import serve
+
+    config = load_or_exit(config_path)
+    engine = make_engine(config.database.url, echo=config.database.echo)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await serve(config, engine, stop)
+    finally:
+        engine.dispose()
+
+
+def web_command(config: ConfigOption = Path("aiguilleur.toml")) -> None:
+    """Serve the web UI (web.host:web.port) without the daemon; the schema is upgraded first."""
+    from gateway.observability import configure_logging
+    from gateway.storage.db import upgrade
+
+    cfg = load_or_exit(config)
+    configure_logging(cfg.logging.level, cfg.logging.format)
+    upgrade(cfg.database.url)
+    asyncio.run(_serve_until_signal(config))

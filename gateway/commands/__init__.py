@@ -1,5 +1,0 @@
-"""Plain command functions; the typer app in ``gateway.cli`` registers them."""
-
-from gateway.commands.parse import parse_command
-
-__all__ = ["parse_command"]

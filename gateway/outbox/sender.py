@@ -1,0 +1,282 @@
+"""The outbox sender: delivers queued replies, marks them sent only after the server's 250.
+
+Temporary failures (4xx, connection) are retried with exponential backoff and jitter;
+permanent ones (5xx) are recorded as failed, visible to coordinators and in metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import zlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import Engine, update
+from sqlmodel import col
+
+from gateway import failpoints
+from gateway.config import SmtpConfig
+from gateway.errors import (
+    PermanentDeliveryError,
+    ServerUnavailableError,
+    TemporaryDeliveryError,
+)
+from gateway.metrics import Metrics
+from gateway.outbox.transports import SmtpEnvelope, Transport
+from gateway.storage import repo
+from gateway.storage.models import OutboundMessage, OutboundStatus, utcnow
+from gateway.waiting import wait_any
+
+__all__ = ["Outbox"]
+
+log = structlog.get_logger("aiguilleur.outbox")
+LEASE = timedelta(minutes=2)
+
+
+def _lane(recipient: str, lanes: int) -> int:
+    # A stable hash (not hash(), which is salted per process).
+    return zlib.crc32(recipient.lower().encode()) % lanes if lanes > 1 else 0
+
+
+def _return_path(config: SmtpConfig) -> str:
+    # Replies are auto-replies: a null reverse-path would be safest against loops, but MSSanté
+    # operators reject it; our own address is excluded by our loop guard instead.
+    return config.from_address
+
+
+class _SentMarks:
+    """Group commit of "sent" marks, so that SMTP never waits for the database.
+
+    A mail is marked sent by the first transaction that starts after its 250, while the sender
+    goes on with the next mail; the window in which a crash makes it go out again (with the
+    same Message-ID) stays "between the 250 and the next commit", as before, but the commits
+    no longer queue one by one behind the pipeline's transactions for the SQLite write lock.
+    """
+
+    def __init__(self, record: Callable[[Sequence[OutboundMessage]], None]) -> None:
+        self._record = record
+        self._pending: list[OutboundMessage] = []
+        self._task: asyncio.Future[None] | None = None
+
+    def add(self, row: OutboundMessage) -> None:
+        self._pending.append(row)
+        if self._task is None or self._task.done():
+            task, self._task = self._task, None
+            if task is not None:
+                task.result()  # a failed commit stops the round, as a failed _record did
+            self._launch()
+
+    def _launch(self) -> None:
+        rows, self._pending = self._pending, []
+        self._task = asyncio.ensure_future(asyncio.to_thread(self._record, rows))
+
+    async def drain(self) -> None:
+        while self._task is not None or self._pending:
+            if self._task is not None:
+                task, self._task = self._task, None
+                await task
+            if self._pending:
+                self._launch()
+
+
+class Outbox:
+    def __init__(
+        self,
+        *,
+        config: SmtpConfig,
+        engine: Engine,
+        transport: Transport,
+        owner: str,
+        clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
+        extra_transports: Sequence[Transport] = (),
+    ) -> None:
+        self._config = config
+        self._engine = engine
+        # One lane per connection; a recipient always uses the same lane, so the mails one
+        # person gets keep their order.
+        self._lanes = [transport, *extra_transports]
+        self._owner = owner
+        self._clock = clock
+        self._metrics = metrics
+        self.wakeup = asyncio.Event()
+
+    def _claim(self) -> Sequence[OutboundMessage]:
+        with repo.session_for(self._engine) as session:
+            rows = repo.claim_outbound(
+                session, owner=self._owner, limit=self._config.batch, lease=LEASE, now=self._clock()
+            )
+            session.commit()
+            return rows
+
+    def _record(self, row_id: int, *, sent: bool, error: Exception | None = None) -> OutboundStatus:
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            row = session.get(OutboundMessage, row_id)
+            assert row is not None
+            row.lease_until = None
+            row.attempts += 1
+            if sent:
+                row.status = OutboundStatus.SENT
+                row.sent_at = now
+                row.last_error = None
+                event = "reply_sent"
+            elif (
+                isinstance(error, PermanentDeliveryError)
+                or row.attempts >= self._config.max_attempts
+            ):
+                row.status = OutboundStatus.FAILED
+                row.last_error = str(error)
+                event = "reply_failed"
+            else:
+                delay = min(
+                    self._config.retry_max, self._config.retry_base * 2 ** (row.attempts - 1)
+                )
+                row.next_attempt_at = now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+                row.last_error = str(error)
+                event = "reply_retry"
+            if row.case_id is not None and event != "reply_retry":
+                repo.add_event(
+                    session,
+                    row.case_id,
+                    event,
+                    {"kind": row.kind, "message_id": row.message_id, "error": row.last_error},
+                )
+            status = OutboundStatus(row.status)
+            session.commit()
+            return status
+
+    def _record_sent(self, rows: Sequence[OutboundMessage]) -> None:
+        """Mark mails sent after their 250: every mail sent meanwhile, in one transaction."""
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            session.connection().execute(  # Core: the rows are not in this session
+                update(OutboundMessage)
+                .where(col(OutboundMessage.id).in_([r.id for r in rows]))
+                .values(
+                    lease_until=None,
+                    attempts=OutboundMessage.attempts + 1,
+                    status=OutboundStatus.SENT,
+                    sent_at=now,
+                    last_error=None,
+                )
+            )
+            repo.add_events(
+                session,
+                [
+                    (
+                        r.case_id,
+                        "reply_sent",
+                        {"kind": r.kind, "message_id": r.message_id, "error": None},
+                    )
+                    for r in rows
+                    if r.case_id is not None
+                ],
+            )
+            session.commit()
+
+    def _release(self, rows: Sequence[OutboundMessage]) -> None:
+        with repo.session_for(self._engine) as session:
+            session.connection().execute(
+                update(OutboundMessage)
+                .where(col(OutboundMessage.id).in_([r.id for r in rows]))
+                .values(lease_until=None)
+            )
+            session.commit()
+
+    async def deliver_due(self) -> int:
+        """Send everything due now; returns how many were sent."""
+        sent = 0
+        marks = _SentMarks(self._record_sent)
+        upcoming: asyncio.Future[Sequence[OutboundMessage]] | None = None
+        try:
+            rows = await asyncio.to_thread(self._claim)
+            while rows:
+                # The next round is claimed while this one goes out: a claim may have to wait
+                # for the pipeline's transaction to commit, and SMTP need not wait with it.
+                upcoming = asyncio.ensure_future(asyncio.to_thread(self._claim))
+                done, failed = await self._deliver(rows, marks)
+                sent += done
+                rows, upcoming = await upcoming, None
+                if failed:  # one attempt per pass: retries wait for their backoff and a pass
+                    if rows:
+                        await asyncio.to_thread(self._release, rows)
+                    return sent
+            return sent
+        finally:
+            if upcoming is not None:  # left by an error: give its rows back at once
+                with contextlib.suppress(Exception):
+                    if claimed := await upcoming:
+                        await asyncio.to_thread(self._release, claimed)
+            await marks.drain()
+
+    async def _deliver(
+        self, rows: Sequence[OutboundMessage], marks: _SentMarks
+    ) -> tuple[int, bool]:
+        """Send one claimed round over every lane at once; returns (sent, whether any failed)."""
+        lanes: list[list[OutboundMessage]] = [[] for _ in self._lanes]
+        for row in rows:
+            lanes[_lane(row.recipient, len(lanes))].append(row)
+        done = await asyncio.gather(
+            *(
+                self._deliver_lane(transport, lane, marks)
+                for transport, lane in zip(self._lanes, lanes, strict=True)
+                if lane
+            )
+        )
+        return sum(n for n, _ in done), any(f for _, f in done)
+
+    async def _deliver_lane(
+        self, transport: Transport, rows: Sequence[OutboundMessage], marks: _SentMarks
+    ) -> tuple[int, bool]:
+        """Send one lane's share of a round, in order, on its own connection."""
+        sent = 0
+        failed = False
+        for index, row in enumerate(rows):
+            assert row.id is not None
+            try:
+                await transport.send(
+                    SmtpEnvelope(_return_path(self._config), row.recipient, row.raw)
+                )
+            except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
+                if self._metrics is not None:
+                    permanent = isinstance(exc, PermanentDeliveryError)
+                    self._metrics.smtp_failure("permanent" if permanent else "temporary")
+                status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
+                log.warning(
+                    "reply_not_delivered",
+                    outbound_id=row.id,
+                    status=status.value,
+                    error=str(exc)[:200],
+                )
+                failed = True
+                if isinstance(exc, ServerUnavailableError):
+                    # The server is down: the rest of the round failed for the same reason,
+                    # so each backs off alike and none starves behind the first.
+                    for other in rows[index + 1 :]:
+                        assert other.id is not None
+                        await asyncio.to_thread(self._record, other.id, sent=False, error=exc)
+                    return sent, True
+                continue
+            failpoints.hit("outbox.after_send")
+            marks.add(row)
+            sent += 1
+            log.info("reply_delivered", outbound_id=row.id, kind=row.kind)
+        return sent, failed
+
+    async def run(self, stop: asyncio.Event, poll_interval: float = 2.0) -> None:
+        try:
+            while not stop.is_set():
+                self.wakeup.clear()
+                try:
+                    await self.deliver_due()
+                except Exception as exc:  # a database hiccup must not end the sender
+                    log.error("outbox_error", error_type=type(exc).__name__, error=str(exc)[:200])
+                await wait_any(self.wakeup, stop, timeout=poll_interval)
+            await self.deliver_due()  # drain what is due before leaving
+        finally:
+            for transport in self._lanes:
+                await transport.close()

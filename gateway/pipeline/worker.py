@@ -1,0 +1,451 @@
+"""The pipeline: stored message → parsed → case and reply, with a durable status after each stage.
+
+Stage 1 loads and parses each message (CPU, in a worker process), several at once.
+Stage 2 decides what is parsed, a batch at a time, in ONE transaction: each message in its own
+savepoint writes its parse result, its case, events and replies, and its status ``processed``.
+One commit (one fsync) then serves the whole batch, and a message that fails rolls back alone.
+A failure is retried; after ``max_attempts`` the message is quarantined with its raw bytes
+kept, and the sender is told when a reply is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import Engine
+from sqlalchemy.orm import defer
+from sqlmodel import Session
+
+from gateway import failpoints
+from gateway.cases.flow import FOLLOW_UP_STATUSES, CaseFlow, Incoming
+from gateway.cases.services import RoutingServices
+from gateway.config import Config, MailboxConfig
+from gateway.metrics import Metrics
+from gateway.outbox.queue import Mailer, Thread
+from gateway.replies.compose import ReplyRenderer
+from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
+from gateway.storage import repo
+from gateway.storage.models import (
+    Case,
+    InboundMessage,
+    InboundStatus,
+    utcnow,
+)
+from gateway.waiting import wait_any
+from parsers import ParsedMessage
+from parsers.envelope import Envelope, find_case_reference, read_envelope
+from parsers.loop_guard import no_reply_reason
+from parsers.request import Request, RequestKind
+
+__all__ = ["ParseFn", "Pipeline", "StageOutcome"]
+
+log = structlog.get_logger("aiguilleur.pipeline")
+
+ParseFn = Callable[[bytes, RequestKind | None], Awaitable[ParsedMessage]]
+LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    inbound_id: int
+    status: InboundStatus
+    case_reference: str | None = None
+    reply_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A claimed message after stage 1: parsed, or why it will not be decided."""
+
+    inbound_id: int
+    mailbox: MailboxConfig | None = None
+    parsed: ParsedMessage | None = None
+    error: Exception | None = None  # stage 1 failed: counts as an attempt
+    oversized: bool = False
+    done: InboundStatus | None = None  # already past the pipeline (another worker, a replay)
+
+
+def _safe_envelope(raw: bytes) -> Envelope | None:
+    try:
+        msg = email.message_from_bytes(raw[:262144], policy=email.policy.default)
+        return read_envelope(msg)
+    except Exception:
+        return None
+
+
+class Pipeline:
+    """Claims stored messages and carries each through its stages. Dependencies are explicit."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: Engine,
+        parse: ParseFn,
+        renderer: ReplyRenderer,
+        services: RoutingServices,
+        owner: str,
+        outbox_wakeup: asyncio.Event | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._metrics = metrics
+        self._config = config
+        self._engine = engine
+        self._reader = repo.reader(engine)
+        self._parse = parse
+        self._renderer = renderer
+        self._services = services
+        self._owner = owner
+        self._outbox_wakeup = outbox_wakeup
+        self._clock = clock
+        self._own = config.own_addresses()
+        self.wakeup = asyncio.Event()
+
+    # -- claiming -----------------------------------------------------------------------------
+
+    def _claim(self, limit: int) -> list[int]:
+        with repo.session_for(self._engine) as session:
+            ids = repo.claim_inbound(
+                session, owner=self._owner, limit=limit, lease=LEASE, now=self._clock()
+            )
+            session.commit()
+            return ids
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Parse with ``workers`` concurrent tasks and decide in batches until ``stop`` is set."""
+        workers = self._config.pipeline.workers
+        batch = self._config.pipeline.decide_batch
+        claimed: asyncio.Queue[int] = asyncio.Queue(maxsize=workers * 2)
+        # Bounded, so a backlog waits in the database and not in memory.
+        ready: asyncio.Queue[_Prepared] = asyncio.Queue(maxsize=batch * 2)
+
+        async def preparer() -> None:
+            while True:
+                inbound_id = await claimed.get()
+                try:
+                    await ready.put(await self._prepare(inbound_id))
+                finally:
+                    claimed.task_done()
+
+        async def decider() -> None:
+            while True:
+                items = [await ready.get()]
+                while len(items) < batch and not ready.empty():
+                    items.append(ready.get_nowait())
+                try:
+                    await self._decide(items)
+                except Exception as exc:  # the database is down: the leases expire, retried
+                    log.error("decide_failed", error_type=type(exc).__name__, count=len(items))
+                finally:
+                    for _ in items:
+                        ready.task_done()
+
+        tasks = [asyncio.create_task(preparer(), name=f"parse-{i}") for i in range(workers)]
+        tasks.append(asyncio.create_task(decider(), name="decide"))
+        try:
+            while not stop.is_set():
+                self.wakeup.clear()
+                ids = await asyncio.to_thread(self._claim, workers * 4)
+                for inbound_id in ids:
+                    await claimed.put(inbound_id)
+                if ids:
+                    continue
+                await claimed.join()
+                await ready.join()
+                await wait_any(self.wakeup, stop, timeout=self._config.pipeline.poll_interval)
+            await claimed.join()  # drain: finish what was claimed
+            await ready.join()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def drain(self) -> list[StageOutcome]:
+        """Process everything due now, then return (the demo and `aiguilleur process`)."""
+        outcomes: list[StageOutcome] = []
+        while ids := await asyncio.to_thread(self._claim, 50):
+            prepared = await asyncio.gather(*(self._prepare(i) for i in ids))
+            outcomes.extend(await self._decide(prepared))
+        return outcomes
+
+    # -- stage 1: load and parse ----------------------------------------------------------------
+
+    async def _prepare(self, inbound_id: int) -> _Prepared:
+        try:
+            row = await asyncio.to_thread(self._load, inbound_id)
+            if row.status not in repo.PENDING_INBOUND:
+                return _Prepared(inbound_id, done=InboundStatus(row.status))
+            mailbox = self._config.mailbox(row.mailbox)
+            if row.size > self._config.limits.max_message_bytes:
+                return _Prepared(inbound_id, mailbox, oversized=True)
+            parsed = await self._stage_parse(row, mailbox)
+            failpoints.hit("pipeline.after_parse")
+            return _Prepared(inbound_id, mailbox, parsed=parsed)
+        except Exception as exc:
+            return _Prepared(inbound_id, error=exc)
+
+    def _load(self, inbound_id: int) -> InboundMessage:
+        with Session(self._reader) as session:
+            row = session.get(InboundMessage, inbound_id)
+            if row is None:
+                raise LookupError(f"inbound {inbound_id} vanished")
+            return row
+
+    async def _stage_parse(
+        self, row: InboundMessage, mailbox: MailboxConfig | None
+    ) -> ParsedMessage:
+        if row.status == InboundStatus.PARSED and row.parsed_json:
+            return ParsedMessage.model_validate_json(row.parsed_json)
+        default_kind = RequestKind(mailbox.programme) if mailbox else None
+        started = asyncio.get_running_loop().time()
+        parsed = await self._parse(row.raw, default_kind)
+        elapsed = asyncio.get_running_loop().time() - started
+        if self._metrics is not None:
+            self._metrics.observe_parse(parsed.request.kind.value, elapsed)
+        log.info(
+            "message_parsed",
+            inbound_id=row.id,
+            kind=parsed.request.kind.value,
+            problems=len(parsed.request.problems),
+            seconds=round(elapsed, 4),
+        )
+        return parsed
+
+    # -- stage 2: decide, a batch per transaction --------------------------------------------
+
+    async def _decide(self, items: Sequence[_Prepared]) -> list[StageOutcome]:
+        results = await asyncio.to_thread(self._decide_batch, items)
+        outcomes: list[StageOutcome] = []
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Exception):
+                result = await asyncio.to_thread(self._fail, item.inbound_id, result)
+            outcomes.append(result)
+        failpoints.hit("pipeline.after_decide")
+        if self._outbox_wakeup is not None and any(o.reply_kind for o in outcomes):
+            self._outbox_wakeup.set()
+        return outcomes
+
+    def _decide_batch(self, items: Sequence[_Prepared]) -> list[StageOutcome | Exception]:
+        results: list[StageOutcome | Exception] = []
+        decided: list[int] = []  # positions this transaction wrote
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            for item in items:
+                if item.error is not None:
+                    results.append(item.error)
+                    continue
+                if item.done is not None:
+                    results.append(StageOutcome(item.inbound_id, item.done))
+                    continue
+                try:
+                    with session.begin_nested():
+                        results.append(self._decide_one(session, item, now))
+                    decided.append(len(results) - 1)
+                except Exception as exc:
+                    results.append(exc)
+            try:
+                session.commit()
+            except Exception as exc:
+                # Nothing of the batch is durable: each message counts a failed attempt.
+                for position in decided:
+                    results[position] = exc
+                return results
+        for result in results:
+            if isinstance(result, StageOutcome) and result.status == InboundStatus.PROCESSED:
+                log.info(
+                    "message_processed",
+                    inbound_id=result.inbound_id,
+                    case=result.case_reference,
+                    reply=result.reply_kind,
+                )
+        return results
+
+    def _decide_one(self, session: Session, item: _Prepared, now: datetime) -> StageOutcome:
+        inbound_id = item.inbound_id
+        # The raw bytes stay in the database unless a step needs them (a TE request does).
+        row = session.get(InboundMessage, inbound_id, options=[defer(InboundMessage.raw)])  # type: ignore[arg-type]
+        assert row is not None and row.id is not None
+        if row.status not in repo.PENDING_INBOUND:
+            return StageOutcome(inbound_id, InboundStatus(row.status))
+        if item.oversized:
+            return self._quarantine_oversized(session, row, now)
+        parsed, mailbox = item.parsed, item.mailbox
+        assert parsed is not None
+        row.parsed_json = parsed.model_dump_json()
+        envelope = parsed.envelope
+        reason = no_reply_reason(envelope, self._own)
+        if parsed.report_kind is not None:
+            reason = reason or f"report: {parsed.report_kind}"
+        if reason is not None or mailbox is None:
+            row.status = InboundStatus.IGNORED
+            row.error = reason or f"unknown mailbox {row.mailbox}"
+            row.lease_until = None
+            row.updated_at = now
+            log.info("message_ignored", inbound_id=inbound_id, reason=row.error)
+            return StageOutcome(inbound_id, InboundStatus.IGNORED)
+        flow = CaseFlow(session, self._services, Mailer(session, self._renderer, self._config, now))
+        return self._dispatch(flow, row, parsed, mailbox)
+
+    def _dispatch(
+        self, flow: CaseFlow, row: InboundMessage, parsed: ParsedMessage, mailbox: MailboxConfig
+    ) -> StageOutcome:
+        """New request, complement, doctor's answer, or status query: one transaction."""
+        assert row.id is not None
+        session = flow.session
+        incoming = Incoming(row=row, parsed=parsed)
+        envelope = parsed.envelope
+        sender = envelope.from_addr
+        request = parsed.request
+        queried = request.reference if request.kind == RequestKind.STATUS_QUERY else None
+        if queried is not None:
+            case = repo.find_case_by_reference(session, queried)
+            if case is not None:
+                case = repo.lock_case(session, case)
+            parties = flow.parties(case) if case is not None else set()
+            reply = flow.status_reply(case, incoming, authorised=sender in parties)
+            return self._finish(row, case, reply, flow.now)
+        case = self._find_case(session, envelope, parsed.request)
+        if case is None:
+            case = flow.open_case(incoming, mailbox.name, mailbox.programme)
+            reply = flow.decide(case, incoming)
+            return self._finish(row, case, reply, flow.now)
+        case = repo.lock_case(session, case)
+        assert case.id is not None
+        offer = flow.offer_for(case, sender)
+        if offer is not None:
+            taken_as = flow.doctor_message(case, offer, incoming)
+            repo.add_event(
+                session, case.id, "doctor_message", {"inbound_id": row.id, "taken_as": taken_as}
+            )
+            return self._finish(row, case, taken_as, flow.now)
+        if sender is not None and sender == case.sender:
+            if case.status in FOLLOW_UP_STATUSES:
+                return self._finish(row, case, flow.follow_up(case, incoming), flow.now)
+            return self._finish(
+                row, case, flow.status_reply(case, incoming, authorised=True), flow.now
+            )
+        reply = flow.status_reply(case, incoming, authorised=sender in flow.parties(case))
+        return self._finish(row, case, reply, flow.now)
+
+    @staticmethod
+    def _finish(
+        row: InboundMessage, case: Case | None, reply: str | None, now: datetime
+    ) -> StageOutcome:
+        """Mark the message processed, in the caller's transaction."""
+        assert row.id is not None
+        row.status = InboundStatus.PROCESSED
+        row.case_id = case.id if case is not None else None
+        row.lease_until = None
+        row.updated_at = now
+        return StageOutcome(
+            row.id, InboundStatus.PROCESSED, case.reference if case else None, reply
+        )
+
+    def _find_case(self, session: Session, envelope: Envelope, request: Request) -> Case | None:
+        reference = request.reference or find_case_reference(envelope.subject)
+        if reference:
+            found = repo.find_case_by_reference(session, reference)
+            if found is not None:
+                return found
+        thread = [i for i in [envelope.in_reply_to, *envelope.references] if i]
+        return repo.find_case_for_thread(session, thread)
+
+    # -- failures -------------------------------------------------------------------------------
+
+    def _fail(self, inbound_id: int, exc: BaseException) -> StageOutcome:
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        now = self._clock()
+        with repo.session_for(self._engine) as session:
+            row = session.get(InboundMessage, inbound_id)
+            if row is None:
+                return StageOutcome(inbound_id, InboundStatus.QUARANTINED)
+            row.attempts += 1
+            row.error = error
+            row.lease_until = None
+            row.updated_at = now
+            reply = None
+            if row.attempts >= self._config.pipeline.max_attempts:
+                row.status = InboundStatus.QUARANTINED
+                reply = self._quarantine_reply(session, row, now, ReplyKind.UNREADABLE)
+                log.error(
+                    "message_quarantined", inbound_id=inbound_id, error_type=type(exc).__name__
+                )
+            else:
+                delay = self._config.pipeline.retry_delay * (2 ** (row.attempts - 1))
+                row.next_attempt_at = now + timedelta(seconds=delay)
+                log.warning(
+                    "message_failed",
+                    inbound_id=inbound_id,
+                    attempt=row.attempts,
+                    error_type=type(exc).__name__,
+                )
+            status = InboundStatus(row.status)
+            session.commit()
+        return StageOutcome(inbound_id, status, reply_kind=reply)
+
+    def _quarantine_reply(
+        self, session: Session, row: InboundMessage, now: datetime, kind: ReplyKind
+    ) -> str | None:
+        envelope = _safe_envelope(row.raw)
+        if envelope is None or no_reply_reason(envelope, self._own) is not None:
+            return None
+        issue = (
+            ReplyIssue(
+                code="message.too_large",
+                diagnostics_fr="Le message dépasse la taille maximale acceptée.",
+                fhir_code="too-long",
+            )
+            if kind == ReplyKind.TOO_LARGE
+            else ReplyIssue(
+                code="message.unprocessable",
+                diagnostics_fr="Le contenu du message n'a pas pu être lu automatiquement.",
+                fhir_code="processing",
+            )
+        )
+        facts = ReplyFacts(
+            kind=kind,
+            reference=None,
+            programme=None,
+            task_status="failed",
+            business_status="quarantaine",
+            business_status_fr="Message conservé pour examen par un coordinateur",
+            issues=[issue],
+            received_at=row.received_at,
+            structure_name=self._config.replies.structure_name,
+        )
+        recipient = envelope.reply_to or envelope.from_addr
+        if recipient is None:
+            return None
+        mailer = Mailer(session, self._renderer, self._config, now)
+        queued = mailer.send(
+            facts,
+            to=recipient,
+            cause_key=f"inbound:{row.id}:{kind.value}",
+            case=None,
+            thread=Thread(
+                subject=envelope.subject,
+                in_reply_to=envelope.message_id,
+                references=tuple(envelope.references),
+            ),
+            inbound_id=row.id,
+        )
+        return kind.value if queued else None
+
+    def _quarantine_oversized(
+        self, session: Session, row: InboundMessage, now: datetime
+    ) -> StageOutcome:
+        """A message over the size limit is kept but not parsed."""
+        assert row.id is not None
+        row.status = InboundStatus.QUARANTINED
+        row.error = f"message too large: {row.size} bytes"
+        row.lease_until = None
+        row.updated_at = now
+        reply = self._quarantine_reply(session, row, now, ReplyKind.TOO_LARGE)
+        return StageOutcome(row.id, InboundStatus.QUARANTINED, reply_kind=reply)

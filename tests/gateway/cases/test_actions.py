@@ -1,0 +1,99 @@
+"""Coordinator actions on real cases: assign, close, correct and re-run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from gateway.cases.actions import ActionError, assign_case, close_case, correct_and_rerun
+from gateway.cases.flow import CaseFlow
+from gateway.outbox.queue import Mailer
+from gateway.replies.compose import ReplyRenderer
+from gateway.storage import repo
+from gateway.storage.db import make_engine
+from gateway.storage.models import Case, CaseEvent, Offer
+from tests.gateway.cases.test_flow import (
+    BOXES,
+    CLAIRE,
+    FROM,
+    HUGO,
+    IDE,
+    SIGNALEMENT,
+    World,
+    mail,
+    text,
+)
+from tests.support.routing import demo_services
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def _act(world: World, action, *args: object) -> object:  # type: ignore[no-untyped-def]
+    """Run one action in its own transaction, as the web UI does."""
+    config = world.pipeline._config
+    renderer = ReplyRenderer(from_address=FROM, from_name="CPTS", limit_bytes=10_000_000)
+    with repo.session_for(world.engine) as session:
+        flow = CaseFlow(
+            session,
+            demo_services(config, world.doctors),
+            Mailer(session, renderer, config, world.now),
+        )
+        case = repo.lock_case(session, world.case())
+        result = action(flow, case, *args)
+        session.commit()
+    return result
+
+
+def test_reassign_withdraws_the_pending_offer_and_offers_to_the_chosen_gp(engine: Engine) -> None:
+    world = World(engine)
+    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    _act(world, assign_case, "10000000002", "coord:alice")
+    assert [(o.doctor_email, o.status, o.created_by) for o in world.all(Offer)] == [
+        (CLAIRE, "withdrawn", "aiguilleur"),
+        (HUGO, "pending", "coord:alice"),
+    ]
+    assert "réattribué" in text(world.only(CLAIRE, "offer_withdrawn"))
+    world.only(HUGO, "offer")
+    (assigned,) = [e for e in world.all(CaseEvent) if e.kind == "assigned"]
+    assert assigned.actor == "coord:alice"
+    with pytest.raises(ActionError, match="RPPS"):
+        _act(world, assign_case, "99999999999", "coord:alice")
+
+
+def test_close_sends_the_outcome_to_the_sender(engine: Engine) -> None:
+    world = World(engine)
+    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    _act(world, close_case, "oriente_autrement", "Le patient est suivi par la MSP.", "coord:bob")
+    case: Case = world.case()
+    assert case.status == "closed" and case.closed_at is not None
+    closed = world.only(IDE, "closed")
+    assert "suivi par la MSP" in text(closed) and "autre solution" in text(closed)
+    world.only(CLAIRE, "offer_withdrawn")
+    with pytest.raises(ActionError, match="déjà clos"):
+        _act(world, close_case, "annule", "", "coord:bob")
+    with pytest.raises(ActionError, match="inconnue"):
+        _act(world, close_case, "n_importe_quoi", "", "coord:bob")
+
+
+def test_correct_a_field_and_rerun_the_rules(engine: Engine) -> None:
+    world = World(engine)
+    # Outside the territory: ineligible.
+    world.receive(mail(SIGNALEMENT.replace("88400", "75011"), sender=IDE, to=BOXES["sig"][1]))
+    assert world.case().status == "ineligible"
+    reply = _act(world, correct_and_rerun, "patient.postal_code", "88400", "coord:carol")
+    assert reply == "ack"
+    assert world.case().status == "routed"
+    world.only(CLAIRE, "offer")
+    events = [(e.kind, e.actor) for e in world.all(CaseEvent)]
+    assert ("field_corrected", "coord:carol") in events
+    with pytest.raises(ActionError, match="déjà orienté"):
+        _act(world, correct_and_rerun, "patient.postal_code", "88200", "coord:carol")
+    with pytest.raises(ActionError, match="ne peut pas"):
+        _act(world, correct_and_rerun, "reporter.email", "x@y.z", "coord:carol")

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.cli.samples import demo_samples
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_config_check_accepts_a_valid_file(tmp_path: Path) -> None:
+    path = tmp_path / "ok.toml"
+    path.write_text(
+        '[[mailboxes]]\nname = "sig"\naddress = "s@cpts.test"\nprogramme = "signalement"\n'
+    )
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_config_check_names_the_bad_key_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[pipeline]\nworkers = 0\n")
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 2
+    assert "pipeline.workers" in result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    result = runner.invoke(app, ["db", "upgrade", "--url", f"sqlite:///{db}"])
+    assert result.exit_code == 0, result.output
+    tables = {r[0] for r in sqlite3.connect(db).execute("select name from sqlite_master")}
+    assert {"inbound_message", "cases", "case_event", "outbound_message"} <= tables
+
+
+def test_process_dry_run_parses_without_writing(tmp_path: Path) -> None:
+    sample = demo_samples(
+        {"signalement": "s@cpts.test", "tele_expertise": "t@cpts.test", "appui_dac": "a@cpts.test"}
+    )[0]
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(sample.raw)
+    result = runner.invoke(
+        app, ["process", str(eml), "--dry-run", "--config", str(tmp_path / "none.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["no_reply_reason"] is None
+    assert data["request"]["patient"]["family_name"] == "DURAND"
+    assert list(tmp_path.iterdir()) == [eml]
+
+
+def test_process_writes_case_and_reply(tmp_path: Path) -> None:
+    samples = demo_samples(
+        {"signalement": "s@cpts.test", "tele_expertise": "t@cpts.test", "appui_dac": "a@cpts.test"}
+    )
+    eml = tmp_path / "m.eml"
+    eml.write_bytes(samples[0].raw)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'instance = "t"\n[database]\nurl = "sqlite:///{tmp_path}/db.sqlite"\n'
+        f'[smtp]\ntransport = "maildir"\nmaildir_path = "{tmp_path}/out"\n'
+        'from_address = "s@cpts.test"\n'
+        "[pipeline]\nparse_processes = 1\n"
+        '[[mailboxes]]\nname = "sig"\nkind = "maildir"\naddress = "s@cpts.test"\n'
+        f'programme = "signalement"\nmaildir_path = "{tmp_path}/in"\n'
+    )
+    result = runner.invoke(app, ["process", str(eml), "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "processed" and data["case"].startswith("AIG-")
+    assert data["replies"][0]["status"] == "sent"
+    assert len(list((tmp_path / "out" / "new").iterdir())) == 1
+
+
+def test_demo_processes_every_sample(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    db = sqlite3.connect(tmp_path / "demo" / "aiguilleur.db")
+    statuses = sorted(r[0] for r in db.execute("select status from inbound_message"))
+    assert statuses.count("processed") == 4 and statuses.count("ignored") == 2
+    case_statuses = sorted(r[0] for r in db.execute("select status from cases"))
+    # Signalement offered to a GP, télé-expertise to the filière, DAC to the team.
+    assert case_statuses == ["incomplete", "routed", "routed", "routed"]
+    kinds = sorted(r[0] for r in db.execute("select kind from outbound_message"))
+    assert kinds == [
+        "ack",
+        "ack",
+        "dac_referral",
+        "incomplete",
+        "offer",
+        "te_request",
+        "transmitted",
+    ]
+    replies = list((tmp_path / "demo" / "outbox" / "new").iterdir())
+    assert len(replies) == 7
+    assert "AIG-" in result.output

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from gateway.config import SmtpConfig
+from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
+from gateway.metrics import Metrics
+from gateway.outbox import Outbox, SmtpEnvelope
+from gateway.storage import repo
+from gateway.storage.db import make_engine
+from gateway.storage.models import OutboundMessage
+
+
+class RecordingTransport:
+    """A fake SMTP peer: records what it is given, fails as scripted."""
+
+    def __init__(self, script: list[Exception | None]) -> None:
+        self.script = script
+        self.sent: list[SmtpEnvelope] = []
+        self.closed = False
+
+    async def send(self, item: SmtpEnvelope) -> None:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.sent.append(item)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def _queue(engine: Engine, n: int, recipients: int = 0) -> None:
+    """``n`` mails; with ``recipients``, shared round robin by that many people."""
+    with repo.session_for(engine) as s:
+        for i in range(n):
+            repo.queue_outbound(
+                s,
+                OutboundMessage(
+                    cause_key=f"c{i}",
+                    kind="ack",
+                    recipient=f"dr{i % recipients if recipients else i}@x.test",
+                    message_id=f"<m{i}@x>",
+                    subject="s",
+                    raw=f"raw {i}".encode(),
+                ),
+            )
+        s.commit()
+
+
+def _rows(engine: Engine) -> list[OutboundMessage]:
+    with repo.session_for(engine) as s:
+        from sqlmodel import col, select
+
+        return list(s.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all())
+
+
+def _outbox(engine: Engine, transport: RecordingTransport, **smtp: object) -> Outbox:
+    config = SmtpConfig(from_address="cpts@x.test", retry_base=0.01, retry_max=0.01, **smtp)
+    return Outbox(config=config, engine=engine, transport=transport, owner="t")
+
+
+async def test_sends_each_once_and_marks_sent(engine: Engine) -> None:
+    _queue(engine, 3)
+    transport = RecordingTransport([])
+    outbox = _outbox(engine, transport)
+    assert await outbox.deliver_due() == 3
+    assert await outbox.deliver_due() == 0
+    assert [e.recipient for e in transport.sent] == ["dr0@x.test", "dr1@x.test", "dr2@x.test"]
+    assert all(r.status == "sent" and r.sent_at is not None for r in _rows(engine))
+
+
+async def test_temporary_failure_is_retried_then_sent(engine: Engine) -> None:
+    _queue(engine, 1)
+    transport = RecordingTransport([TemporaryDeliveryError("421 try later")])
+    outbox = _outbox(engine, transport)
+    assert await outbox.deliver_due() == 0
+    (row,) = _rows(engine)
+    assert row.status == "pending" and row.attempts == 1 and "421" in (row.last_error or "")
+    import asyncio
+
+    await asyncio.sleep(0.05)  # past the (tiny) backoff
+    assert await outbox.deliver_due() == 1
+    assert _rows(engine)[0].status == "sent"
+
+
+async def test_permanent_failure_is_recorded_and_not_retried(engine: Engine) -> None:
+    _queue(engine, 2)
+    transport = RecordingTransport([PermanentDeliveryError("550 no such user")])
+    outbox = _outbox(engine, transport)
+    assert await outbox.deliver_due() == 1  # the second one still goes
+    first, second = _rows(engine)
+    assert first.status == "failed" and "550" in (first.last_error or "")
+    assert second.status == "sent"
+
+
+async def test_gives_up_after_max_attempts(engine: Engine) -> None:
+    _queue(engine, 1)
+    transport = RecordingTransport([TemporaryDeliveryError("421")] * 5)
+    outbox = _outbox(engine, transport, max_attempts=2)
+    import asyncio
+
+    for _ in range(3):
+        await outbox.deliver_due()
+        await asyncio.sleep(0.05)
+    (row,) = _rows(engine)
+    assert row.status == "failed" and row.attempts == 2
+
+
+async def test_server_down_backs_off_the_whole_round(engine: Engine) -> None:
+    import asyncio
+
+    from gateway.errors import ServerUnavailableError
+
+    _queue(engine, 3)
+    transport = RecordingTransport([ServerUnavailableError("connection refused")])
+    outbox = _outbox(engine, transport)
+    assert await outbox.deliver_due() == 0
+    rows = _rows(engine)
+    assert [r.attempts for r in rows] == [1, 1, 1] and {r.status for r in rows} == {"pending"}
+    assert len(transport.sent) == 0 and transport.script == []  # one connection attempt only
+    await asyncio.sleep(0.05)
+    assert await outbox.deliver_due() == 3  # all go when the server is back
+
+
+async def test_failures_are_counted_by_kind(engine: Engine) -> None:
+    _queue(engine, 3)
+    transport = RecordingTransport(
+        [TemporaryDeliveryError("421 try later"), PermanentDeliveryError("550 no such user")]
+    )
+    metrics = Metrics()
+    config = SmtpConfig(from_address="cpts@x.test", retry_base=60, retry_max=60)
+    outbox = Outbox(config=config, engine=engine, transport=transport, owner="t", metrics=metrics)
+    assert await outbox.deliver_due() == 1
+    text = metrics.render().decode()
+    assert 'aiguilleur_smtp_failures_total{kind="temporary"} 1.0' in text
+    assert 'aiguilleur_smtp_failures_total{kind="permanent"} 1.0' in text
+
+
+async def test_lanes_send_at_once_and_keep_each_recipients_order(engine: Engine) -> None:
+    _queue(engine, 12, recipients=4)
+    lanes = [RecordingTransport([]), RecordingTransport([])]
+    config = SmtpConfig(from_address="cpts@x.test")
+    outbox = Outbox(
+        config=config, engine=engine, transport=lanes[0], owner="t", extra_transports=lanes[1:]
+    )
+    assert await outbox.deliver_due() == 12
+    assert all(lane.sent for lane in lanes), "both connections carry mail"
+    for lane in lanes:
+        for recipient in {e.recipient for e in lane.sent}:
+            mine = [e.raw for e in lane.sent if e.recipient == recipient]
+            assert mine == sorted(mine, key=lambda r: int(r.split()[1]))
+    everyone = [e.recipient for lane in lanes for e in lane.sent]
+    assert sorted(everyone) == sorted(f"dr{i % 4}@x.test" for i in range(12))
+    assert {r for lane in lanes for r in {e.recipient for e in lane.sent}} == {
+        f"dr{i}@x.test" for i in range(4)
+    }
+    assert not any(  # a recipient never spans two connections
+        {e.recipient for e in lanes[0].sent} & {e.recipient for e in lanes[1].sent}
+    )
+    assert all(r.status == "sent" for r in _rows(engine))

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from gateway.pipeline.parse_pool import ParsePool
+from parsers import ParsedMessage, ParseLimits, parse_message
+from parsers.request import RequestKind
+from tests.parsers.builders import build_teleexpertise_mail
+
+
+def slow_worker(raw: bytes, limits: ParseLimits | None, kind: RequestKind | None) -> ParsedMessage:
+    if b"SLOW" in raw:
+        time.sleep(30)
+    return parse_message(raw, limits=limits, default_kind=kind)
+
+
+def dying_worker(raw: bytes, limits: ParseLimits | None, kind: RequestKind | None) -> ParsedMessage:
+    if b"DIE" in raw:
+        os._exit(3)
+    return parse_message(raw, limits=limits, default_kind=kind)
+
+
+async def test_parse_in_worker() -> None:
+    async with ParsePool(max_workers=1) as pool:
+        parsed = await pool.parse(build_teleexpertise_mail(), timeout=60)
+    assert parsed.request.kind is RequestKind.TELE_EXPERTISE
+    assert ParsedMessage.model_validate_json(parsed.model_dump_json()) == parsed
+
+
+async def test_timeout_gives_problem_and_replaces_pool() -> None:
+    async with ParsePool(max_workers=1, worker=slow_worker) as pool:
+        await pool.parse(b"Subject: warm\r\n\r\nx", timeout=60)  # spawn start-up is not the budget
+        started = time.monotonic()
+        parsed = await pool.parse(b"Subject: lent\r\n\r\nSLOW", timeout=1)
+        assert time.monotonic() - started < 10
+        assert [p.code for p in parsed.request.problems] == ["parse.timeout"]
+        assert parsed.envelope.subject == "lent"
+        assert pool.replacements == 1
+        again = await pool.parse(b"Subject: ok\r\n\r\nNom : DUPONT", timeout=60)
+        assert again.request.patient.family_name == "DUPONT"
+
+
+async def test_dead_worker_gives_problem() -> None:
+    async with ParsePool(max_workers=2, worker=dying_worker) as pool:
+        ok, dead = await asyncio.gather(
+            pool.parse(b"Subject: a\r\n\r\nNom : DUPONT", timeout=60),
+            pool.parse(b"Subject: b\r\n\r\nDIE", timeout=60),
+        )
+        assert dead.request.problems[0].code == "parse.timeout"
+        assert ok.request.patient.family_name in ("DUPONT", None)
+        after = await pool.parse(b"Subject: c\r\n\r\nNom : MARTIN", timeout=60)
+        assert after.request.patient.family_name == "MARTIN"

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from gateway.config import Config, parse_config
+from gateway.metrics import Metrics
+from gateway.pipeline import Pipeline
+from gateway.replies.compose import ReplyRenderer
+from gateway.storage import repo
+from gateway.storage.db import make_engine
+from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
+from gateway.storage.repo import IncomingRaw
+from parsers import ParsedMessage, parse_message
+from parsers.request import RequestKind
+from tests.support.routing import demo_services
+
+GATEWAY = "signalement@cpts.test"
+
+
+def _config(**pipeline: object) -> Config:
+    return parse_config(
+        {
+            "mailboxes": [
+                {"name": "sig", "address": GATEWAY, "programme": "signalement", "host": "x"}
+            ],
+            "smtp": {"from_address": GATEWAY},
+            "pipeline": {"retry_delay": 0, **pipeline},
+            "limits": {"max_message_bytes": 200_000},
+            "replies": {"rate_limit_per_hour": 3},
+        },
+        environ={},
+    )
+
+
+def _mail(
+    body: str, *, subject: str = "Signalement", sender: str = "dr@medecin.test", **headers: str
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = GATEWAY
+    msg["Subject"] = subject
+    msg["Message-ID"] = email.utils.make_msgid(domain="medecin.test")
+    for key, value in headers.items():
+        msg[key.replace("_", "-")] = value
+    msg.set_content(body)
+    return bytes(msg)
+
+
+COMPLETE = (
+    "Nom : DURAND\nPrénom : Jeanne\nDate de naissance : 12/03/1948\n"
+    "Code postal : 88400\nCommune : Gérardmer\nMédecin traitant : non\nALD : oui\n"
+)
+
+
+async def _real_parse(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
+    return await asyncio.to_thread(parse_message, raw, default_kind=kind)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+def _pipeline(engine: Engine, config: Config, parse=_real_parse, metrics=None) -> Pipeline:  # type: ignore[no-untyped-def]
+    renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=200_000)
+    return Pipeline(
+        config=config,
+        engine=engine,
+        parse=parse,
+        renderer=renderer,
+        services=demo_services(config),
+        owner="t",
+        metrics=metrics,
+    )
+
+
+def _store(engine: Engine, raw: bytes, key: str) -> int:
+    with repo.session_for(engine) as s:
+        ids = repo.store_inbound_batch(s, [IncomingRaw("sig", raw, source_key=key)])
+        s.commit()
+    return ids[0]
+
+
+def _rows(engine: Engine, model: type) -> list:  # type: ignore[type-arg]
+    with repo.session_for(engine) as s:
+        return list(s.exec(select(model)).all())
+
+
+async def test_request_opens_case_and_queues_reply_atomically(engine: Engine) -> None:
+    pipeline = _pipeline(engine, _config())
+    inbound = _store(engine, _mail(COMPLETE), "a")
+    outcomes = await pipeline.drain()
+    assert [o.status for o in outcomes] == ["processed"]
+    (case,) = _rows(engine, Case)
+    (row,) = _rows(engine, InboundMessage)
+    offer, reply = _rows(engine, OutboundMessage)
+    assert row.id == inbound and row.case_id == case.id and row.parsed_json
+    assert reply.case_id == case.id and reply.recipient == "dr@medecin.test"
+    assert reply.kind == "ack"
+    # Eligible: the same transaction offered the patient to the first GP of the roster.
+    assert offer.kind == "offer" and offer.recipient == "claire.martin@medecin.test"
+    assert case.reference.startswith("AIG-") and case.programme == "signalement"
+    assert case.status == "routed" and case.decision == "eligible"
+    kinds = [e.kind for e in _rows(engine, CaseEvent)]
+    assert kinds == [
+        "case_opened",
+        "message_received",
+        "rules_evaluated",
+        "sender_unverified",  # dr@medecin.test is in no directory: accepted, flagged
+        "reply_queued",
+        "offer_sent",
+        "reply_queued",
+    ]
+    # processing again changes nothing: idempotent
+    assert await pipeline.drain() == []
+    assert len(_rows(engine, OutboundMessage)) == 2
+
+
+async def test_failing_message_is_retried_then_quarantined_with_reply(engine: Engine) -> None:
+    calls = 0
+
+    async def broken(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("parser exploded")
+
+    pipeline = _pipeline(engine, _config(max_attempts=3), broken)
+    _store(engine, _mail(COMPLETE), "a")
+    for _ in range(3):
+        await pipeline.drain()
+    (row,) = _rows(engine, InboundMessage)
+    assert calls == 3 and row.status == "quarantined" and row.attempts == 3
+    assert "RuntimeError" in (row.error or "")
+    assert row.raw  # raw bytes kept
+    (reply,) = _rows(engine, OutboundMessage)
+    assert reply.kind == "unreadable"
+    msg = email.message_from_bytes(reply.raw, policy=email.policy.default)
+    assert "n'avons pas pu le traiter" in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+async def test_oversized_message_is_quarantined_unparsed(engine: Engine) -> None:
+    async def never(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
+        raise AssertionError("must not parse")
+
+    pipeline = _pipeline(engine, _config(), never)
+    _store(engine, _mail(COMPLETE + "x" * 300_000), "big")
+    await pipeline.drain()
+    (row,) = _rows(engine, InboundMessage)
+    assert row.status == "quarantined" and "too large" in (row.error or "")
+    (reply,) = _rows(engine, OutboundMessage)
+    assert reply.kind == "too_large"
+
+
+async def test_auto_reply_is_ignored_without_reply(engine: Engine) -> None:
+    pipeline = _pipeline(engine, _config())
+    _store(engine, _mail("Absent", Auto_Submitted="auto-replied"), "a")
+    await pipeline.drain()
+    (row,) = _rows(engine, InboundMessage)
+    assert row.status == "ignored" and "auto-submitted" in (row.error or "")
+    assert _rows(engine, OutboundMessage) == [] and _rows(engine, Case) == []
+
+
+async def test_follow_up_with_reference_completes_the_case(engine: Engine) -> None:
+    pipeline = _pipeline(engine, _config())
+    _store(engine, _mail("Nom : DURAND\nPrénom : Jeanne\nMédecin traitant : non\n"), "a")
+    await pipeline.drain()
+    (case,) = _rows(engine, Case)
+    assert case.status == "incomplete"
+    follow = _mail(COMPLETE, subject=f"Re: [{case.reference}] Informations manquantes")
+    _store(engine, follow, "b")
+    await pipeline.drain()
+    (case,) = _rows(engine, Case)
+    assert len(_rows(engine, Case)) == 1
+    kinds = [r.kind for r in _rows(engine, OutboundMessage)]
+    # Complete now: rules pass, the patient is offered to a GP, the sender is told.
+    assert kinds == ["incomplete", "offer", "follow_up"]
+    assert case.status == "routed"
+    assert "follow_up_received" in [e.kind for e in _rows(engine, CaseEvent)]
+
+
+async def test_replies_per_sender_are_rate_limited(engine: Engine) -> None:
+    pipeline = _pipeline(engine, _config())
+    for i in range(5):
+        _store(engine, _mail(COMPLETE), f"k{i}")
+    await pipeline.drain()
+    assert len(_rows(engine, Case)) == 5
+    to_sender = [r for r in _rows(engine, OutboundMessage) if r.recipient == "dr@medecin.test"]
+    assert len(to_sender) == 3  # rate_limit_per_hour = 3
+
+
+async def test_parse_durations_are_observed_by_kind(engine: Engine) -> None:
+    metrics = Metrics()
+    pipeline = _pipeline(engine, _config(), metrics=metrics)
+    _store(engine, _mail(COMPLETE), "a")
+    _store(engine, _mail(COMPLETE), "b")
+    await pipeline.drain()
+    text = metrics.render().decode()
+    assert 'aiguilleur_parse_duration_seconds_count{kind="signalement"} 2.0' in text
+
+
+async def test_a_decision_that_fails_rolls_back_alone_in_its_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three messages decided in one transaction: the middle one raises after writing its
+    case; its savepoint takes everything it wrote, the others commit, and it is retried."""
+    from gateway.cases.flow import CaseFlow
+
+    real = CaseFlow.decide
+
+    def flaky(self: CaseFlow, case: Case, incoming: object, **kw: object) -> str | None:
+        reply = real(self, case, incoming, **kw)  # type: ignore[arg-type]
+        if case.sender == "broken@medecin.test":
+            raise RuntimeError("routing exploded after writing")
+        return reply
+
+    monkeypatch.setattr(CaseFlow, "decide", flaky)
+    pipeline = _pipeline(engine, _config(max_attempts=3, retry_delay=60))
+    _store(engine, _mail(COMPLETE, sender="a@medecin.test"), "a")
+    _store(engine, _mail(COMPLETE, sender="broken@medecin.test"), "b")
+    _store(engine, _mail(COMPLETE, sender="c@medecin.test"), "c")
+    outcomes = await pipeline.drain()
+    assert [o.status for o in outcomes] == ["processed", "received", "processed"]
+    rows = sorted(_rows(engine, InboundMessage), key=lambda r: r.id)
+    assert [r.status for r in rows] == ["processed", "received", "processed"]
+    assert rows[1].attempts == 1 and "routing exploded" in (rows[1].error or "")
+    assert rows[1].case_id is None and rows[1].parsed_json is None  # nothing of it stayed
+    cases = _rows(engine, Case)
+    assert sorted(c.sender for c in cases) == ["a@medecin.test", "c@medecin.test"]
+    recipients = {o.recipient for o in _rows(engine, OutboundMessage)}
+    assert "broken@medecin.test" not in recipients
+    assert {"a@medecin.test", "c@medecin.test"} <= recipients
+    # The retry, once the fault is gone, completes it exactly once.
+    monkeypatch.setattr(CaseFlow, "decide", real)
+    with repo.session_for(engine) as s:
+        row = s.get(InboundMessage, rows[1].id)
+        assert row is not None
+        row.next_attempt_at = rows[0].received_at
+        s.commit()
+    await pipeline.drain()
+    assert [r.status for r in _rows(engine, InboundMessage)] == ["processed"] * 3
+    assert len(_rows(engine, Case)) == 3
