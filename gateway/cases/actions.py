@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from gateway.cases.flow import CaseFlow
+from gateway.cases.intake import decide
+from gateway.cases.offers import send_offer
 from gateway.errors import GatewayError
 from gateway.replies.facts import ReplyKind
 from gateway.routing.plan import PlannedTarget
@@ -87,7 +89,7 @@ def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> Offer:
     _withdraw_pending(flow, case, "un coordinateur a réattribué la demande.", cause)
     request = Request.model_validate_json(case.request_json or "{}")
     kind = OfferKind.SIGNALEMENT if case.programme == "signalement" else OfferKind.TE_NAMED
-    offer = flow.offer(case, request, kind, PlannedTarget.of(doctor), created_by=actor)
+    offer = send_offer(flow, case, request, kind, PlannedTarget.of(doctor), created_by=actor)
     case.status = CaseStatus.ROUTED
     case.updated_at = flow.now
     repo.add_event(
@@ -166,4 +168,4 @@ def correct_and_rerun(flow: CaseFlow, case: Case, field: str, value: str, actor:
         raise ActionError(f"Valeur refusée : {exc.errors()[0]['msg']}") from None
     case.request_json = request.model_dump_json()
     repo.add_event(flow.session, case.id, "field_corrected", {"field": field}, actor=actor)
-    return flow.decide(case, None)
+    return decide(flow, case, None)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from gateway.cases.flow import CaseFlow
+from gateway.cases.offers import expire, remind
 from gateway.cases.services import RoutingServices
 from gateway.outbox.queue import Mailer
 from gateway.replies.compose import ReplyRenderer
@@ -93,9 +94,9 @@ class Timers:
                 session, self._services, Mailer(session, self._renderer, self._services.config, now)
             )
             if action == "expire":
-                flow.expire(case, offer)
+                expire(flow, case, offer)
             else:
-                flow.remind(case, offer)
+                remind(flow, case, offer)
             session.commit()
         log.info("offer_timer", offer_id=offer_id, action=action)
         return True

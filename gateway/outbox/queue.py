@@ -45,6 +45,10 @@ class Mailer:
         self._config = config
         self.now = now
 
+    @property
+    def config(self) -> Config:
+        return self._config
+
     def reply_to_for(self, mailbox: str | None) -> str | None:
         """The watched address of a case's mailbox: answers must come back there."""
         found = next((m for m in self._config.mailboxes if m.name == mailbox), None)

@@ -11,8 +11,6 @@ kept, and the sender is told when a reply is due.
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,25 +21,25 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from gateway import failpoints
-from gateway.cases.flow import FOLLOW_UP_STATUSES, CaseFlow, Incoming
+from gateway.cases.flow import CaseFlow, Incoming
 from gateway.cases.services import RoutingServices
 from gateway.config import Config, MailboxConfig
 from gateway.metrics import Metrics
-from gateway.outbox.queue import Mailer, Thread
+from gateway.outbox.queue import Mailer
+from gateway.pipeline.dispatch import Handled, Inbound, dispatch
+from gateway.pipeline.quarantine import quarantine, quarantine_reply
 from gateway.replies.compose import ReplyRenderer
-from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
+from gateway.replies.facts import ReplyKind
 from gateway.storage import repo
 from gateway.storage.models import (
-    Case,
     InboundMessage,
     InboundStatus,
     utcnow,
 )
 from gateway.waiting import wait_any
 from parsers import ParsedMessage
-from parsers.envelope import Envelope, find_case_reference, read_envelope
 from parsers.loop_guard import no_reply_reason
-from parsers.request import Request, RequestKind
+from parsers.request import RequestKind
 
 __all__ = ["ParseFn", "Pipeline", "StageOutcome"]
 
@@ -56,7 +54,8 @@ class StageOutcome:
     inbound_id: int
     status: InboundStatus
     case_reference: str | None = None
-    reply_kind: str | None = None
+    reply_kind: str | None = None  # the reply queued to the writer
+    answer: str | None = None  # what a doctor's message was taken as
 
 
 @dataclass(frozen=True)
@@ -69,14 +68,6 @@ class _Prepared:
     error: Exception | None = None  # stage 1 failed: counts as an attempt
     oversized: bool = False
     done: InboundStatus | None = None  # already past the pipeline (another worker, a replay)
-
-
-def _safe_envelope(raw: bytes) -> Envelope | None:
-    try:
-        msg = email.message_from_bytes(raw[:262144], policy=email.policy.default)
-        return read_envelope(msg)
-    except Exception:
-        return None
 
 
 class Pipeline:
@@ -264,6 +255,7 @@ class Pipeline:
                     inbound_id=result.inbound_id,
                     case=result.case_reference,
                     reply=result.reply_kind,
+                    answer=result.answer,
                 )
         return results
 
@@ -275,7 +267,12 @@ class Pipeline:
         if row.status not in repo.PENDING_INBOUND:
             return StageOutcome(inbound_id, InboundStatus(row.status))
         if item.oversized:
-            return self._quarantine_oversized(session, row, now)
+            mailer = Mailer(session, self._renderer, self._config, now)
+            error = f"message too large: {row.size} bytes"
+            reply = quarantine(
+                mailer, row, now, error=error, kind=ReplyKind.TOO_LARGE, own=self._own
+            )
+            return StageOutcome(row.id, InboundStatus.QUARANTINED, reply_kind=reply)
         parsed, mailbox = item.parsed, item.mailbox
         assert parsed is not None
         row.parsed_json = parsed.model_dump_json()
@@ -291,71 +288,25 @@ class Pipeline:
             log.info("message_ignored", inbound_id=inbound_id, reason=row.error)
             return StageOutcome(inbound_id, InboundStatus.IGNORED)
         flow = CaseFlow(session, self._services, Mailer(session, self._renderer, self._config, now))
-        return self._dispatch(flow, row, parsed, mailbox)
-
-    def _dispatch(
-        self, flow: CaseFlow, row: InboundMessage, parsed: ParsedMessage, mailbox: MailboxConfig
-    ) -> StageOutcome:
-        """New request, complement, doctor's answer, or status query: one transaction."""
-        assert row.id is not None
-        session = flow.session
-        incoming = Incoming(row=row, parsed=parsed)
-        envelope = parsed.envelope
-        sender = envelope.from_addr
-        request = parsed.request
-        queried = request.reference if request.kind == RequestKind.STATUS_QUERY else None
-        if queried is not None:
-            case = repo.find_case_by_reference(session, queried)
-            if case is not None:
-                case = repo.lock_case(session, case)
-            parties = flow.parties(case) if case is not None else set()
-            reply = flow.status_reply(case, incoming, authorised=sender in parties)
-            return self._finish(row, case, reply, flow.now)
-        case = self._find_case(session, envelope, parsed.request)
-        if case is None:
-            case = flow.open_case(incoming, mailbox.name, mailbox.programme)
-            reply = flow.decide(case, incoming)
-            return self._finish(row, case, reply, flow.now)
-        case = repo.lock_case(session, case)
-        assert case.id is not None
-        offer = flow.offer_for(case, sender)
-        if offer is not None:
-            taken_as = flow.doctor_message(case, offer, incoming)
-            repo.add_event(
-                session, case.id, "doctor_message", {"inbound_id": row.id, "taken_as": taken_as}
-            )
-            return self._finish(row, case, taken_as, flow.now)
-        if sender is not None and sender == case.sender:
-            if case.status in FOLLOW_UP_STATUSES:
-                return self._finish(row, case, flow.follow_up(case, incoming), flow.now)
-            return self._finish(
-                row, case, flow.status_reply(case, incoming, authorised=True), flow.now
-            )
-        reply = flow.status_reply(case, incoming, authorised=sender in flow.parties(case))
-        return self._finish(row, case, reply, flow.now)
+        handled = dispatch(Inbound(flow, Incoming(row=row, parsed=parsed), mailbox))
+        return self._finish(row, handled, now)
 
     @staticmethod
-    def _finish(
-        row: InboundMessage, case: Case | None, reply: str | None, now: datetime
-    ) -> StageOutcome:
+    def _finish(row: InboundMessage, handled: Handled, now: datetime) -> StageOutcome:
         """Mark the message processed, in the caller's transaction."""
         assert row.id is not None
         row.status = InboundStatus.PROCESSED
+        case = handled.case
         row.case_id = case.id if case is not None else None
         row.lease_until = None
         row.updated_at = now
         return StageOutcome(
-            row.id, InboundStatus.PROCESSED, case.reference if case else None, reply
+            row.id,
+            InboundStatus.PROCESSED,
+            case.reference if case else None,
+            handled.reply,
+            handled.answer,
         )
-
-    def _find_case(self, session: Session, envelope: Envelope, request: Request) -> Case | None:
-        reference = request.reference or find_case_reference(envelope.subject)
-        if reference:
-            found = repo.find_case_by_reference(session, reference)
-            if found is not None:
-                return found
-        thread = [i for i in [envelope.in_reply_to, *envelope.references] if i]
-        return repo.find_case_for_thread(session, thread)
 
     # -- failures -------------------------------------------------------------------------------
 
@@ -373,7 +324,8 @@ class Pipeline:
             reply = None
             if row.attempts >= self._config.pipeline.max_attempts:
                 row.status = InboundStatus.QUARANTINED
-                reply = self._quarantine_reply(session, row, now, ReplyKind.UNREADABLE)
+                mailer = Mailer(session, self._renderer, self._config, now)
+                reply = quarantine_reply(mailer, row, ReplyKind.UNREADABLE, self._own)
                 log.error(
                     "message_quarantined", inbound_id=inbound_id, error_type=type(exc).__name__
                 )
@@ -389,63 +341,3 @@ class Pipeline:
             status = InboundStatus(row.status)
             session.commit()
         return StageOutcome(inbound_id, status, reply_kind=reply)
-
-    def _quarantine_reply(
-        self, session: Session, row: InboundMessage, now: datetime, kind: ReplyKind
-    ) -> str | None:
-        envelope = _safe_envelope(row.raw)
-        if envelope is None or no_reply_reason(envelope, self._own) is not None:
-            return None
-        issue = (
-            ReplyIssue(
-                code="message.too_large",
-                diagnostics_fr="Le message dépasse la taille maximale acceptée.",
-                fhir_code="too-long",
-            )
-            if kind == ReplyKind.TOO_LARGE
-            else ReplyIssue(
-                code="message.unprocessable",
-                diagnostics_fr="Le contenu du message n'a pas pu être lu automatiquement.",
-                fhir_code="processing",
-            )
-        )
-        facts = ReplyFacts(
-            kind=kind,
-            reference=None,
-            programme=None,
-            task_status="failed",
-            business_status="quarantaine",
-            business_status_fr="Message conservé pour examen par un coordinateur",
-            issues=[issue],
-            received_at=row.received_at,
-            structure_name=self._config.replies.structure_name,
-        )
-        recipient = envelope.reply_to or envelope.from_addr
-        if recipient is None:
-            return None
-        mailer = Mailer(session, self._renderer, self._config, now)
-        queued = mailer.send(
-            facts,
-            to=recipient,
-            cause_key=f"inbound:{row.id}:{kind.value}",
-            case=None,
-            thread=Thread(
-                subject=envelope.subject,
-                in_reply_to=envelope.message_id,
-                references=tuple(envelope.references),
-            ),
-            inbound_id=row.id,
-        )
-        return kind.value if queued else None
-
-    def _quarantine_oversized(
-        self, session: Session, row: InboundMessage, now: datetime
-    ) -> StageOutcome:
-        """A message over the size limit is kept but not parsed."""
-        assert row.id is not None
-        row.status = InboundStatus.QUARANTINED
-        row.error = f"message too large: {row.size} bytes"
-        row.lease_until = None
-        row.updated_at = now
-        reply = self._quarantine_reply(session, row, now, ReplyKind.TOO_LARGE)
-        return StageOutcome(row.id, InboundStatus.QUARANTINED, reply_kind=reply)

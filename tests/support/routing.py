@@ -6,8 +6,8 @@ import tomllib
 from collections.abc import Sequence
 
 from gateway.cases.services import RoutingServices
+from gateway.cli.demo_routing import DEMO_DOCTORS, DemoDoctor, programmes_toml, roster_toml
 from gateway.config import Config
-from gateway.demo_routing import DEMO_DOCTORS, DemoDoctor, programmes_toml, roster_toml
 from gateway.directory.roster import parse_roster
 from rules.programmes import programmes_from_mapping
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
+from gateway.cli.demo_routing import DEMO_DOCTORS, roster_toml
 from gateway.config import Config, parse_config
-from gateway.demo_routing import DEMO_DOCTORS, roster_toml
 from gateway.storage import repo
 from gateway.storage.models import (
     Case,

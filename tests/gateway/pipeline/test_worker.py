@@ -213,17 +213,17 @@ async def test_a_decision_that_fails_rolls_back_alone_in_its_batch(
 ) -> None:
     """Three messages decided in one transaction: the middle one raises after writing its
     case; its savepoint takes everything it wrote, the others commit, and it is retried."""
-    from gateway.cases.flow import CaseFlow
+    from gateway.cases.flow import CaseFlow, Incoming
+    from gateway.cases.intake import decide
+    from gateway.pipeline import dispatch
 
-    real = CaseFlow.decide
-
-    def flaky(self: CaseFlow, case: Case, incoming: object, **kw: object) -> str | None:
-        reply = real(self, case, incoming, **kw)  # type: ignore[arg-type]
+    def flaky(flow: CaseFlow, case: Case, incoming: Incoming | None) -> str | None:
+        reply = decide(flow, case, incoming)
         if case.sender == "broken@medecin.test":
             raise RuntimeError("routing exploded after writing")
         return reply
 
-    monkeypatch.setattr(CaseFlow, "decide", flaky)
+    monkeypatch.setattr(dispatch, "decide", flaky)
     pipeline = _pipeline(engine, _config(max_attempts=3, retry_delay=60))
     _store(engine, _mail(COMPLETE, sender="a@medecin.test"), "a")
     _store(engine, _mail(COMPLETE, sender="broken@medecin.test"), "b")
@@ -240,7 +240,7 @@ async def test_a_decision_that_fails_rolls_back_alone_in_its_batch(
     assert "broken@medecin.test" not in recipients
     assert {"a@medecin.test", "c@medecin.test"} <= recipients
     # The retry, once the fault is gone, completes it exactly once.
-    monkeypatch.setattr(CaseFlow, "decide", real)
+    monkeypatch.setattr(dispatch, "decide", decide)
     with repo.session_for(engine) as s:
         row = s.get(InboundMessage, rows[1].id)
         assert row is not None

@@ -1,0 +1,170 @@
+"""A doctor's message about an offer: acceptance, refusal, an avis to relay, or a person decides."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import EmailMessage
+
+from sqlmodel import col, select
+
+from gateway.cases.flow import CaseFlow, Incoming, local_date
+from gateway.cases.offers import accept, decline
+from gateway.replies.compose import OutboundAttachment
+from gateway.replies.facts import ReplyKind
+from gateway.routing.answers import classify_answer, own_text
+from gateway.routing.requis import patient_key
+from gateway.storage import repo
+from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus, TeleExpertiseAct
+
+__all__ = ["AVIS_MIN_CHARS", "doctor_message"]
+
+# An unclassifiable TE answer this long, or with files, is the avis itself.
+AVIS_MIN_CHARS = 200
+
+
+def doctor_message(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming) -> str:
+    """A message from a doctor the case was offered to. Returns what it was taken as."""
+    assert case.id is not None and offer.id is not None
+    body = incoming.parsed.body_text or ""
+    text = own_text(body, fold=False)
+    answer = classify_answer(body)
+    files = incoming.parsed.request.attachments
+    is_te = offer.kind in (OfferKind.TE_NAMED, OfferKind.TE_GROUP)
+    if offer.status == OfferStatus.ACCEPTED and is_te:
+        relay_avis(flow, case, offer, incoming, text)
+        return "avis"
+    if offer.status != OfferStatus.PENDING:
+        note = flow.facts(
+            case,
+            ReplyKind.OFFER_WITHDRAWN,
+            lines_fr=["elle a déjà été attribuée ou close."],
+        )
+        flow.to_party(
+            case,
+            note,
+            offer.doctor_email,
+            f"inbound:{incoming.row.id}:late",
+            thread=incoming.thread,
+        )
+        return "late"
+    offer.answer_inbound_id = incoming.row.id
+    offer.answered_at = flow.now
+    if is_te and answer == "ambiguous" and (files or len(text.strip()) >= AVIS_MIN_CHARS):
+        accept(flow, case, offer, incoming, confirm=False)
+        relay_avis(flow, case, offer, incoming, text)
+        return "avis"
+    if answer == "accept":
+        accept(flow, case, offer, incoming, confirm=True)
+        return "accept"
+    if answer == "refuse":
+        decline(flow, case, offer, OfferStatus.REFUSED, f"inbound:{incoming.row.id}")
+        return "refuse"
+    # Ambiguous: a person decides; the offer stays open meanwhile.
+    offer.answered_at = None
+    case.status = CaseStatus.WAITING_COORDINATOR
+    case.updated_at = flow.now
+    repo.add_event(
+        flow.session,
+        case.id,
+        "answer_ambiguous",
+        {"offer_id": offer.id, "inbound_id": incoming.row.id},
+    )
+    flow.alert_coordinators(
+        case,
+        f"La réponse de {offer.doctor_name} n'a pas pu être interprétée.",
+        f"inbound:{incoming.row.id}:ambiguous",
+        text[:2000],
+    )
+    forwarded = flow.facts(case, ReplyKind.ANSWER_FORWARDED)
+    flow.to_party(
+        case,
+        forwarded,
+        offer.doctor_email,
+        f"inbound:{incoming.row.id}:forwarded",
+        thread=incoming.thread,
+    )
+    return "ambiguous"
+
+
+def relay_avis(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming, text: str) -> None:
+    assert case.id is not None
+    offer.status = OfferStatus.ANSWERED
+    case.status = CaseStatus.COMPLETED
+    case.closed_at = flow.now
+    case.updated_at = flow.now
+    record_acts(flow, case, offer)
+    files = attachments_of(incoming.row.raw)
+    avis = flow.facts(
+        case, ReplyKind.AVIS, doctor_email=offer.doctor_email, text_fr=text.strip() or None
+    )
+    flow.to_sender(case, avis, f"inbound:{incoming.row.id}:avis", attachments=files)
+    repo.add_event(
+        flow.session,
+        case.id,
+        "avis_relayed",
+        {"offer_id": offer.id, "inbound_id": incoming.row.id, "attachments": len(files)},
+    )
+
+
+def record_acts(flow: CaseFlow, case: Case, offer: Offer) -> None:
+    assert case.id is not None
+    request = flow.request_of(case)
+    key = patient_key(request) or f"case:{case.reference}"
+    today = local_date(flow.now)
+    filiere = request.tele_expertise.filiere
+    sender_doctor = next(
+        (d for d in flow.services.roster if d.email.lower() == (case.sender or "")), None
+    )
+    for code, rpps, address, name in (
+        ("TE2", offer.doctor_rpps, offer.doctor_email, offer.doctor_name),
+        (
+            "RQD",
+            sender_doctor.rpps if sender_doctor else request.reporter.rpps,
+            case.sender or "",
+            sender_doctor.name if sender_doctor else None,
+        ),
+    ):
+        exists = flow.session.exec(
+            select(TeleExpertiseAct).where(
+                col(TeleExpertiseAct.case_id) == case.id, col(TeleExpertiseAct.code) == code
+            )
+        ).first()
+        if exists is None:
+            flow.session.add(
+                TeleExpertiseAct(
+                    case_id=case.id,
+                    code=code,
+                    professional_rpps=rpps,
+                    professional_email=address,
+                    professional_name=name,
+                    requis_rpps=offer.doctor_rpps,
+                    patient_key=key,
+                    filiere=filiere,
+                    performed_on=today,
+                    created_at=flow.now,
+                )
+            )
+    repo.add_event(flow.session, case.id, "acts_recorded", {"codes": ["TE2", "RQD"]})
+
+
+def attachments_of(raw: bytes) -> tuple[OutboundAttachment, ...]:
+    """The files a doctor attached to an avis, to relay them as they are."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    if not isinstance(msg, EmailMessage):
+        return ()
+    found: list[OutboundAttachment] = []
+    for part in msg.iter_attachments():
+        if not isinstance(part, EmailMessage):
+            continue
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            continue
+        found.append(
+            OutboundAttachment(
+                filename=part.get_filename() or "piece-jointe",
+                content_type=part.get_content_type(),
+                data=data,
+            )
+        )
+    return tuple(found)

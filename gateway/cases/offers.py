@@ -1,0 +1,193 @@
+"""Offers to doctors: send one, take an acceptance or a refusal, remind, expire, move on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gateway.cases.flow import NO_THREAD, CaseFlow, Incoming
+from gateway.outbox.queue import Thread
+from gateway.replies.facts import ReplyKind
+from gateway.routing.plan import PlannedTarget
+from gateway.storage import repo
+from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus
+from parsers.request import Request
+
+__all__ = [
+    "accept",
+    "after_te_decline",
+    "decline",
+    "expire",
+    "next_signalement_offer",
+    "remind",
+    "send_offer",
+]
+
+
+def send_offer(
+    flow: CaseFlow,
+    case: Case,
+    request: Request,
+    kind: OfferKind,
+    target: PlannedTarget,
+    *,
+    created_by: str = "aiguilleur",
+) -> Offer:
+    assert case.id is not None
+    rank = len(flow.offers(case)) + 1
+    deadline = flow.now + timedelta(hours=flow.config.routing.offer_deadline_hours)
+    offer = Offer(
+        case_id=case.id,
+        kind=kind.value,
+        rank=rank,
+        doctor_rpps=target.rpps,
+        doctor_name=target.name,
+        doctor_email=target.email.lower(),
+        status=OfferStatus.PENDING,
+        sent_at=flow.now,
+        deadline_at=deadline,
+        created_by=created_by,
+    )
+    flow.session.add(offer)
+    flow.session.flush()
+    cause = f"offer:{offer.id}"
+    offer.message_id = flow.mailer.message_id_for(cause)
+    mail_kind = ReplyKind.OFFER if kind == OfferKind.SIGNALEMENT else ReplyKind.TE_REQUEST
+    attachments = flow.original(case) if mail_kind == ReplyKind.TE_REQUEST else ()
+    facts = flow.facts(
+        case,
+        mail_kind,
+        summary=flow.summary(case, request, identity=False),
+        deadline_at=deadline,
+    )
+    flow.to_party(case, facts, offer.doctor_email, cause, attachments=attachments)
+    repo.add_event(
+        flow.session,
+        case.id,
+        "offer_sent",
+        {"offer_id": offer.id, "rpps": target.rpps, "kind": kind.value, "rank": rank},
+    )
+    return offer
+
+
+def next_signalement_offer(flow: CaseFlow, case: Case, cause: str) -> None:
+    """After a refusal or an expiry: the next GP, or the coordinators."""
+    request = flow.request_of(case)
+    assessment = flow.assess(case, request)
+    if assessment.plan.action == "offer_sequence":
+        send_offer(flow, case, request, OfferKind.SIGNALEMENT, assessment.plan.targets[0])
+        case.status = CaseStatus.ROUTED
+        case.updated_at = flow.now
+    else:
+        flow.escalate(
+            case,
+            "Aucun autre médecin disponible n'a accepté la demande : un coordinateur "
+            "reprend le dossier.",
+            None,
+            cause,
+        )
+
+
+def after_te_decline(flow: CaseFlow, case: Case, offer: Offer, cause: str) -> None:
+    """A requis refused or let the deadline pass: the group, else the coordinators."""
+    if flow.pending_offers(case):
+        return  # others in the group may still accept
+    if offer.kind == OfferKind.TE_NAMED:
+        request = flow.request_of(case)
+        # The named requis is now excluded as already offered: this yields the group.
+        assessment = flow.assess(case, request)
+        if assessment.plan.action == "te_group" or assessment.plan.action == "te_named":
+            for target in assessment.plan.targets:
+                send_offer(flow, case, request, OfferKind.TE_GROUP, target)
+            return
+    flow.escalate(
+        case,
+        "Aucun médecin de la filière n'a pris la demande : un coordinateur reprend le dossier.",
+        None,
+        cause,
+    )
+
+
+def accept(
+    flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming | None, *, confirm: bool
+) -> None:
+    assert case.id is not None
+    offer.status = OfferStatus.ACCEPTED
+    offer.answered_at = flow.now
+    case.doctor_rpps = offer.doctor_rpps
+    case.doctor_name = offer.doctor_name
+    case.updated_at = flow.now
+    repo.add_event(
+        flow.session,
+        case.id,
+        "offer_accepted",
+        {"offer_id": offer.id, "rpps": offer.doctor_rpps},
+    )
+    request = flow.request_of(case)
+    for other in flow.pending_offers(case):
+        if other.id == offer.id:
+            continue
+        other.status = OfferStatus.WITHDRAWN
+        other.answered_at = flow.now
+        taken = flow.facts(
+            case, ReplyKind.OFFER_WITHDRAWN, lines_fr=["un confrère l'a prise en charge."]
+        )
+        flow.to_party(case, taken, other.doctor_email, f"offer:{other.id}:withdrawn")
+    if offer.kind == OfferKind.SIGNALEMENT:
+        case.status = CaseStatus.COMPLETED
+        case.closed_at = flow.now
+    else:
+        case.status = CaseStatus.ACCEPTED
+    if confirm:
+        confirmed = flow.facts(
+            case,
+            ReplyKind.OFFER_CONFIRMED,
+            summary=flow.summary(case, request, identity=True),
+            requester_email=case.sender,
+        )
+        thread = incoming.thread if incoming else NO_THREAD
+        flow.to_party(
+            case, confirmed, offer.doctor_email, f"offer:{offer.id}:confirmed", thread=thread
+        )
+    accepted = flow.facts(case, ReplyKind.ACCEPTED, doctor_email=offer.doctor_email)
+    flow.to_sender(case, accepted, f"offer:{offer.id}:accepted")
+
+
+def decline(flow: CaseFlow, case: Case, offer: Offer, status: OfferStatus, cause: str) -> None:
+    """A refusal or an expiry: record it, then offer the case on (or escalate)."""
+    assert case.id is not None
+    offer.status = status
+    repo.add_event(
+        flow.session,
+        case.id,
+        f"offer_{status.value}",  # offer_refused, offer_expired
+        {"offer_id": offer.id, "rpps": offer.doctor_rpps},
+    )
+    if offer.kind == OfferKind.SIGNALEMENT:
+        next_signalement_offer(flow, case, cause)
+    else:
+        after_te_decline(flow, case, offer, cause)
+
+
+def expire(flow: CaseFlow, case: Case, offer: Offer) -> None:
+    offer.answered_at = flow.now
+    decline(flow, case, offer, OfferStatus.EXPIRED, f"offer:{offer.id}:expired")
+
+
+def remind(flow: CaseFlow, case: Case, offer: Offer) -> None:
+    assert case.id is not None
+    offer.reminded_at = flow.now
+    request = flow.request_of(case)
+    facts = flow.facts(
+        case,
+        ReplyKind.REMINDER,
+        summary=flow.summary(case, request, identity=False),
+        deadline_at=offer.deadline_at,
+    )
+    flow.to_party(
+        case,
+        facts,
+        offer.doctor_email,
+        f"offer:{offer.id}:reminder",
+        thread=Thread(in_reply_to=offer.message_id),
+    )
+    repo.add_event(flow.session, case.id, "offer_reminded", {"offer_id": offer.id})
