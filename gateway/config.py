@@ -11,11 +11,12 @@ import os
 import socket
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gateway.errors import ConfigError
+from rules.programmes import PROGRAMME_NAMES
 
 __all__ = [
     "Config",
@@ -33,7 +34,8 @@ __all__ = [
 
 ENV_PREFIX = "AIGUILLEUR__"
 
-Programme = Literal["signalement", "tele_expertise", "appui_dac", "medecin_referent"]
+# A programme's name: a packaged one, or one a CPTS's programmes file declares.
+Programme = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 TlsMode = Literal["implicit", "starttls", "none"]
 
 
@@ -251,6 +253,12 @@ def parse_config(
         raise ConfigError(_format_errors(exc, origin)) from None
     for i, mb in enumerate(config.mailboxes):
         _check_files(f"mailboxes[{i}]", mb)
+        # A CPTS programmes file may declare more; it is checked when it is loaded.
+        if config.routing.programmes_path is None and mb.programme not in PROGRAMME_NAMES:
+            raise ConfigError(
+                f"mailboxes[{i}].programme: unknown programme '{mb.programme}' "
+                f"(known: {', '.join(PROGRAMME_NAMES)})"
+            )
     _check_files("smtp", config.smtp)
     return config
 

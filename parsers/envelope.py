@@ -1,22 +1,47 @@
-"""Header-level facts about a message: identity, threading, and auto-reply markers."""
+"""Header-level facts about a message: identity, threading, and auto-reply markers.
+
+``envelope_from_raw`` is the one header-only reader of raw mail in the tree: it
+reads the header block (bounded by ``ParseLimits.max_header_bytes``), never the
+body, and never raises.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Envelope", "extract_references", "find_case_reference", "read_envelope"]
+from parsers.limits import ParseLimits
+from parsers.mime_walk import clean_str
+
+__all__ = [
+    "Envelope",
+    "clean_envelope",
+    "envelope_from_raw",
+    "extract_references",
+    "find_case_reference",
+    "read_envelope",
+]
 
 _MSGID = re.compile(r"<[^<>\s]+>")
+_BOM = b"\xef\xbb\xbf"
+# The end of the header block: a line break, then an empty line (as the feed parser splits).
+_BLANK_LINE = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_MAX_MESSAGE_ID = 998  # RFC 5322 line length; the store's column size
 CASE_REFERENCE = re.compile(r"\bAIG-(\d{4})-(\d{6})\b")
 
 
 class Envelope(BaseModel):
-    message_id: str | None = None
+    message_id: str | None = None  # the first "<...>" of Message-ID
+    # Message-ID as written (trimmed, at most 998 characters, undecodable bytes as U+FFFD):
+    # the key duplicate copies are recognised by, even when it is not a valid "<...>".
+    message_id_raw: str | None = None
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
     subject: str = ""
@@ -45,6 +70,26 @@ def _header(msg: EmailMessage, name: str) -> str | None:
     return str(value).strip()
 
 
+def _all_headers(msg: EmailMessage, name: str) -> list[str]:
+    try:
+        values = msg.get_all(name) or []
+    except Exception:  # one malformed occurrence must not hide the others
+        return [v for v in (_header(msg, name),) if v]
+    return [text for value in values if (text := str(value).strip())]
+
+
+def _raw_message_id(msg: EmailMessage) -> str | None:
+    """The first Message-ID header as written: no header parsing that could reshape it."""
+    try:
+        for name, value in msg.raw_items():
+            if str(name).lower() == "message-id":
+                text = _SURROGATE.sub("\ufffd", str(value))  # an 8-bit byte, as compat32 shows it
+                return text.strip()[:_MAX_MESSAGE_ID] or None
+    except Exception:
+        return None
+    return None
+
+
 def _first_address(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
@@ -67,7 +112,7 @@ def find_case_reference(text: str) -> str | None:
 def read_envelope(msg: EmailMessage) -> Envelope:
     from_addr, from_name = _first_address(_header(msg, "From"))
     reply_to, _ = _first_address(_header(msg, "Reply-To"))
-    to_values = [v for v in (_header(msg, "To"), _header(msg, "Cc")) if v]
+    to_values = [*_all_headers(msg, "To"), *_all_headers(msg, "Cc")]
     to_addrs = [a.lower() for _, a in getaddresses(to_values) if a and "@" in a]
     date: datetime | None = None
     raw_date = _header(msg, "Date")
@@ -91,6 +136,7 @@ def read_envelope(msg: EmailMessage) -> Envelope:
         content_type, report_type = "text/plain", None
     return Envelope(
         message_id=message_ids[0] if message_ids else None,
+        message_id_raw=_raw_message_id(msg),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=extract_references(_header(msg, "References")),
         subject=_header(msg, "Subject") or "",
@@ -108,3 +154,52 @@ def read_envelope(msg: EmailMessage) -> Envelope:
         report_type=str(report_type).lower() if isinstance(report_type, str) else None,
         disposition_notification_to=dnt,
     )
+
+
+def clean_envelope(envelope: Envelope) -> Envelope:
+    """Undo surrogate escapes left by 8-bit headers, so that the envelope can be serialised."""
+    updates: dict[str, object] = {}
+    for name, value in envelope:
+        if isinstance(value, str):
+            cleaned = clean_str(value)
+            if cleaned != value:
+                updates[name] = cleaned
+        elif isinstance(value, list) and any(isinstance(v, str) for v in value):
+            updates[name] = [clean_str(v) if isinstance(v, str) else v for v in value]
+    return envelope.model_copy(update=updates) if updates else envelope
+
+
+def _header_block(raw: bytes, max_bytes: int) -> bytes:
+    """The header block of ``raw`` (a leading BOM skipped), at most ``max_bytes`` long.
+
+    Cut after the first empty line; when the block is longer than ``max_bytes``,
+    its last, incomplete line is dropped rather than read as a whole header.
+    """
+    start = len(_BOM) if raw.startswith(_BOM) else 0
+    head = bytes(raw[start : start + max(0, max_bytes)])
+    if head[:1] in (b"\r", b"\n"):
+        return b""  # an empty line first: no headers at all
+    found = _BLANK_LINE.search(head)
+    if found is not None:
+        return head[: found.end()]
+    if len(raw) - start > len(head):
+        last = max(head.rfind(b"\n"), head.rfind(b"\r"))
+        head = head[: last + 1]
+    return head
+
+
+def envelope_from_raw(raw: bytes, limits: ParseLimits | None = None) -> Envelope:
+    """The envelope of raw mail bytes, read from the header block only. Never raises.
+
+    Garbage, a missing or oversized header block, or undecodable headers give
+    an envelope with what could be read (``Envelope()`` when nothing could).
+    """
+    limits = limits or ParseLimits()
+    try:
+        block = _header_block(raw, limits.max_header_bytes)
+        headers = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
+        if not isinstance(headers, EmailMessage):
+            return Envelope()
+        return clean_envelope(read_envelope(headers))
+    except Exception:  # hostile input gives an empty envelope, never an exception
+        return Envelope()

@@ -13,6 +13,7 @@ class ParseLimits(BaseModel):
     model_config = {"frozen": True}
 
     max_message_bytes: int = 25_000_000
+    max_header_bytes: int = 262_144  # a header block read without its body; the rest is ignored
     max_attachments: int = 30
     max_attachment_bytes: int = 20_000_000
     max_mime_parts: int = 200

@@ -15,7 +15,13 @@ from parsers.documents import (
     sniff_document,
     unparsed_kind,
 )
-from parsers.envelope import Envelope, find_case_reference, read_envelope
+from parsers.envelope import (
+    Envelope,
+    clean_envelope,
+    envelope_from_raw,
+    find_case_reference,
+    read_envelope,
+)
 from parsers.fields import Candidate, Extraction
 from parsers.kind import find_status_query, kind_from_text
 from parsers.limits import ParseLimits
@@ -25,10 +31,9 @@ from parsers.mime_body import HEAD_BYTES
 from parsers.mime_walk import (
     MimeAttachment,
     MimeContent,
-    clean_str,
-    parse_bytes,
     split_mime,
     walk_message,
+    without_bom,
 )
 from parsers.normalise.ins import check_ins
 from parsers.problems import problem
@@ -48,27 +53,6 @@ class ParsedMessage(BaseModel):
     report_kind: ReportKind | None = None  # DSN/MDN are not requests
     request: Request
     body_text: str = ""  # for the daemon's own use; never logged
-
-
-def _clean_envelope(envelope: Envelope) -> Envelope:
-    updates: dict[str, object] = {}
-    for name, value in envelope:
-        if isinstance(value, str):
-            cleaned = clean_str(value)
-            if cleaned != value:
-                updates[name] = cleaned
-        elif isinstance(value, list) and any(isinstance(v, str) for v in value):
-            updates[name] = [clean_str(v) if isinstance(v, str) else v for v in value]
-    return envelope.model_copy(update=updates) if updates else envelope
-
-
-def _header_bytes(raw: bytes) -> bytes:
-    head = raw[:262_144]
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        position = head.find(separator)
-        if position >= 0:
-            return head[: position + len(separator)]
-    return head
 
 
 def _title_kind(extraction: Extraction, request_kinds: list[Extraction]) -> None:
@@ -202,15 +186,12 @@ def _body_text(content: MimeContent) -> str:
 
 def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) -> ParsedMessage:
     if len(raw) > limits.max_message_bytes:
-        envelope = _clean_envelope(read_envelope(parse_bytes(_header_bytes(raw))))
+        envelope = envelope_from_raw(raw, limits)
         request = Request()
         request.problems.append(problem("message.too_large", limit=limits.max_message_bytes))
         return ParsedMessage(envelope=envelope, report_kind=None, request=request)
-    data: bytes | memoryview = raw
-    if raw.startswith(b"\xef\xbb\xbf"):
-        data = memoryview(raw)[3:]  # a BOM before the first header hides every header
-    message = split_mime(data, limits)
-    envelope = _clean_envelope(read_envelope(message.headers))
+    message = split_mime(without_bom(raw), limits)
+    envelope = clean_envelope(read_envelope(message.headers))
     content = walk_message(message, limits)
     body_text = _body_text(content)
     report_kind = content.report_kind
@@ -284,10 +265,7 @@ def parse_message(
         return _parse(raw, limits, default_kind)
     except Exception:  # noqa: S110  last line of defence: the daemon must keep going
         pass
-    try:
-        envelope = _clean_envelope(read_envelope(parse_bytes(_header_bytes(raw))))
-    except Exception:
-        envelope = Envelope()
+    envelope = envelope_from_raw(raw, limits)
     request = Request(problems=[problem("parse.internal_error")])
     return ParsedMessage(envelope=envelope, report_kind=None, request=request)
 

@@ -42,6 +42,7 @@ __all__ = [
     "safe_filename",
     "split_mime",
     "walk_message",
+    "without_bom",
 ]
 
 ReportKind = Literal["dsn", "mdn"]
@@ -67,6 +68,9 @@ class MimeAttachment:
     sha256: str = ""  # of the decoded content; "" when unreadable
     head: bytes = b""  # the first decoded bytes, enough to sniff the type
     part: MimePart | None = None  # None when over the size limit or undecodable
+    # A resource of a multipart/related body (a cid: image): part of the text, not a file
+    # its writer attached. Explicit "Content-Disposition: attachment" is never embedded.
+    embedded: bool = False
 
     @property
     def readable(self) -> bool:
@@ -119,6 +123,11 @@ def parse_bytes(raw: bytes) -> EmailMessage:
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(parsed, EmailMessage)
     return parsed
+
+
+def without_bom(raw: bytes) -> bytes | memoryview:
+    """``raw`` without a leading UTF-8 BOM (which would hide every header), not copied."""
+    return memoryview(raw)[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
 
 
 def split_mime(data: Buffer, limits: ParseLimits) -> MimePart:
@@ -174,6 +183,7 @@ class _Walker:
         self._too_many_parts = False
         self._too_deep = False
         self._too_many_attachments = False
+        self._resources = 0  # how many multipart/related non-root parts enclose this one
 
     def text_of(self, part: MimePart) -> str:
         data = payload_bytes(part) or b""
@@ -207,6 +217,7 @@ class _Walker:
             return
         index = len(content.attachments) + 1
         name = safe_filename(_filename(part), f"piece-jointe-{index}")
+        embedded = self._resources > 0 and _disposition(part) != "attachment"
         # base64 grows by 4/3: refuse before decoding a part that cannot fit.
         bound = self.limits.max_attachment_bytes + 1024
         if part.raw_size() * 3 // 4 > bound:  # the exact estimate is never larger
@@ -214,21 +225,33 @@ class _Walker:
             if estimate > bound:
                 self._too_large(name)
                 content.attachments.append(
-                    MimeAttachment(name, ctype, estimate, locator, forwarded)
+                    MimeAttachment(name, ctype, estimate, locator, forwarded, embedded=embedded)
                 )
                 return
         found = digest(part)
         if found is None:
             content.problems.append(problem("mime.attachment_unreadable", name=name, source=name))
-            content.attachments.append(MimeAttachment(name, ctype, 0, locator, forwarded))
+            content.attachments.append(
+                MimeAttachment(name, ctype, 0, locator, forwarded, embedded=embedded)
+            )
             return
         if found.size > self.limits.max_attachment_bytes:
             self._too_large(name)
-            content.attachments.append(MimeAttachment(name, ctype, found.size, locator, forwarded))
+            content.attachments.append(
+                MimeAttachment(name, ctype, found.size, locator, forwarded, embedded=embedded)
+            )
             return
         content.attachments.append(
             MimeAttachment(
-                name, ctype, found.size, locator, forwarded, found.sha256, found.head, part
+                name,
+                ctype,
+                found.size,
+                locator,
+                forwarded,
+                found.sha256,
+                found.head,
+                part,
+                embedded,
             )
         )
         if ctype in _TNEF or name.lower() == "winmail.dat":
@@ -342,8 +365,14 @@ class _Walker:
             return
         if ctype == "multipart/signed":
             children = children[:1]  # the signature part holds no content
+        root = _related_root(part, children) if ctype == "multipart/related" else None
         for index, child in enumerate(children, start=1):
-            self.walk(child, f"{locator}.{index}", depth + 1, forwarded, in_report)
+            resource = root is not None and index - 1 != root
+            self._resources += int(resource)
+            try:
+                self.walk(child, f"{locator}.{index}", depth + 1, forwarded, in_report)
+            finally:
+                self._resources -= int(resource)
 
     def walk_embedded(
         self, part: MimePart, locator: str, depth: int, forwarded: bool, in_report: bool
@@ -361,6 +390,24 @@ class _Walker:
                 except Exception:
                     return
         self.walk(inner, f"{locator}.1", depth + 1, True, in_report)
+
+
+def _related_root(part: MimePart, children: list[MimePart]) -> int:
+    """RFC 2387: the child named by ``start`` (a Content-ID), else the first one."""
+    start = (_param(part, "start") or "").strip()
+    if start:
+        for index, child in enumerate(children):
+            if _content_id(child) == start:
+                return index
+    return 0
+
+
+def _content_id(part: MimePart) -> str | None:
+    try:
+        value = part.headers.get("Content-ID")
+    except Exception:
+        return None
+    return None if value is None else str(value).strip()
 
 
 def _decode_embedded(inner: MimePart, encoding: str) -> bytes | bytearray | None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-from email.message import EmailMessage
-
 from sqlmodel import col, select
 
 from gateway.cases.flow import CaseFlow, Incoming, local_date
@@ -16,6 +12,7 @@ from gateway.routing.answers import classify_answer, own_text
 from gateway.routing.requis import patient_key
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus, TeleExpertiseAct
+from parsers import ParseLimits, list_attachments
 
 __all__ = ["AVIS_MIN_CHARS", "doctor_message"]
 
@@ -94,7 +91,11 @@ def relay_avis(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming, tex
     case.closed_at = flow.now
     case.updated_at = flow.now
     record_acts(flow, case, offer)
-    files = attachments_of(incoming.row.raw)
+    limits = ParseLimits(
+        max_message_bytes=flow.config.limits.max_message_bytes,
+        max_attachments=flow.config.limits.max_attachments,
+    )
+    files = attachments_of(incoming.row.raw, limits)
     avis = flow.facts(
         case, ReplyKind.AVIS, doctor_email=offer.doctor_email, text_fr=text.strip() or None
     )
@@ -148,23 +149,16 @@ def record_acts(flow: CaseFlow, case: Case, offer: Offer) -> None:
     repo.add_event(flow.session, case.id, "acts_recorded", {"codes": ["TE2", "RQD"]})
 
 
-def attachments_of(raw: bytes) -> tuple[OutboundAttachment, ...]:
-    """The files a doctor attached to an avis, to relay them as they are."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    if not isinstance(msg, EmailMessage):
-        return ()
+def attachments_of(raw: bytes, limits: ParseLimits) -> tuple[OutboundAttachment, ...]:
+    """The files a doctor attached to an avis (pasted images included), relayed as they are;
+    files inside a forwarded mail stay there."""
     found: list[OutboundAttachment] = []
-    for part in msg.iter_attachments():
-        if not isinstance(part, EmailMessage):
-            continue
-        data = part.get_payload(decode=True)
-        if not isinstance(data, bytes):
-            continue
-        found.append(
-            OutboundAttachment(
-                filename=part.get_filename() or "piece-jointe",
-                content_type=part.get_content_type(),
-                data=data,
+    for part in list_attachments(raw, limits):
+        data = None if part.forwarded else part.payload()
+        if data is not None:
+            found.append(
+                OutboundAttachment(
+                    filename=part.filename, content_type=part.content_type, data=data
+                )
             )
-        )
     return tuple(found)

@@ -14,9 +14,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from gateway.directory.verify import identify, verify_sender
-from gateway.routing.assess import StoredFacts, balances_offers
+from gateway.routing.assess import StoredFacts
 from gateway.routing.requis import QUOTA_WINDOW, patient_key
 from gateway.routing.roster import RosterDoctor
+from gateway.routing.strategies import Strategy
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter, TeleExpertiseAct
 from parsers.normalise.addresses import normalise_address
 from parsers.request import Request
@@ -103,7 +104,7 @@ def load_facts(
     request: Request,
     roster: Sequence[RosterDoctor],
     *,
-    programme: str,
+    strategy: Strategy,
     sender: str | None,
     request_date: date,
     case_id: int | None = None,
@@ -123,10 +124,10 @@ def load_facts(
         )
     acts: dict[str, int] = {}
     requerant: int | None = None
-    if programme == "tele_expertise":
+    if strategy.reads_requis:
         acts = acts_by_requis(session, patient_key(request), request_date)
         requerant = requerant_acts(session, sender, request_date.year) if sender else None
-    balance = session is not None and balances_offers(programme)
+    balance = session is not None and strategy.balances_offers
     return StoredFacts(
         sender=identity,
         te_acts_by_requis=acts,

@@ -31,6 +31,7 @@ from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, InboundMessage, Offer, OfferStatus
 from parsers import ParsedMessage
 from parsers.request import Request
+from rules.programmes import ProgrammeSpec
 
 __all__ = ["NO_THREAD", "CaseFlow", "Incoming", "local_date"]
 
@@ -89,11 +90,14 @@ class CaseFlow:
         self.opened: set[int] = set()  # cases opened by this transaction
 
     def facts(self, case: Case, kind: ReplyKind, **extra: object) -> ReplyFacts:
-        view = status_view(case.status, case.programme)
+        spec = self.spec(case)
+        view = status_view(case.status, spec)
         data: dict[str, object] = {
             "kind": kind,
             "reference": case.reference,
             "programme": case.programme,
+            "programme_label_fr": spec.mail_label_fr if spec else None,
+            "routing": spec.routing if spec else None,
             "task_status": view.task_status,
             "business_status": view.code,
             "business_status_fr": view.label_fr,
@@ -239,7 +243,13 @@ class CaseFlow:
     def summary(self, case: Case, request: Request, *, identity: bool) -> list[SummaryLine]:
         """What a doctor needs; the patient's identity only once they are involved."""
         on = local_date(self.now)
-        return summary(case.programme, case.sender, request, on, identity=identity)
+        spec = self.spec(case)
+        sections = spec.summary_sections if spec else ("patient", "situation", "sender")
+        return summary(sections, case.sender, request, on, identity=identity)
+
+    def spec(self, case: Case) -> ProgrammeSpec | None:
+        """The case's programme (None if a CPTS file no longer declares it)."""
+        return self.services.programmes.get(case.programme)
 
     def request_of(self, case: Case) -> Request:
         """The case's request as stored (merged with every complement)."""

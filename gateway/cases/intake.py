@@ -13,17 +13,23 @@ from gateway.cases.offers import send_offer
 from gateway.replies.facts import ReplyKind
 from gateway.replies.issues import blocking_issues, merge_issues, rule_issues
 from gateway.routing.assess import Assessment
+from gateway.routing.decision import verdict
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, OfferKind, RuleResultRow
 from parsers.follow_up import merge_follow_up
 from parsers.request import Request
-from rules.result import Outcome
 
 __all__ = ["FOLLOW_UP_STATUSES", "decide", "follow_up", "open_case", "route"]
 
 # A message from the sender in these states completes the request; otherwise it asks for news.
 FOLLOW_UP_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.INCOMPLETE, CaseStatus.INELIGIBLE})
 _INSERT_RESULT = insert(RuleResultRow)  # built once
+# The reply that tells the sender a verdict that does not route the request.
+_REPLY_FOR = {
+    "reject": ReplyKind.REJECTED,
+    "refuse": ReplyKind.INELIGIBLE,
+    "ask": ReplyKind.INCOMPLETE,
+}
 
 
 def open_case(flow: CaseFlow, incoming: Incoming, mailbox_name: str, programme: str) -> Case:
@@ -96,28 +102,23 @@ def decide(
     if identity is not None and identity.evidence.get("verifie") == "non":
         # Accepted by policy but flagged, so a coordinator sees it on the timeline.
         repo.add_event(flow.session, case.id, "sender_unverified", {"policy": "accept"})
-    if outcome == "rejected":
-        case.status = CaseStatus.REJECTED
+    spec = flow.spec(case)
+    step = verdict(decision, close_on_ineligible=spec is not None and spec.close_on_ineligible)
+    if step.step == "escalate":
+        assert step.escalate_reason_fr is not None
+        return flow.escalate(case, step.escalate_reason_fr, incoming, cause)
+    case.status = CaseStatus(step.status)
+    if step.closes:
         case.closed_at = flow.now
-        issues = rule_issues(assessment.evaluation, {Outcome.FAILED})
-        return flow.reply(case, incoming, ReplyKind.REJECTED, cause, issues=issues)
-    if decision.escalate_reason_fr is not None:
-        # Our configuration is missing, not the patient's eligibility: a person decides.
-        return flow.escalate(case, decision.escalate_reason_fr, incoming, cause)
-    if outcome == "ineligible":
-        case.status = CaseStatus.INELIGIBLE
-        issues = rule_issues(assessment.evaluation, {Outcome.FAILED, Outcome.MISSING})
-        kind = ReplyKind.INELIGIBLE
-        if case.programme == "medecin_referent":
-            case.closed_at = flow.now
-        return flow.reply(case, incoming, kind, cause, issues=issues)
-    if outcome == "incomplete":
-        case.status = CaseStatus.INCOMPLETE
-        issues = merge_issues(parse_issues, rule_issues(assessment.evaluation, {Outcome.MISSING}))
-        kind = ReplyKind.FOLLOW_UP if follow_up else ReplyKind.INCOMPLETE
-        return flow.reply(case, incoming, kind, cause, issues=issues)
-    case.status = CaseStatus.ELIGIBLE
-    return route(flow, case, request, assessment, incoming, cause, follow_up=follow_up)
+    if step.step == "route":
+        return route(flow, case, request, assessment, incoming, cause, follow_up=follow_up)
+    issues = rule_issues(assessment.evaluation, set(step.issue_outcomes))
+    if step.parse_issues:
+        issues = merge_issues(parse_issues, issues)
+    kind = _REPLY_FOR[step.step]
+    if step.step == "ask" and follow_up:
+        kind = ReplyKind.FOLLOW_UP
+    return flow.reply(case, incoming, kind, cause, issues=issues)
 
 
 def follow_up(flow: CaseFlow, case: Case, incoming: Incoming) -> str | None:

@@ -16,12 +16,13 @@ from gateway.cases.context import load_facts
 from gateway.config import Config
 from gateway.directory.roster_watch import RosterFile
 from gateway.errors import ConfigError
-from gateway.routing.assess import Assessment, assess, request_date_of
+from gateway.routing.assess import Assessment, assess, request_date_of, strategy_of
 from gateway.routing.roster import RosterDoctor
+from gateway.routing.strategies import STRATEGIES
 from parsers.request import Request
 from rules.programmes import ProgrammeConfigError, ProgrammeSpec, load_programmes
 
-__all__ = ["RoutingServices", "assess_stored"]
+__all__ = ["RoutingServices", "assess_stored", "check_programmes"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class RoutingServices:
             programmes = load_programmes(config.routing.programmes_path)
         except ProgrammeConfigError as exc:
             raise ConfigError(str(exc)) from None
+        check_programmes(config, programmes)
         return cls(
             config=config,
             programmes=programmes,
@@ -66,20 +68,37 @@ def assess_stored(
 ) -> Assessment:
     """The assessment of ``request`` with what the database knows today."""
     roster = services.roster
+    spec = services.programmes[programme]
     facts = load_facts(
         session,
         request,
         roster,
-        programme=programme,
+        strategy=strategy_of(spec),
         sender=sender,
         request_date=request_date_of(request, received_on),
         case_id=case_id,
     )
     return assess(
-        services.programmes[programme],
+        spec,
         request,
         roster,
         facts,
         received_on=received_on,
         dac_team_address=services.config.routing.dac_team_address,
     )
+
+
+def check_programmes(config: Config, programmes: Mapping[str, ProgrammeSpec]) -> None:
+    """Every programme names a known strategy; every mailbox names a known programme."""
+    for spec in programmes.values():
+        if spec.routing not in STRATEGIES:
+            raise ConfigError(
+                f"programmes: {spec.name}.routing: unknown strategy '{spec.routing}' "
+                f"(known: {', '.join(STRATEGIES)})"
+            )
+    for index, box in enumerate(config.mailboxes):
+        if box.programme not in programmes:
+            raise ConfigError(
+                f"mailboxes[{index}].programme: unknown programme '{box.programme}' "
+                f"(known: {', '.join(programmes)})"
+            )

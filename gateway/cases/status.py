@@ -38,7 +38,7 @@ def status_reply(
             inbound_id=incoming.row.id,
         )
         return facts.kind.value if queued else None
-    view: StatusView = status_view(case.status, case.programme)
+    view: StatusView = status_view(case.status, flow.spec(case))
     assert case.id is not None
     repo.add_event(flow.session, case.id, "status_requested", {"inbound_id": incoming.row.id})
     facts = flow.facts(

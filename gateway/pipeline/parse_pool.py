@@ -16,8 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from parsers import ParsedMessage, ParseLimits, parse_message
-from parsers.envelope import Envelope, read_envelope
-from parsers.mime_walk import parse_bytes
+from parsers.envelope import envelope_from_raw
 from parsers.problems import problem
 from parsers.prose import warm_up
 from parsers.request import Request, RequestKind
@@ -25,7 +24,6 @@ from parsers.request import Request, RequestKind
 __all__ = ["ParsePool", "WorkerFn", "parse_in_worker"]
 
 WorkerFn = Callable[[bytes, ParseLimits | None, RequestKind | None], ParsedMessage]
-_HEADER_BYTES = 262_144
 # Starting a worker and loading the NLP pipeline (EDS-NLP, spaCy) takes seconds on a busy
 # machine: it happens once per worker, before any message, and never counts against the
 # message's own time budget.
@@ -45,15 +43,8 @@ def parse_in_worker(
     return parse_message(raw, limits=limits, default_kind=default_kind)
 
 
-def _timed_out(raw: bytes) -> ParsedMessage:
-    try:
-        envelope = read_envelope(
-            parse_bytes(
-                raw[:_HEADER_BYTES].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\r\n\r\n"
-            )
-        )
-    except Exception:
-        envelope = Envelope()
+def _timed_out(raw: bytes, limits: ParseLimits | None) -> ParsedMessage:
+    envelope = envelope_from_raw(raw, limits)
     request = Request(problems=[problem("parse.timeout")])
     return ParsedMessage(envelope=envelope, report_kind=None, request=request)
 
@@ -154,17 +145,17 @@ class ParsePool:
                 return await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 self._replace(generation)
-                return _timed_out(raw)
+                return _timed_out(raw, limits)
             except BrokenProcessPool:
                 if generation != self._generation and attempt == 0:
                     continue  # broken by another call's timeout: retry once on the new pool
                 self._replace(generation)
-                return _timed_out(raw)
+                return _timed_out(raw, limits)
             except RuntimeError:  # submitted to a pool being shut down by another call
                 if attempt == 0:
                     continue
-                return _timed_out(raw)
-        return _timed_out(raw)
+                return _timed_out(raw, limits)
+        return _timed_out(raw, limits)
 
     def close(self) -> None:
         for process in list(getattr(self._executor, "_processes", {}).values()):

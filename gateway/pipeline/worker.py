@@ -194,7 +194,8 @@ class Pipeline:
     ) -> ParsedMessage:
         if row.status == InboundStatus.PARSED and row.parsed_json:
             return ParsedMessage.model_validate_json(row.parsed_json)
-        default_kind = RequestKind(mailbox.programme) if mailbox else None
+        spec = self._services.programmes.get(mailbox.programme) if mailbox else None
+        default_kind = RequestKind(spec.kind) if spec else None
         started = asyncio.get_running_loop().time()
         parsed = await self._parse(row.raw, default_kind)
         elapsed = asyncio.get_running_loop().time() - started

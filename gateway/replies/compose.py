@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from gateway import wording
 from gateway.replies.facts import ReplyFacts
 from gateway.replies.fhir import task_json
 
 __all__ = [
-    "PROGRAMME_LABELS",
     "ComposedReply",
     "OutboundAttachment",
     "ReplyRenderer",
@@ -33,41 +33,6 @@ __all__ = [
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PARIS = ZoneInfo("Europe/Paris")
-
-PROGRAMME_LABELS = {
-    "signalement": "signalement de patient sans médecin traitant",
-    "tele_expertise": "demande de télé-expertise",
-    "appui_dac": "demande d'appui à la coordination",
-    "medecin_referent": "déclaration médecin référent",
-}
-
-SUBJECT_PREFIX = {
-    "ack": "Accusé de réception",
-    "incomplete": "Informations manquantes",
-    "follow_up": "Complément reçu",
-    "unreadable": "Message non traité",
-    "too_large": "Message trop volumineux",
-    "ineligible": "Demande non éligible",
-    "rejected": "Demande non recevable",
-    "accepted": "Demande prise en charge",
-    "no_solution": "Recherche en cours",
-    "avis": "Avis de télé-expertise",
-    "outcome": "Résultat d'éligibilité",
-    "transmitted": "Demande transmise",
-    "closed": "Dossier clos",
-    "status": "État du dossier",
-    "status_neutral": "Demande d'état",
-    "offer": "Proposition de nouveau patient",
-    "te_request": "Demande de télé-expertise",
-    "offer_confirmed": "Prise en charge confirmée",
-    "offer_withdrawn": "Demande déjà attribuée",
-    "reminder": "Relance",
-    "answer_forwarded": "Réponse transmise à la coordination",
-    "coordinator_alert": "À traiter par un coordinateur",
-    "dac_referral": "Demande d'appui à traiter",
-    "mt_notice": "Information : demande d'appui pour votre patient",
-}
-
 
 # The legacy (compat32) email API: the same RFC 2045/2047 output for what we write, several
 # times faster than the EmailMessage API, whose header registry re-parses every header set.
@@ -99,9 +64,13 @@ def deterministic_message_id(cause_key: str, domain: str) -> str:
     return f"<aig.{digest}@{domain}>"
 
 
+def local_datetime_fr(moment: datetime) -> str:
+    return moment.astimezone(PARIS).strftime(wording.say("reply.datetime_format"))
+
+
 def subject_for(facts: ReplyFacts, original_subject: str) -> str:
     tag = f"[{facts.reference}] " if facts.reference else ""
-    label = SUBJECT_PREFIX.get(facts.kind.value, "Réponse")
+    label = wording.label("subject", facts.kind.value, default=wording.say("subject.default"))
     original = " ".join(original_subject.split())[:150]
     return f"{tag}{label}" + (f" - Re: {original}" if original else "")
 
@@ -141,11 +110,9 @@ class ReplyRenderer:
         template = self._env.get_template(f"{facts.kind.value}.txt.j2")
         return template.render(
             facts=facts,
-            programme_label=PROGRAMME_LABELS.get(facts.programme or "", "message"),
-            received_fr=facts.received_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M"),
-            deadline_fr=facts.deadline_at.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
-            if facts.deadline_at
-            else "",
+            programme_label=facts.programme_label_fr or wording.say("reply.your_message"),
+            received_fr=local_datetime_fr(facts.received_at),
+            deadline_fr=local_datetime_fr(facts.deadline_at) if facts.deadline_at else "",
             limit_mb=self._limit_mb,
         )
 

@@ -78,6 +78,8 @@ class ReplyFacts(BaseModel):
     kind: ReplyKind
     reference: str | None
     programme: str | None
+    programme_label_fr: str | None = None  # "votre …"
+    routing: str | None = None  # the programme's routing strategy, for templates
     task_status: TaskStatus
     business_status: str  # the programme's own status code, e.g. "recu", "incomplet"
     business_status_fr: str

@@ -14,9 +14,10 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from gateway.routing.decision import FinalDecision, decisive_conflicts, final_decision
-from gateway.routing.plan import RoutingPlan, plan_routing
+from gateway.routing.plan import PlanInputs, RoutingPlan
 from gateway.routing.requis import match_requis, patient_key, with_requis_filiere
 from gateway.routing.roster import RosterDoctor
+from gateway.routing.strategies import STRATEGIES, Strategy, plan_routing
 from parsers.request import Conflict, Request
 from rules.context import RequisFacts, RuleContext, SenderIdentity
 from rules.engine import Evaluation, evaluate
@@ -26,10 +27,10 @@ __all__ = [
     "Assessment",
     "StoredFacts",
     "assess",
-    "balances_offers",
     "build_context",
     "max_acts_per_year",
     "request_date_of",
+    "strategy_of",
 ]
 
 
@@ -45,9 +46,8 @@ class StoredFacts:
     open_offers: Mapping[str, int] = field(default_factory=dict)
 
 
-def balances_offers(programme: str) -> bool:
-    """Only signalements balance offers between GPs; the others read the roster as it is."""
-    return programme == "signalement"
+def strategy_of(spec: ProgrammeSpec) -> Strategy:
+    return STRATEGIES[spec.routing]
 
 
 def request_date_of(request: Request, received_on: date) -> date:
@@ -60,14 +60,14 @@ def build_context(
     roster: Sequence[RosterDoctor],
     facts: StoredFacts,
     *,
-    programme: str,
+    reads_requis: bool,
     request_date: date,
 ) -> RuleContext:
     """Everything the rules read, for one request on one date."""
     requis: RequisFacts | None = None
     quota: int | None = None
     requerant: int | None = None
-    if programme == "tele_expertise":
+    if reads_requis:
         doctor = match_requis(request, roster)
         if doctor is not None:
             requis = RequisFacts(found=True, rpps=doctor.rpps, filieres=doctor.filieres)
@@ -118,11 +118,13 @@ def assess(
     dac_team_address: str | None,
 ) -> Assessment:
     """Rules then plan, on the request's own date when it has one."""
-    programme = spec.name
-    if programme == "tele_expertise":
+    strategy = strategy_of(spec)
+    if strategy.reads_requis:
         request = with_requis_filiere(request, roster)
     request_date = request_date_of(request, received_on)
-    context = build_context(request, roster, facts, programme=programme, request_date=request_date)
+    context = build_context(
+        request, roster, facts, reads_requis=strategy.reads_requis, request_date=request_date
+    )
     evaluation = evaluate(spec, request, context)
     counts = facts.open_offers
     roster = (
@@ -130,21 +132,24 @@ def assess(
         if counts
         else tuple(roster)
     )
-    requis = match_requis(request, roster) if programme == "tele_expertise" else None
+    requis = match_requis(request, roster) if strategy.reads_requis else None
     plan = plan_routing(
-        evaluation,
-        request,
-        roster,
-        on_date=request_date,
-        already_offered=facts.already_offered,
-        rr_cursor=facts.rr_cursor,
-        acts_by_requis=facts.te_acts_by_requis,
-        requis_rpps=requis.rpps if requis else None,
-        max_acts_per_year=max_acts_per_year(spec),
-        dac_team_address=dac_team_address,
+        strategy.name,
+        PlanInputs(
+            evaluation=evaluation,
+            request=request,
+            roster=roster,
+            on_date=request_date,
+            already_offered=facts.already_offered,
+            rr_cursor=facts.rr_cursor,
+            acts_by_requis=facts.te_acts_by_requis,
+            requis_rpps=requis.rpps if requis else None,
+            max_acts_per_year=max_acts_per_year(spec),
+            dac_team_address=dac_team_address,
+        ),
     )
     return Assessment(
-        programme=programme,
+        programme=spec.name,
         request_date=request_date,
         context=context,
         evaluation=evaluation,

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from gateway.routing.roster import RosterDoctor, is_absent
+from gateway.wording import say
 
 __all__ = [
     "TeTargets",
@@ -103,37 +104,30 @@ def teleexpertise_targets(
     if requis_rpps is not None:
         named = next((d for d in doctors if d.rpps == requis_rpps), None)
         if named is None:
-            why = "Le médecin requis indiqué n'est pas connu de la CPTS"
+            why = say("routing.te.unknown_requis")
         elif not named.in_filiere(filiere):
-            why = "Le médecin requis indiqué ne fait pas partie de la filière"
+            why = say("routing.te.not_in_filiere")
         elif is_absent(named, on_date):
-            why = "Le médecin requis indiqué est absent"
+            why = say("routing.te.absent")
         elif not under_quota(named):
-            why = (
-                f"Le médecin requis a atteint le plafond de {max_acts_per_year} télé-expertises "
-                "par an pour ce patient"
-            )
+            why = say("routing.te.over_quota", max=max_acts_per_year)
         else:
             return TeTargets(
                 mode="named",
                 doctors=(named,),
-                reason_fr="La demande est adressée au médecin requis indiqué.",
+                reason_fr=say("routing.te.named"),
             )
     group = tuple(d for d in members if not is_absent(d, on_date) and under_quota(d))
     if not group:
         return TeTargets(
             mode="none",
             doctors=(),
-            reason_fr=_sentence(
-                why,
-                "aucun médecin de la filière n'est disponible ; un coordinateur va reprendre la "
-                "demande.",
-            ),
+            reason_fr=_sentence(why, say("routing.te.nobody")),
         )
     return TeTargets(
         mode="group",
         doctors=group,
-        reason_fr=_sentence(why, "la demande est adressée au groupe de la filière."),
+        reason_fr=_sentence(why, say("routing.te.group")),
     )
 
 

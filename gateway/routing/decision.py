@@ -8,16 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from gateway.wording import say
 from parsers.merge import get_path, set_path
 from parsers.request import Conflict, Problem, Request
 from rules.context import RuleContext
 from rules.engine import DecisionOutcome, Evaluation, evaluate
 from rules.programmes import ProgrammeSpec
+from rules.result import Outcome
 
-__all__ = ["NOT_CONFIGURED", "FinalDecision", "decisive_conflicts", "final_decision"]
+__all__ = [
+    "NOT_CONFIGURED",
+    "FinalDecision",
+    "Verdict",
+    "decisive_conflicts",
+    "final_decision",
+    "verdict",
+]
 
 NOT_CONFIGURED = "non configuré"  # evidence of patient_in_territory without a territory
 
@@ -77,13 +87,16 @@ def decisive_conflicts(
 
 def _conflict_reason(conflicts: Sequence[Conflict]) -> str:
     described = "; ".join(
-        f"« {c.kept} » ({c.kept_from.source}) et « {c.other} » ({c.other_from.source})"
+        say(
+            "routing.decision.conflict_item",
+            kept=c.kept,
+            kept_from=c.kept_from.source,
+            other=c.other,
+            other_from=c.other_from.source,
+        )
         for c in conflicts
     )
-    return (
-        f"Les éléments transmis se contredisent ({described}) : un coordinateur vérifie la "
-        "demande avant de lui donner suite."
-    )
+    return say("routing.decision.conflict", described=described)
 
 
 def final_decision(
@@ -121,3 +134,55 @@ def final_decision(
             held=rules_outcome == "eligible",
         )
     return FinalDecision(outcome=rules_outcome, rules_outcome=rules_outcome, reasons_fr=reasons)
+
+
+VerdictStep = Literal["reject", "escalate", "refuse", "ask", "route"]
+
+
+class Verdict(BaseModel):
+    """What the daemon does with a decided request, before any I/O (pure).
+
+    ``aiguilleur check`` prints it; ``gateway.cases.intake.decide`` applies it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    step: VerdictStep
+    status: str  # the case's status afterwards (a ``CaseStatus`` value)
+    closes: bool = False  # the case is closed at once
+    issue_outcomes: frozenset[Outcome] = frozenset()  # rule results the reply lists
+    parse_issues: bool = False  # the parser's blocking problems are listed too
+    escalate_reason_fr: str | None = None
+
+
+def verdict(decision: FinalDecision, *, close_on_ineligible: bool) -> Verdict:
+    outcome = decision.outcome
+    if outcome == "rejected":
+        return Verdict(
+            step="reject",
+            status="rejected",
+            closes=True,
+            issue_outcomes=frozenset({Outcome.FAILED}),
+        )
+    if decision.escalate_reason_fr is not None:
+        # Sources disagree, or our own configuration is missing: a person decides.
+        return Verdict(
+            step="escalate",
+            status="waiting_coordinator",
+            escalate_reason_fr=decision.escalate_reason_fr,
+        )
+    if outcome == "ineligible":
+        return Verdict(
+            step="refuse",
+            status="ineligible",
+            closes=close_on_ineligible,
+            issue_outcomes=frozenset({Outcome.FAILED, Outcome.MISSING}),
+        )
+    if outcome == "incomplete":
+        return Verdict(
+            step="ask",
+            status="incomplete",
+            issue_outcomes=frozenset({Outcome.MISSING}),
+            parse_issues=True,
+        )
+    return Verdict(step="route", status="eligible")

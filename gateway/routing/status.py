@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gateway.wording import label
+from rules.programmes import ProgrammeSpec
+
 __all__ = ["StatusView", "TaskStatus", "status_view"]
 
 # FHIR Task.status values we use.
@@ -21,40 +24,30 @@ class StatusView:
     lines_fr: list[str] = field(default_factory=list)
 
 
-_VIEWS: dict[str, tuple[TaskStatus, str, str]] = {
-    "received": ("received", "recu", "Reçu, en cours de traitement"),
-    "incomplete": ("received", "incomplet", "Informations manquantes"),
-    "eligible": ("accepted", "eligible", "Éligible, orientation en cours"),
-    "ineligible": ("rejected", "non_eligible", "Non éligible"),
-    "rejected": ("rejected", "non_recevable", "Non recevable"),
-    "routed": ("in-progress", "oriente", "Orientation en cours"),
-    "waiting_coordinator": (
-        "in-progress",
-        "attente_coordinateur",
-        "Repris par un coordinateur",
-    ),
-    "accepted": ("accepted", "pris_en_charge", "Pris en charge par un médecin"),
-    "completed": ("completed", "termine", "Terminé"),
-    "closed": ("completed", "clos", "Clos par un coordinateur"),
-}
-
-# The completed state means something different in each programme.
-_COMPLETED: dict[str, tuple[str, str]] = {
-    "signalement": ("medecin_trouve", "Un médecin traitant a accepté le patient"),
-    "tele_expertise": ("avis_rendu", "Avis rendu"),
-    "medecin_referent": ("eligible", "Éligible au dispositif médecin référent"),
-    "appui_dac": ("termine", "Terminé"),
+# Case status (a ``CaseStatus`` value) → FHIR Task status and the generic business code.
+_VIEWS: dict[str, tuple[TaskStatus, str]] = {
+    "received": ("received", "recu"),
+    "incomplete": ("received", "incomplet"),
+    "eligible": ("accepted", "eligible"),
+    "ineligible": ("rejected", "non_eligible"),
+    "rejected": ("rejected", "non_recevable"),
+    "routed": ("in-progress", "oriente"),
+    "waiting_coordinator": ("in-progress", "attente_coordinateur"),
+    "accepted": ("accepted", "pris_en_charge"),
+    "completed": ("completed", "termine"),
+    "closed": ("completed", "clos"),
 }
 
 
-def status_view(status: str, programme: str) -> StatusView:
-    """The view of a case in ``status`` (a ``CaseStatus`` value) of ``programme``."""
-    task, code, label = _VIEWS.get(status, ("received", status, status))
-    if status == "completed" and programme in _COMPLETED:
-        code, label = _COMPLETED[programme]
-    if status == "routed" and programme == "appui_dac":
-        code, label = "transmis_dac", "Transmis à l'équipe du DAC"
+def status_view(status: str, programme: ProgrammeSpec | None) -> StatusView:
+    """The view of a case in ``status``; the programme may name the status its own way."""
+    task, code = _VIEWS.get(status, ("received", status))
+    text = label("status", code, default=status)
     lines: list[str] = []
-    if status == "routed" and programme == "signalement":
-        lines.append("La demande est proposée aux médecins de la CPTS ; en attente de réponse.")
-    return StatusView(task_status=task, code=code, label_fr=label, lines_fr=lines)
+    own = programme.status.get(status) if programme is not None else None
+    if own is not None:
+        code = own.code or code
+        text = own.label_fr or (label("status", code, default=text) if own.code else text)
+        if own.line_fr:
+            lines.append(own.line_fr)
+    return StatusView(task_status=task, code=code, label_fr=text, lines_fr=lines)

@@ -11,8 +11,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, or_, update
@@ -32,6 +30,7 @@ from gateway.storage.models import (
     ReferenceCounter,
     utcnow,
 )
+from parsers.envelope import envelope_from_raw
 
 __all__ = [
     "IncomingRaw",
@@ -49,7 +48,6 @@ __all__ = [
     "store_inbound_batch",
 ]
 
-_HEADER_PARSER = BytesHeaderParser(policy=compat32)
 PENDING_INBOUND = (InboundStatus.RECEIVED, InboundStatus.PARSED)
 
 
@@ -65,14 +63,8 @@ class IncomingRaw:
 
 
 def _message_id(raw: bytes) -> str | None:
-    try:
-        value = _HEADER_PARSER.parsebytes(raw[:65536]).get("Message-ID")
-    except Exception:  # a malformed header block still gets stored
-        return None
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text[:998] or None
+    # As written, not the parsed "<...>": the key the rows already stored carry.
+    return envelope_from_raw(raw).message_id_raw
 
 
 def _source_key(item: IncomingRaw) -> tuple[str, int | None, int | str] | None:

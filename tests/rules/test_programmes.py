@@ -127,7 +127,15 @@ open_filieres = ["orl", "medecine_generale"]
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"cpts": {}}, "unknown programme 'cpts'"),
+        ({"cpts": {}}, "cpts: a new programme must declare label_fr, routing, rules"),
+        (
+            {"cpts": {"label_fr": "X", "routing": "gp_offers", "rules": ["nope.nope:RULE"]}},
+            "cannot import 'nope.nope:RULE'",
+        ),
+        (
+            {"cpts": {"label_fr": "X", "routing": "gp_offers", "rules": ["rules.registry:RULES"]}},
+            "'rules.registry:RULES' is not a rule",
+        ),
         (
             {"signalement": {"rules": ["no_such_rule"]}},
             "signalement.rules: unknown rule 'no_such_rule'",
