@@ -11,6 +11,8 @@ from rules.result import RuleResult
 __all__ = ["RULE", "TerritoryParams", "check"]
 
 RULE_ID = "patient_in_territory"
+# The evidence of an unconfigured territory: the gateway escalates instead of refusing.
+NOT_CONFIGURED = "non configuré"
 
 
 class TerritoryParams(Params):
@@ -36,7 +38,7 @@ def check(request: Request, context: RuleContext, params: TerritoryParams) -> Ru
             RULE_ID,
             "Le territoire de la CPTS n'est pas encore configuré : la demande sera examinée par "
             "un coordinateur.",
-            territoire="non configuré",
+            territoire=NOT_CONFIGURED,
         )
     city = (request.patient.city or "").strip()
     if not insee and not postal and city:

@@ -12,6 +12,7 @@ from gateway.routing.answers import classify_answer, own_text
 from gateway.routing.requis import patient_key
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus, TeleExpertiseAct
+from gateway.wording import say
 from parsers import ParseLimits, list_attachments
 
 __all__ = ["AVIS_MIN_CHARS", "doctor_message"]
@@ -35,7 +36,7 @@ def doctor_message(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming)
         note = flow.facts(
             case,
             ReplyKind.OFFER_WITHDRAWN,
-            lines_fr=["elle a déjà été attribuée ou close."],
+            lines_fr=[say("cases.withdrawn.already_closed")],
         )
         flow.to_party(
             case,
@@ -69,7 +70,7 @@ def doctor_message(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming)
     )
     flow.alert_coordinators(
         case,
-        f"La réponse de {offer.doctor_name} n'a pas pu être interprétée.",
+        say("cases.escalate.unclear_answer", doctor=offer.doctor_name),
         f"inbound:{incoming.row.id}:ambiguous",
         text[:2000],
     )

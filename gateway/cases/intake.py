@@ -16,6 +16,7 @@ from gateway.routing.assess import Assessment
 from gateway.routing.decision import verdict
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, OfferKind, RuleResultRow
+from gateway.wording import say
 from parsers.follow_up import merge_follow_up
 from parsers.request import Request
 
@@ -190,11 +191,7 @@ def route(
         bump_rr(flow.session)
         send_offer(flow, case, request, OfferKind.SIGNALEMENT, plan.targets[0])
         case.status = CaseStatus.ROUTED
-        lines = [
-            "La demande est éligible : nous la proposons aux médecins généralistes de la CPTS "
-            "qui acceptent de nouveaux patients, et vous informerons dès qu'un médecin aura "
-            "accepté."
-        ]
+        lines = [say("cases.ack.gp_offers")]
         return flow.reply(case, incoming, ack, cause, lines_fr=lines)
     if plan.action in ("te_named", "te_group"):
         kind = OfferKind.TE_NAMED if plan.action == "te_named" else OfferKind.TE_GROUP
@@ -246,13 +243,10 @@ def refer_to_dac(
                 summary=flow.summary(case, request, identity=True),
             )
             flow.to_party(case, notice, plan.medecin_traitant_email, f"case:{case.id}:mt_notice")
-            lines.append("Le médecin traitant du patient en a été informé.")
+            lines.append(say("cases.dac.mt_notified"))
             repo.add_event(flow.session, case.id, "medecin_traitant_notified", {})
         else:
-            lines.append(
-                "Le médecin traitant doit être informé de cette demande ; son adresse "
-                "n'étant pas connue, l'équipe du DAC s'en chargera."
-            )
+            lines.append(say("cases.dac.mt_unknown"))
             repo.add_event(flow.session, case.id, "medecin_traitant_unknown", {})
     case.status = CaseStatus.ROUTED
     repo.add_event(flow.session, case.id, "referred_to_dac", {"to": team.email})

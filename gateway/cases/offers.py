@@ -10,6 +10,7 @@ from gateway.replies.facts import ReplyKind
 from gateway.routing.plan import PlannedTarget
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus
+from gateway.wording import say
 from parsers.request import Request
 
 __all__ = [
@@ -80,8 +81,7 @@ def next_signalement_offer(flow: CaseFlow, case: Case, cause: str) -> None:
     else:
         flow.escalate(
             case,
-            "Aucun autre médecin disponible n'a accepté la demande : un coordinateur "
-            "reprend le dossier.",
+            say("cases.escalate.no_other_gp"),
             None,
             cause,
         )
@@ -101,7 +101,7 @@ def after_te_decline(flow: CaseFlow, case: Case, offer: Offer, cause: str) -> No
             return
     flow.escalate(
         case,
-        "Aucun médecin de la filière n'a pris la demande : un coordinateur reprend le dossier.",
+        say("cases.escalate.no_requis"),
         None,
         cause,
     )
@@ -129,7 +129,7 @@ def accept(
         other.status = OfferStatus.WITHDRAWN
         other.answered_at = flow.now
         taken = flow.facts(
-            case, ReplyKind.OFFER_WITHDRAWN, lines_fr=["un confrère l'a prise en charge."]
+            case, ReplyKind.OFFER_WITHDRAWN, lines_fr=[say("cases.withdrawn.taken_by_colleague")]
         )
         flow.to_party(case, taken, other.doctor_email, f"offer:{other.id}:withdrawn")
     if offer.kind == OfferKind.SIGNALEMENT:

@@ -7,6 +7,7 @@ from gateway.replies.facts import ReplyFacts, ReplyKind
 from gateway.routing.status import StatusView, status_view
 from gateway.storage import repo
 from gateway.storage.models import Case
+from gateway.wording import label
 
 __all__ = ["parties", "status_reply"]
 
@@ -22,7 +23,7 @@ def status_reply(
             programme=None,
             task_status="rejected",
             business_status="non_communique",
-            business_status_fr="Information non communiquée",
+            business_status_fr=label("status", "non_communique"),
             received_at=incoming.row.received_at,
             structure_name=flow.config.replies.structure_name,
         )

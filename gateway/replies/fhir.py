@@ -10,6 +10,7 @@ from typing import Any
 from fhir.resources.R4B.task import Task
 
 from gateway.replies.facts import ReplyFacts
+from gateway.wording import say
 
 __all__ = ["CASE_SYSTEM", "build_task", "task_json"]
 
@@ -62,7 +63,7 @@ def build_task(facts: ReplyFacts) -> Task:
         data["contained"] = [_operation_outcome(facts)]
         data["output"] = [
             {
-                "type": {"text": "problèmes"},
+                "type": {"text": say("fhir.issues_output")},
                 "valueReference": {"reference": "#problemes"},
             }
         ]

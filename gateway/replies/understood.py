@@ -9,20 +9,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from gateway.wording import labels, say
 from parsers.request import Request, Situation
 
 __all__ = ["understood_fr"]
 
 _PAREN = re.compile(r"\(([^()]{2,40})\)")
-_DAC = {
-    "polypathologie": "plusieurs pathologies",
-    "pathologie_desequilibree": "pathologie déséquilibrée",
-    "hospitalisations_repetees": "hospitalisations répétées",
-    "isolement_social": "isolement social",
-    "vulnerabilite_sociale": "vulnérabilité sociale",
-    "pratiques_inadaptees": "pratiques de santé inadaptées",
-    "dependance_multi_acteurs": "dépendance avec plusieurs intervenants",
-}
 
 
 def _age(request: Request, on: date) -> str | None:
@@ -30,18 +22,20 @@ def _age(request: Request, on: date) -> str | None:
     birth = patient.birth_date
     if birth is not None and birth <= on:
         months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
-        return f"{months} mois" if months < 24 else f"{months // 12} ans"
+        if months < 24:
+            return say("understood.age_months", n=months)
+        return say("understood.age_years", n=months // 12)
     if patient.age_months is not None:
-        return f"{patient.age_months} mois"
+        return say("understood.age_months", n=patient.age_months)
     if patient.age_years is not None:
-        return f"{patient.age_years} ans"
+        return say("understood.age_years", n=patient.age_years)
     return None
 
 
 def _ald(request: Request) -> str | None:
     situation = request.situation
     if situation.ald_declared is False and not situation.ald:
-        return "sans ALD"
+        return say("understood.no_ald")
     if not situation.ald and situation.ald_declared is not True:
         return None
     written = request.provenance.get("situation.ald") or request.provenance.get(
@@ -49,23 +43,27 @@ def _ald(request: Request) -> str | None:
     )
     name = _PAREN.search(written.raw or "") if written is not None else None
     if name is not None:
-        return f"en ALD ({name.group(1).strip()})"
+        return say("understood.ald_named", name=name.group(1).strip())
     if situation.ald:
-        return "en ALD " + ", ".join(str(n) for n in situation.ald)
-    return "en ALD"
+        return say("understood.ald_numbers", numbers=", ".join(str(n) for n in situation.ald))
+    return say("understood.ald")
 
 
 def _situation(situation: Situation) -> list[str]:
     said: list[str] = []
     if situation.arret_travail is True:
-        said.append("en arrêt de travail")
+        said.append(say("understood.arret_travail"))
     elif situation.arret_travail is False:
-        said.append("pas en arrêt de travail")
+        said.append(say("understood.no_arret_travail"))
     if situation.sortie_hospitalisation is True:
-        said.append("sortant d'hospitalisation")
-    said.extend(label for name, label in _DAC.items() if getattr(situation, name) is True)
+        said.append(say("understood.sortie_hospitalisation"))
+    said.extend(
+        text for name, text in labels("understood.dac").items() if getattr(situation, name) is True
+    )
     if situation.dsp_active is not None:
-        said.append("DSP activé" if situation.dsp_active else "DSP non activé")
+        said.append(
+            say("understood.dsp_active" if situation.dsp_active else "understood.dsp_inactive")
+        )
     return said
 
 
@@ -73,33 +71,39 @@ def understood_fr(request: Request, on: date) -> str | None:
     """The line, or None when nothing was understood worth repeating."""
     patient = request.patient
     parts: list[str] = []
-    who = {"F": "patiente", "M": "patient"}.get(patient.sex or "", "patient(e)")
+    who = say(
+        {"F": "understood.patient_f", "M": "understood.patient_m"}.get(
+            patient.sex or "", "understood.patient_x"
+        )
+    )
     age = _age(request, on)
-    parts.append(f"{who} de {age}" if age else who)
+    parts.append(say("understood.who_with_age", who=who, age=age) if age else who)
     if (ald := _ald(request)) is not None:
         parts.append(ald)
     parts.extend(_situation(request.situation))
     if patient.has_medecin_traitant is False:
-        parts.append("sans médecin traitant")
+        parts.append(say("understood.no_mt"))
     elif patient.has_medecin_traitant is True:
-        parts.append("avec un médecin traitant")
+        parts.append(say("understood.with_mt"))
     if patient.city and patient.postal_code:
-        parts.append(f"résidant à {patient.city} ({patient.postal_code})")
+        parts.append(
+            say("understood.lives_in_place", city=patient.city, postal_code=patient.postal_code)
+        )
     elif patient.city:
-        parts.append(f"résidant à {patient.city}")
+        parts.append(say("understood.lives_in", city=patient.city))
     elif patient.postal_code:
-        parts.append(f"code postal {patient.postal_code}")
+        parts.append(say("understood.postal_code", postal_code=patient.postal_code))
     te = request.tele_expertise
     if te.filiere_label or te.filiere:
-        parts.append(f"avis demandé en {te.filiere_label or te.filiere}")
+        parts.append(say("understood.filiere", filiere=te.filiere_label or te.filiere))
     if te.consent is True:
-        parts.append("accord du patient recueilli")
+        parts.append(say("understood.consent"))
     elif te.consent is False:
-        parts.append("refus du patient")
+        parts.append(say("understood.consent_refused"))
     if request.reporter.declared_role == "family":
-        parts.append("demande écrite par un proche")
+        parts.append(say("understood.written_by_family"))
     elif request.reporter.declared_role == "patient":
-        parts.append("demande écrite par le patient")
+        parts.append(say("understood.written_by_patient"))
     if len(parts) == 1 and not age:
         return None
     return ", ".join(parts) + "."

@@ -17,6 +17,7 @@ from parsers.merge import get_path, set_path
 from parsers.request import Conflict, Problem, Request
 from rules.context import RuleContext
 from rules.engine import DecisionOutcome, Evaluation, evaluate
+from rules.patient_in_territory import NOT_CONFIGURED
 from rules.programmes import ProgrammeSpec
 from rules.result import Outcome
 
@@ -28,8 +29,6 @@ __all__ = [
     "final_decision",
     "verdict",
 ]
-
-NOT_CONFIGURED = "non configuré"  # evidence of patient_in_territory without a territory
 
 
 class FinalDecision(BaseModel):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from gateway.routing.roster import RosterDoctor
+from gateway.wording import say
 from parsers.normalise.addresses import normalise_address
 from parsers.request import Provenance, Request
 from rules.keys import norm_key
@@ -55,8 +56,8 @@ def with_requis_filiere(request: Request, roster: Sequence[RosterDoctor]) -> Req
     completed = request.model_copy(deep=True)
     completed.tele_expertise.filiere = norm_key(next(iter(doctor.filieres)))
     completed.provenance["tele_expertise.filiere"] = Provenance(
-        source="annuaire de la CPTS",
+        source=say("cases.provenance.requis_filiere_source"),
         kind="config",
-        locator=f"filière du médecin requis ({doctor.name})",
+        locator=say("cases.provenance.requis_filiere", doctor=doctor.name),
     )
     return completed

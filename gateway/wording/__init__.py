@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from types import MappingProxyType
 
 __all__ = ["WordingError", "codes", "label", "labels", "placeholders", "say"]
@@ -20,6 +21,10 @@ __all__ = ["WordingError", "codes", "label", "labels", "placeholders", "say"]
 
 class WordingError(KeyError):
     """A code or a placeholder the catalogue does not have."""
+
+
+def _folder() -> Traversable:
+    return resources.files(__package__)
 
 
 @cache
@@ -38,8 +43,7 @@ def _catalogue() -> Mapping[str, str]:
             else:
                 raise TypeError(f"wording {code!r} is not a string")
 
-    folder = resources.files(__package__)
-    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+    for entry in sorted(_folder().iterdir(), key=lambda item: item.name):
         if entry.name.endswith(".toml"):
             walk("", tomllib.loads(entry.read_text("utf-8")))
     return MappingProxyType(flat)
@@ -49,6 +53,7 @@ def codes() -> frozenset[str]:
     return frozenset(_catalogue())
 
 
+@cache
 def placeholders(code: str) -> frozenset[str]:
     """The names a sentence expects, for the tests that check every call site."""
     return frozenset(
@@ -66,7 +71,7 @@ def _text(code: str) -> str:
 def say(code: str, /, **values: object) -> str:
     """The sentence for ``code`` with ``values`` inserted (``str.format`` fields)."""
     text = _text(code)
-    if not values:
+    if not values and not placeholders(code):
         return text
     try:
         return text.format(**values)

@@ -47,7 +47,12 @@ mail_label_fr = "signalement d'un enfant sans médecin traitant"
 kind = "signalement"
 routing = "gp_offers"
 status.completed = {{ code = "pediatre_trouve", label_fr = "Un médecin a accepté l'enfant" }}
-rules = ["sender_verified", "patient_in_territory", "no_medecin_traitant", "tests.programmes.child_age"]
+rules = [
+    "sender_verified",
+    "patient_in_territory",
+    "no_medecin_traitant",
+    "tests.programmes.child_age",
+]
 
 [{NAME}.params.sender_verified]
 policy = "accept"
