@@ -11,7 +11,7 @@ from pydantic import Field, NonNegativeInt
 from parsers.request import Request
 from rules.base import Params, Rule, failed, missing, passed
 from rules.context import RuleContext
-from rules.facts import profession_label, requerant_profession
+from rules.professions import profession_label, requerant_profession
 from rules.result import RuleResult
 
 __all__ = ["RULE", "RequerantLimitParams", "check"]

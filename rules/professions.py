@@ -1,4 +1,4 @@
-"""Small derivations shared by several rules."""
+"""Who the requester is, as several rules need it: profession codes and roles."""
 
 from __future__ import annotations
 
