@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Unpack
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, select
 from gateway.cases.services import RoutingServices, assess_stored
 from gateway.outbox.queue import NO_THREAD, Mailer, Thread
 from gateway.replies.compose import OutboundAttachment
-from gateway.replies.facts import ReplyFacts, ReplyKind, SummaryLine
+from gateway.replies.facts import ReplyExtras, ReplyFacts, ReplyKind, SummaryLine
 from gateway.replies.summary import summary
 from gateway.replies.understood import understood_fr
 from gateway.routing.assess import Assessment
@@ -89,7 +90,7 @@ class CaseFlow:
         self.config = services.config
         self.opened: set[int] = set()  # cases opened by this transaction
 
-    def facts(self, case: Case, kind: ReplyKind, **extra: object) -> ReplyFacts:
+    def facts(self, case: Case, kind: ReplyKind, **extra: Unpack[ReplyExtras]) -> ReplyFacts:
         spec = self.spec(case)
         view = status_view(case.status, spec)
         data: dict[str, object] = {
@@ -164,7 +165,7 @@ class CaseFlow:
         incoming: Incoming | None,
         kind: ReplyKind,
         cause: str,
-        **extra: object,
+        **extra: Unpack[ReplyExtras],
     ) -> str | None:
         return self.to_sender(
             case, self.facts(case, kind, **extra), f"{cause}:{kind.value}", incoming

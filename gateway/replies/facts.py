@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
 from gateway.routing.status import TaskStatus
 
-__all__ = ["DOCTOR_FACING", "ReplyFacts", "ReplyIssue", "ReplyKind", "SummaryLine", "TaskStatus"]
+__all__ = [
+    "DOCTOR_FACING",
+    "ReplyExtras",
+    "ReplyFacts",
+    "ReplyIssue",
+    "ReplyKind",
+    "SummaryLine",
+    "TaskStatus",
+]
 
 
 class ReplyKind(StrEnum):
@@ -101,3 +109,19 @@ class ReplyFacts(BaseModel):
     @property
     def doctor_facing(self) -> bool:
         return self.kind in DOCTOR_FACING
+
+
+class ReplyExtras(TypedDict, total=False):
+    """What a caller adds to a case's reply facts; typed so a misspelt key fails mypy."""
+
+    issues: list[ReplyIssue]
+    lines_fr: list[str]
+    doctor_email: str | None
+    requester_email: str | None
+    summary: list[SummaryLine]
+    text_fr: str | None
+    deadline_at: datetime | None
+    received_at: datetime
+    status_reason_fr: str | None
+    business_status: str  # a coordinator's closing outcome overrides the status's own
+    business_status_fr: str
