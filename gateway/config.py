@@ -64,6 +64,8 @@ class TlsSettings(_Strict):
             raise ValueError("client_key is set but client_cert is not")
         if self.password and self.password_file:
             raise ValueError("set password or password_file, not both")
+        if (self.password is not None or self.password_file is not None) and not self.username:
+            raise ValueError("username is required with password or password_file")
         return self
 
     def secret(self) -> str | None:

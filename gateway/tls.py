@@ -6,7 +6,9 @@ import ssl
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["TlsOptions", "build_ssl_context"]
+from gateway.errors import ConfigError
+
+__all__ = ["TlsOptions", "build_ssl_context", "describe_error"]
 
 
 class TlsOptions(Protocol):
@@ -21,7 +23,16 @@ class TlsOptions(Protocol):
 
 
 def build_ssl_context(options: TlsOptions) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(options.ca_file) if options.ca_file else None)
+    """Client context: the server is authenticated (CA file or system store), TLS >= 1.2,
+    optional client certificate. Files that cannot be loaded raise ConfigError naming the key.
+    """
+    try:
+        context = ssl.create_default_context(
+            ssl.Purpose.SERVER_AUTH,
+            cafile=str(options.ca_file) if options.ca_file is not None else None,
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"ca_file cannot be loaded: {describe_error(exc)}") from exc
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if not options.tls_verify:
         # Only on an explicit `tls_verify = false`: for a lab server, never the default.
@@ -29,8 +40,24 @@ def build_ssl_context(options: TlsOptions) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
     if options.client_cert is not None:
         # MSSanté application mailboxes authenticate with an IGC-Santé client certificate.
-        context.load_cert_chain(
-            str(options.client_cert),
-            str(options.client_key) if options.client_key else None,
-        )
+        # Without client_key, the key is read from the client_cert file (one PEM for both).
+        try:
+            context.load_cert_chain(
+                str(options.client_cert),
+                str(options.client_key) if options.client_key is not None else None,
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"client_cert/client_key cannot be loaded: {describe_error(exc)}"
+            ) from exc
     return context
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason for a TLS or socket error: the OpenSSL reason or the strerror, never
+    the exception's full text (which may carry paths or peer data)."""
+    if isinstance(exc, ssl.SSLError):
+        return str(getattr(exc, "reason", None) or type(exc).__name__)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return type(exc).__name__

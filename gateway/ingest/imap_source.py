@@ -15,32 +15,17 @@ import structlog
 from gateway import failpoints
 from gateway.config import MailboxConfig
 from gateway.errors import ImapError
-from gateway.ingest.imap_client import ImapConnection, ImapEndpoint
+from gateway.ingest.imap_client import ImapConnection
 from gateway.ingest.store import RawStore
 from gateway.storage.repo import IncomingRaw
 from gateway.waiting import wait_any
 
-__all__ = ["ImapSource", "endpoint_for"]
+__all__ = ["ImapSource"]
 
 log = structlog.get_logger("aiguilleur.ingest.imap")
 
 BACKOFF_START = 1.0
 BACKOFF_MAX = 300.0
-
-
-def endpoint_for(mailbox: MailboxConfig) -> ImapEndpoint:
-    return ImapEndpoint(
-        host=mailbox.host,
-        port=mailbox.port,
-        tls=mailbox.tls,
-        ca_file=mailbox.ca_file,
-        client_cert=mailbox.client_cert,
-        client_key=mailbox.client_key,
-        verify=mailbox.tls_verify,
-        username=mailbox.username,
-        password=mailbox.secret(),
-        timeout=mailbox.timeout,
-    )
 
 
 class ImapSource:
@@ -98,12 +83,13 @@ class ImapSource:
         backoff = BACKOFF_START
         attempt = 0
         while not stop.is_set():
-            conn = ImapConnection(endpoint_for(self._mailbox))
+            conn = ImapConnection(self._mailbox)
             try:
                 await conn.connect()
                 await conn.ensure_folder(self._mailbox.processed_folder)
                 selected = await conn.select(self._mailbox.folder)
                 await self._store.mark(name, connected=True, reconnected=attempt > 0)
+                # The one "connected" event: logged in and folder selected (bench waits for it).
                 log.info("imap_connected", mailbox=name, idle=conn.supports_idle)
                 attempt += 1
                 backoff = BACKOFF_START

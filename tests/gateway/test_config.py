@@ -72,16 +72,19 @@ def test_environment_index_out_of_range_is_named() -> None:
 def test_password_file_is_read_and_missing_file_named(tmp_path: Path) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
-    config = parse_config({"mailboxes": [{**MAILBOX, "password_file": str(secret)}]}, environ={})
+    box = {**MAILBOX, "username": "u", "password_file": str(secret)}
+    config = parse_config({"mailboxes": [box]}, environ={})
     assert config.mailboxes[0].secret() == "s3cret"
     with pytest.raises(ConfigError, match=r"mailboxes\[0\]\.password_file: file not found"):
         parse_config(
-            {"mailboxes": [{**MAILBOX, "password_file": str(tmp_path / "nope")}]}, environ={}
+            {"mailboxes": [{**MAILBOX, "username": "u", "password_file": str(tmp_path / "nope")}]},
+            environ={},
         )
 
 
 def test_password_is_not_in_repr() -> None:
-    config = parse_config({"mailboxes": [{**MAILBOX, "password": "hunter2"}]}, environ={})
+    box = {**MAILBOX, "username": "u", "password": "hunter2"}
+    config = parse_config({"mailboxes": [box]}, environ={})
     assert "hunter2" not in repr(config)
 
 
@@ -141,3 +144,8 @@ def test_relative_routing_paths_are_read_beside_the_config_file(tmp_path: Path) 
     config = load_config(conf, environ={})
     assert config.routing.roster_path == conf.parent.resolve() / "roster.toml"
     assert config.routing.programmes_path == Path("/abs/programmes.toml")
+
+
+def test_a_password_without_a_username_is_refused() -> None:
+    with pytest.raises(ConfigError, match="username is required"):
+        parse_config({"mailboxes": [{**MAILBOX, "password": "x"}]}, environ={})

@@ -1,4 +1,4 @@
-"""ImapConnection against the real dev mail stack, plus its pure helpers."""
+"""ImapConnection against the real dev mail stack (wire helpers: test_imap_wire.py)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,14 @@ from typing import Any
 import pytest
 import structlog
 import trustme
+from pydantic import ValidationError
 
 from deploy.mailstack import MailStack, MailUser
+from gateway.config import TlsMode, TlsSettings
 from gateway.errors import ConfigError, ImapError
-from gateway.ingest.imap_client import (
-    FetchedMessage,
-    ImapConnection,
-    ImapEndpoint,
-    TlsMode,
-    build_ssl_context,
-    encode_mailbox_name,
-    format_uid_set,
-    parse_fetch_response,
-)
+from gateway.ingest.imap_client import ImapConnection
+from gateway.ingest.imap_wire import format_uid_set
+from gateway.tls import build_ssl_context
 
 # Fixtures (mail_stack, mail_user, ...) come from tests.support.mailstack, registered
 # as a plugin by the root conftest.
@@ -38,9 +33,7 @@ from tests.support.mailstack import send_raw_mail, wait_for_messages
 SENDER = "dr.durand@medecin.test"
 
 
-def endpoint(
-    stack: MailStack, user: MailUser, tls: TlsMode = "implicit", **kw: Any
-) -> ImapEndpoint:
+def settings(stack: MailStack, user: MailUser, tls: TlsMode = "implicit", **kw: Any) -> TlsSettings:
     port = stack.imaps_port if tls == "implicit" else stack.imap_port
     fields: dict[str, Any] = {
         "ca_file": stack.ca_path,
@@ -49,12 +42,12 @@ def endpoint(
         "timeout": 10.0,
     }
     fields.update(kw)
-    return ImapEndpoint(host=stack.host, port=port, tls=tls, **fields)
+    return TlsSettings(host=stack.host, port=port, tls=tls, **fields)
 
 
 @pytest.fixture
 async def conn(mail_stack: MailStack, mail_user: MailUser) -> AsyncIterator[ImapConnection]:
-    c = ImapConnection(endpoint(mail_stack, mail_user))
+    c = ImapConnection(settings(mail_stack, mail_user))
     await c.connect()
     try:
         yield c
@@ -119,7 +112,7 @@ def spy_commands(monkeypatch: pytest.MonkeyPatch, c: ImapConnection) -> list[str
 async def test_connects_with_verified_tls_and_logs_in(
     mail_stack: MailStack, mail_user: MailUser, tls: TlsMode
 ) -> None:
-    c = ImapConnection(endpoint(mail_stack, mail_user, tls))
+    c = ImapConnection(settings(mail_stack, mail_user, tls))
     await c.connect()
     try:
         assert c.is_encrypted
@@ -140,17 +133,25 @@ async def test_certificate_from_another_ca_is_rejected(
 ) -> None:
     wrong_ca = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(wrong_ca))
-    c = ImapConnection(endpoint(mail_stack, mail_user, tls, ca_file=wrong_ca))
+    c = ImapConnection(settings(mail_stack, mail_user, tls, ca_file=wrong_ca))
     with pytest.raises(ImapError, match="CERTIFICATE_VERIFY_FAILED"):
         await c.connect()
     await c.logout()
 
 
 async def test_verify_false_must_be_explicit(mail_stack: MailStack, mail_user: MailUser) -> None:
-    c = ImapConnection(endpoint(mail_stack, mail_user, ca_file=None, verify=False))
+    c = ImapConnection(settings(mail_stack, mail_user, ca_file=None, tls_verify=False))
     await c.connect()
     await c.logout()
-    assert build_ssl_context(endpoint(mail_stack, mail_user)).verify_mode == ssl.CERT_REQUIRED
+    # Without ca_file and without tls_verify = false, the test CA is unknown: refused.
+    c = ImapConnection(settings(mail_stack, mail_user, ca_file=None))
+    with pytest.raises(ImapError, match="CERTIFICATE_VERIFY_FAILED"):
+        await c.connect()
+    await c.logout()
+    ctx = build_ssl_context(settings(mail_stack, mail_user))
+    assert ctx.verify_mode == ssl.CERT_REQUIRED
+    assert ctx.check_hostname
+    assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
 
 
 async def test_refuses_to_send_credentials_in_clear(
@@ -160,14 +161,14 @@ async def test_refuses_to_send_credentials_in_clear(
         return None
 
     monkeypatch.setattr(ImapConnection, "_starttls", no_starttls)
-    c = ImapConnection(endpoint(mail_stack, mail_user, "starttls"))
+    c = ImapConnection(settings(mail_stack, mail_user, "starttls"))
     with pytest.raises(ImapError, match="unencrypted"):
         await c.connect()
     await c.logout()
 
 
 async def test_plain_connection_only_when_asked(mail_stack: MailStack, mail_user: MailUser) -> None:
-    c = ImapConnection(endpoint(mail_stack, mail_user, "none"))
+    c = ImapConnection(settings(mail_stack, mail_user, "none"))
     await c.connect()
     try:
         assert not c.is_encrypted
@@ -180,26 +181,48 @@ async def test_wrong_password_raises_without_echoing_it(
     mail_stack: MailStack, mail_user: MailUser
 ) -> None:
     bad = "wrong-" + uuid.uuid4().hex
-    c = ImapConnection(endpoint(mail_stack, mail_user, password=bad))
+    c = ImapConnection(settings(mail_stack, mail_user, password=bad))
     with pytest.raises(ImapError, match="LOGIN failed") as caught:
         await c.connect()
     assert bad not in str(caught.value)
     await c.logout()
 
 
-def test_client_certificate_context_loads(mail_stack: MailStack, mail_user: MailUser) -> None:
+def test_client_certificate_context_loads(
+    mail_stack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
     cert, key = mail_stack.issue_client_cert("bot@cpts.test")
-    ctx = build_ssl_context(endpoint(mail_stack, mail_user, client_cert=cert, client_key=key))
+    ctx = build_ssl_context(settings(mail_stack, mail_user, client_cert=cert, client_key=key))
     assert ctx.minimum_version >= ssl.TLSVersion.TLSv1_2
     with pytest.raises(ConfigError, match="client_cert"):
-        build_ssl_context(endpoint(mail_stack, mail_user, client_cert=cert, client_key=cert))
-    with pytest.raises(ConfigError, match="go together"):
-        endpoint(mail_stack, mail_user, client_cert=cert)
+        build_ssl_context(settings(mail_stack, mail_user, client_cert=cert, client_key=cert))
+    # One PEM with certificate and key: client_key may be left out.
+    both = tmp_path / "both.pem"
+    both.write_bytes(cert.read_bytes() + key.read_bytes())
+    build_ssl_context(settings(mail_stack, mail_user, client_cert=both))
+    with pytest.raises(ConfigError, match="client_cert"):
+        build_ssl_context(settings(mail_stack, mail_user, client_cert=cert))  # key missing
+    with pytest.raises(ValidationError, match="client_key is set but client_cert is not"):
+        settings(mail_stack, mail_user, client_key=key)
+
+
+async def test_unloadable_ca_file_is_a_config_error(
+    mail_stack: MailStack, mail_user: MailUser, tmp_path: Path
+) -> None:
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate\n")
+    c = ImapConnection(settings(mail_stack, mail_user, ca_file=garbage))
+    with pytest.raises(ConfigError, match="ca_file cannot be loaded"):
+        await c.connect()
+    await c.logout()
+    c = ImapConnection(settings(mail_stack, mail_user, "none", ca_file=garbage))
+    await c.connect()  # no TLS, no context: the CA file is not read
+    await c.logout()
 
 
 async def test_login_with_client_cert_presented(mail_stack: MailStack, mail_user: MailUser) -> None:
     cert, key = mail_stack.issue_client_cert("bot2@cpts.test")
-    c = ImapConnection(endpoint(mail_stack, mail_user, client_cert=cert, client_key=key))
+    c = ImapConnection(settings(mail_stack, mail_user, client_cert=cert, client_key=key))
     await c.connect()
     await c.logout()
 
@@ -208,10 +231,10 @@ async def test_external_auth_needs_server_support(
     mail_stack: MailStack, mail_user: MailUser
 ) -> None:
     cert, key = mail_stack.issue_client_cert("bot3@cpts.test")
-    ep = endpoint(
+    st = settings(
         mail_stack, mail_user, client_cert=cert, client_key=key, username=None, password=None
     )
-    c = ImapConnection(ep)
+    c = ImapConnection(st)
     with pytest.raises(ImapError, match="EXTERNAL"):
         await c.connect()
     await c.logout()
@@ -302,7 +325,7 @@ async def test_move_to_created_folder(
 ) -> None:
     messages = [raw_message(t, mail_user.address) for t in ("m1", "m2", "m3")]
     append(mail_stack, mail_user, messages)
-    c = ImapConnection(endpoint(mail_stack, mail_user), force_move_fallback=fallback)
+    c = ImapConnection(settings(mail_stack, mail_user), force_move_fallback=fallback)
     await c.connect()
     try:
         await c.ensure_folder("Traités/2026")
@@ -392,13 +415,17 @@ async def test_logs_name_events_and_carry_no_content(
 ) -> None:
     append(mail_stack, mail_user, [raw_message("secretlog", mail_user.address)])
     with structlog.testing.capture_logs() as logs:
-        async with ImapConnection(endpoint(mail_stack, mail_user), force_move_fallback=True) as c:
+        async with ImapConnection(settings(mail_stack, mail_user), force_move_fallback=True) as c:
             await c.ensure_folder("Done")
             await c.select("INBOX")
             [message] = await c.fetch(await c.search_uids())
             await c.move([message.uid], "Done")
     events = [entry["event"] for entry in logs]
-    assert "imap_connected" in events
+    [auth] = [entry for entry in logs if entry["event"] == "imap_authenticated"]
+    assert auth["mechanism"] == "LOGIN" and auth["tls"] == "implicit"
+    assert auth["port"] == mail_stack.imaps_port
+    # "imap_connected" is the source's event (after SELECT, with the mailbox name), not ours.
+    assert "imap_connected" not in events
     assert "imap_move_fallback" in events
     text = repr(logs)
     assert "secretlog" not in text and "née" not in text
@@ -406,43 +433,28 @@ async def test_logs_name_events_and_carry_no_content(
     assert "secretlog" not in repr(message)
 
 
-# --------------------------------------------------------------- pure helpers
+# ----------------------------------------------------------------- settings
 
 
-def test_format_uid_set() -> None:
-    assert format_uid_set([3, 1, 2, 7, 9, 10]) == "1:3,7,9:10"
-    assert format_uid_set([5]) == "5"
-    with pytest.raises(ValueError):
-        format_uid_set([0])
+def test_settings_are_validated_and_the_password_stays_out_of_reprs() -> None:
+    with pytest.raises(ValidationError, match="timeout"):
+        TlsSettings(host="h", port=993, tls="implicit", timeout=0)
+    with pytest.raises(ValidationError, match="port"):
+        TlsSettings(host="h", port=0, tls="implicit")
+    with pytest.raises(ValidationError, match="tls"):
+        TlsSettings(host="h", port=993, tls="ssl")
+    st = TlsSettings(host="h", port=993, tls="implicit", username="u", password="pw-123")
+    assert "pw-123" not in repr(st)
+    conn = ImapConnection(st)
+    assert conn.settings is st
+    assert "pw-123" not in repr(conn)
 
 
-def test_encode_mailbox_name() -> None:
-    assert encode_mailbox_name("INBOX") == '"INBOX"'
-    assert encode_mailbox_name("Traités") == '"Trait&AOk-s"'
-    assert encode_mailbox_name('A&B "q"') == '"A&-B \\"q\\""'
-
-
-def test_parse_fetch_response_handles_uid_after_literal_and_strays() -> None:
-    lines: list[bytes | bytearray] = [
-        b"1 FETCH (BODY[] {5}",
-        bytearray(b"ab)\r\n"),
-        b" UID 7)",
-        b"2 FETCH (FLAGS (\\Seen) UID 8)",  # unsolicited: no body
-        b"3 FETCH (UID 9 BODY[] {0}",
-        bytearray(b""),
-        b")",
-        b"Fetch completed.",
-    ]
-    assert parse_fetch_response(lines) == [
-        FetchedMessage(uid=7, raw=b"ab)\r\n"),
-        FetchedMessage(uid=9, raw=b""),
-    ]
-    with pytest.raises(ImapError):
-        parse_fetch_response([b"1 FETCH (UID 1 BODY[] {5}", bytearray(b"ab")])
-
-
-def test_endpoint_validation_names_the_key() -> None:
-    with pytest.raises(ConfigError, match=r"imap\.timeout"):
-        ImapEndpoint(host="h", port=993, tls="implicit", timeout=0)
-    ep = ImapEndpoint(host="h", port=993, tls="implicit", username="u", password="pw-123")
-    assert "pw-123" not in repr(ep)
+def test_password_file_is_read_when_the_connection_is_made(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("pw-from-file\n", encoding="utf-8")
+    conn = ImapConnection(TlsSettings(username="u", password_file=secret))
+    assert conn._password == "pw-from-file"
+    secret.unlink()
+    with pytest.raises(FileNotFoundError):
+        ImapConnection(TlsSettings(username="u", password_file=secret))
