@@ -1,8 +1,10 @@
-"""What a coordinator does to a case: assign, close, correct and re-run the rules.
+"""What a coordinator does to a case: assign, close, correct and re-run the rules, note.
 
 Each action runs inside the caller's transaction, like the daemon's own work: the
 case, the offers, the mails it causes and the timeline entry (with who did it)
 commit together. The web UI and tests call these; nothing here knows about HTTP.
+The French the coordinator, the sender and the doctors read is ``action.*`` in
+``gateway/wording/actions.toml``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from gateway.cases.flow import CaseFlow
 from gateway.cases.intake import decide
@@ -19,46 +22,60 @@ from gateway.errors import GatewayError
 from gateway.replies.facts import ReplyKind
 from gateway.routing.plan import PlannedTarget
 from gateway.storage import repo
+from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus
+from gateway.storage.web_models import CaseNote
+from gateway.wording import label, say
 from parsers.request import Request
 
 __all__ = [
     "CLOSE_OUTCOMES",
     "CORRECTABLE_FIELDS",
+    "MAX_NOTE_LENGTH",
     "ActionError",
+    "add_note",
     "assign_case",
     "close_case",
     "correct_and_rerun",
 ]
 
-# Outcome code → what the sender reads.
+# Outcome code → what the sender reads (``action.outcome.<code>``).
 CLOSE_OUTCOMES: dict[str, str] = {
-    "medecin_trouve": "Un médecin a accepté de prendre en charge le patient",
-    "avis_rendu": "L'avis a été rendu",
-    "oriente_autrement": "La demande a été orientée vers une autre solution",
-    "sans_solution": "Aucune solution n'a pu être trouvée à ce jour",
-    "annule": "La demande a été annulée",
-    "hors_dispositif": "La demande ne relève pas de ce dispositif",
+    code: label("action.outcome", code)
+    for code in (
+        "medecin_trouve",
+        "avis_rendu",
+        "oriente_autrement",
+        "sans_solution",
+        "annule",
+        "hors_dispositif",
+    )
 }
 
-# Fields a coordinator may correct, as dotted paths of the Request, with their French label.
+# Fields a coordinator may correct, as dotted paths of the Request, with their French label
+# (``action.field.<path>``), in the order the form lists them.
 CORRECTABLE_FIELDS: dict[str, str] = {
-    "patient.family_name": "Nom du patient",
-    "patient.given_names": "Prénom(s) du patient",
-    "patient.birth_date": "Date de naissance (AAAA-MM-JJ)",
-    "patient.postal_code": "Code postal",
-    "patient.insee_code": "Code INSEE de la commune",
-    "patient.city": "Commune",
-    "patient.has_medecin_traitant": "A un médecin traitant (oui/non)",
-    "patient.medecin_traitant": "Médecin traitant",
-    "situation.ald_declared": "En ALD (oui/non)",
-    "situation.arret_travail": "Arrêt de travail (oui/non)",
-    "situation.sortie_hospitalisation": "Sortie d'hospitalisation (oui/non)",
-    "situation.dsp_active": "DSP activé (oui/non)",
-    "tele_expertise.filiere": "Filière",
-    "tele_expertise.consent": "Consentement du patient (oui/non)",
-    "tele_expertise.question": "Question",
+    path: label("action.field", path)
+    for path in (
+        "patient.family_name",
+        "patient.given_names",
+        "patient.birth_date",
+        "patient.postal_code",
+        "patient.insee_code",
+        "patient.city",
+        "patient.has_medecin_traitant",
+        "patient.medecin_traitant",
+        "situation.ald_declared",
+        "situation.arret_travail",
+        "situation.sortie_hospitalisation",
+        "situation.dsp_active",
+        "tele_expertise.filiere",
+        "tele_expertise.consent",
+        "tele_expertise.question",
+    )
 }
+
+MAX_NOTE_LENGTH = 5000
 
 _CLOSED = (CaseStatus.CLOSED, CaseStatus.REJECTED)
 
@@ -81,19 +98,23 @@ def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> Offer:
     """Offer the case to a roster doctor chosen by a coordinator, withdrawing pending offers."""
     assert case.id is not None
     if case.status in _CLOSED or case.status == CaseStatus.COMPLETED:
-        raise ActionError("Le dossier est clos : il ne peut plus être attribué.")
+        raise ActionError(say("action.error.closed_cannot_assign"))
     doctor = flow.services.doctor(rpps)
     if doctor is None:
-        raise ActionError(f"Aucun médecin du répertoire n'a le RPPS {rpps}.")
+        raise ActionError(say("action.error.unknown_doctor", rpps=rpps))
     cause = f"case:{case.id}:assign:{flow.now.isoformat()}"
-    _withdraw_pending(flow, case, "un coordinateur a réattribué la demande.", cause)
+    _withdraw_pending(flow, case, say("action.withdrawn.reassigned"), cause)
     request = Request.model_validate_json(case.request_json or "{}")
     kind = OfferKind.SIGNALEMENT if case.programme == "signalement" else OfferKind.TE_NAMED
     offer = send_offer(flow, case, request, kind, PlannedTarget.of(doctor), created_by=actor)
     case.status = CaseStatus.ROUTED
     case.updated_at = flow.now
     repo.add_event(
-        flow.session, case.id, "assigned", {"rpps": rpps, "offer_id": offer.id}, actor=actor
+        flow.session,
+        case.id,
+        CaseEventKind.ASSIGNED,
+        {"rpps": rpps, "offer_id": offer.id},
+        actor=actor,
     )
     return offer
 
@@ -102,11 +123,11 @@ def close_case(flow: CaseFlow, case: Case, outcome: str, message_fr: str, actor:
     """Close with an outcome; the sender receives it, with the coordinator's message."""
     assert case.id is not None
     if outcome not in CLOSE_OUTCOMES:
-        raise ActionError(f"Issue inconnue : {outcome}.")
+        raise ActionError(say("action.error.unknown_outcome", outcome=outcome))
     if case.status in _CLOSED:
-        raise ActionError("Le dossier est déjà clos.")
+        raise ActionError(say("action.error.already_closed"))
     cause = f"case:{case.id}:close:{flow.now.isoformat()}"
-    _withdraw_pending(flow, case, "le dossier a été clos par un coordinateur.", cause)
+    _withdraw_pending(flow, case, say("action.withdrawn.closed"), cause)
     case.status = CaseStatus.CLOSED
     case.closed_at = flow.now
     case.updated_at = flow.now
@@ -118,7 +139,7 @@ def close_case(flow: CaseFlow, case: Case, outcome: str, message_fr: str, actor:
         text_fr=message_fr.strip() or None,
     )
     flow.to_sender(case, facts, f"{cause}:closed")
-    repo.add_event(flow.session, case.id, "closed", {"outcome": outcome}, actor=actor)
+    repo.add_event(flow.session, case.id, CaseEventKind.CLOSED, {"outcome": outcome}, actor=actor)
 
 
 def _coerce(field: str, value: str) -> Any:
@@ -131,16 +152,16 @@ def _coerce(field: str, value: str) -> Any:
         "tele_expertise.consent",
     ):
         folded = text.casefold()
-        if folded in ("oui", "o", "yes", "true", "1"):
+        if folded in say("action.answer.yes").split():
             return True
-        if folded in ("non", "n", "no", "false", "0"):
+        if folded in say("action.answer.no").split():
             return False
-        raise ActionError("Répondez « oui » ou « non ».")
+        raise ActionError(say("action.error.yes_or_no"))
     if field == "patient.birth_date":
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise ActionError("Date attendue au format AAAA-MM-JJ.") from None
+            raise ActionError(say("action.error.bad_date")) from None
     return text or None
 
 
@@ -148,14 +169,14 @@ def correct_and_rerun(flow: CaseFlow, case: Case, field: str, value: str, actor:
     """Correct one field of the request and decide again; returns the reply kind sent."""
     assert case.id is not None
     if field not in CORRECTABLE_FIELDS:
-        raise ActionError(f"Ce champ ne peut pas être corrigé : {field}.")
+        raise ActionError(say("action.error.not_correctable", field=field))
     if case.status not in (
         CaseStatus.RECEIVED,
         CaseStatus.INCOMPLETE,
         CaseStatus.INELIGIBLE,
         CaseStatus.WAITING_COORDINATOR,
     ):
-        raise ActionError("Le dossier est déjà orienté : annulez ou réattribuez-le plutôt.")
+        raise ActionError(say("action.error.already_routed"))
     data = Request.model_validate_json(case.request_json or "{}").model_dump(mode="json")
     section, _, name = field.partition(".")
     coerced = _coerce(field, value)
@@ -165,7 +186,24 @@ def correct_and_rerun(flow: CaseFlow, case: Case, field: str, value: str, actor:
     try:
         request = Request.model_validate(data)
     except ValidationError as exc:
-        raise ActionError(f"Valeur refusée : {exc.errors()[0]['msg']}") from None
+        raise ActionError(
+            say("action.error.value_refused", reason=exc.errors()[0]["msg"])
+        ) from None
     case.request_json = request.model_dump_json()
-    repo.add_event(flow.session, case.id, "field_corrected", {"field": field}, actor=actor)
+    repo.add_event(
+        flow.session, case.id, CaseEventKind.FIELD_CORRECTED, {"field": field}, actor=actor
+    )
     return decide(flow, case, None)
+
+
+def add_note(session: Session, case: Case, text: str, *, author: str) -> CaseNote:
+    """Add a coordinator's note to the case (caller's transaction); the note row is flushed,
+    so its id is known. ``text`` is stripped; empty or over ``MAX_NOTE_LENGTH`` raises."""
+    assert case.id is not None
+    text = text.strip()
+    if not text or len(text) > MAX_NOTE_LENGTH:
+        raise ActionError(say("action.error.note_length", max=MAX_NOTE_LENGTH))
+    note = CaseNote(case_id=case.id, author=author, text=text)
+    session.add(note)
+    session.flush()
+    return note

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from sqlmodel import col, select
 
 from gateway.app import build_components
+from gateway.cli.demo_data import demo_data
 from gateway.cli.demo_routing import write_routing_files
 from gateway.cli.samples import demo_samples
 from gateway.config import Config, parse_config
@@ -18,6 +20,7 @@ from gateway.ingest.maildir_source import MaildirSource, ensure_maildir
 from gateway.storage import repo
 from gateway.storage.db import upgrade
 from gateway.storage.models import Case, InboundMessage, OutboundMessage
+from gateway.wording import label, say
 
 __all__ = ["demo_config", "run_demo"]
 
@@ -39,13 +42,13 @@ url = "sqlite:///{root}/aiguilleur.db"
 transport = "maildir"
 maildir_path = "{root}/outbox"
 from_address = "ne-pas-repondre@cpts-demo.mssante.test"
-from_name = "Aiguilleur - CPTS démo"
+from_name = {from_name}
 
 [pipeline]
 parse_processes = 2
 
 [replies]
-structure_name = "CPTS de démonstration"
+structure_name = {structure_name}
 
 [routing]
 programmes_path = "{root}/programmes.toml"
@@ -71,7 +74,13 @@ def demo_config(root: Path) -> str:
         MAILBOX_TEMPLATE.format(name=p.replace("_", "-"), address=a, programme=p, root=root)
         for p, a in PROGRAMMES.items()
     )
-    return CONFIG_TEMPLATE.format(root=root, mailboxes=boxes)
+    structure = demo_data()["structure"]
+    return CONFIG_TEMPLATE.format(
+        root=root,
+        mailboxes=boxes,
+        from_name=json.dumps(structure["from_name"], ensure_ascii=False),
+        structure_name=json.dumps(structure["name"], ensure_ascii=False),
+    )
 
 
 def _prepare(root: Path) -> Config:
@@ -129,9 +138,9 @@ def run_demo(root: Path, console: Console) -> int:
     from gateway.storage.db import make_engine
 
     engine = make_engine(config.database.url)
-    table = Table(title="Messages traités")
-    for column in ("échantillon", "boîte", "statut", "dossier", "état du dossier", "courriels"):
-        table.add_column(column)
+    table = Table(title=say("cli.demo.title"))
+    for column in ("sample", "mailbox", "status", "case", "case_status", "mails"):
+        table.add_column(label("cli.demo.column", column))
     with repo.session_for(engine) as session:
         rows = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
         for row in rows:
@@ -148,14 +157,10 @@ def run_demo(root: Path, console: Console) -> int:
                 row.status,
                 case.reference if case else "-",
                 case.status if case else "-",
-                ", ".join(f"{m.kind} → {m.recipient}" for m in mails) or "aucun",
+                ", ".join(f"{m.kind} → {m.recipient}" for m in mails) or say("cli.demo.no_mail"),
             )
     engine.dispose()
     console.print(table)
     outbox = list((root / "outbox" / "new").glob("*"))
-    console.print(
-        f"{len(outbox)} courriel(s) écrit(s) dans {root}/outbox/new/ "
-        "(réponses aux expéditeurs avec aiguilleur-task.json FHIR, propositions aux médecins). "
-        f"Configuration : {root}/aiguilleur.toml"
-    )
+    console.print(say("cli.demo.written", count=len(outbox), root=root))
     return 0

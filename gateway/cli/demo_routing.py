@@ -10,6 +10,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from gateway.cli.demo_data import demo_data
 
 __all__ = [
     "DEMO_DOCTORS",
@@ -38,39 +41,13 @@ class DemoDoctor:
     filieres: tuple[str, ...] = field(default_factory=tuple)
 
 
-DEMO_DOCTORS = (
-    DemoDoctor("10000000001", "Dr Claire Martin", "claire.martin@medecin.test"),
-    DemoDoctor("10000000002", "Dr Hugo Bernard", "hugo.bernard@medecin.test"),
-    DemoDoctor(
-        "10000000003",
-        "Dr Inès Petit",
-        "ines.petit@medecin.test",
-        speciality="SM39",
-        accepts_new_patients=False,
-        capacity=0,
-        communes=(),
-        filieres=("orl",),
-    ),
-    DemoDoctor(
-        "10000000004",
-        "Dr Marc Moreau",
-        "marc.moreau@medecin.test",
-        speciality="SM15",
-        accepts_new_patients=False,
-        capacity=0,
-        communes=(),
-        filieres=("dermatologie",),
-    ),
-    # A requérant: known to the roster, so her télé-expertise requests are admissible.
-    DemoDoctor(
-        "10000000005",
-        "Dr Anne Roux",
-        "anne.roux@medecin.mssante.test",
-        accepts_new_patients=False,
-        capacity=0,
-        communes=(),
-    ),
-)
+def _doctor(entry: dict[str, Any]) -> DemoDoctor:
+    tuples = {k: tuple(v) for k, v in entry.items() if isinstance(v, list)}
+    return DemoDoctor(**{**entry, **tuples})
+
+
+# The demo roster (demo_data.toml, [[doctor]]).
+DEMO_DOCTORS = tuple(_doctor(entry) for entry in demo_data()["doctor"])
 
 
 def _toml_list(values: Sequence[str]) -> str:

@@ -121,13 +121,16 @@ def process(
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 
-directory_app = typer.Typer(help="The professional directory (Annuaire Santé extracts).")
+directory_app = typer.Typer(help="The professional directory (the ANS's extracts).")
 app.add_typer(directory_app, name="directory")
 
 
 @directory_app.command("import")
 def directory_import(
-    files: Annotated[list[Path], typer.Argument(help="PS_LibreAcces / MSSanté extract files.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="PS_LibreAcces and Extraction_Correspondance_MSSante files."),
+    ],
     config: ConfigOption = Path("aiguilleur.toml"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -222,3 +225,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,18 +3,23 @@
 The extracts are ``|``-separated text with one header row, a trailing ``|`` on
 every line and no quoting (FORMATS.md §4). Columns are found by header name,
 compared without case, accents, punctuation or small words, because the ANS
-files spell some headers in more than one way.
+files spell some headers in more than one way. The headers, French as the ANS
+writes them, are data: ``columns.toml`` beside this module.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
+from typing import Any
 
 from gateway.errors import GatewayError
+from gateway.wording import say
 
 __all__ = [
     "MSSANTE_COLUMNS",
@@ -33,35 +38,16 @@ __all__ = [
 
 SEPARATOR = "|"
 
+_COLUMNS: Mapping[str, Any] = tomllib.loads(
+    resources.files(__package__).joinpath("columns.toml").read_text("utf-8")
+)
 # Words dropped when comparing headers: "civilité d'exercice" == "civilité exercice".
-_SMALL_WORDS = frozenset({"d", "de", "du", "des", "l", "la", "le", "les"})
+_SMALL_WORDS = frozenset(_COLUMNS["small_words"])
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 # The header exactly as FORMATS.md §4 gives it, trailing "|" included.
-PERSONNE_ACTIVITE_HEADER = (
-    "Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"
-    "Libellé civilité d'exercice|Code civilité|Libellé civilité|Nom d'exercice|Prénom d'exercice|"
-    "Code profession|Libellé profession|Code catégorie professionnelle|"
-    "Libellé catégorie professionnelle|Code type savoir-faire|Libellé type savoir-faire|"
-    "Code savoir-faire|Libellé savoir-faire|Code mode exercice|Libellé mode exercice|"
-    "Numéro SIRET site|Numéro SIREN site|Numéro FINESS site|"
-    "Numéro FINESS établissement juridique|Identifiant technique de la structure|"
-    "Raison sociale site|Enseigne commerciale site|"
-    "Complément destinataire (coord. structure)|"
-    "Complément point géographique (coord. structure)|Numéro Voie (coord. structure)|"
-    "Indice répétition voie (coord. structure)|Code type de voie (coord. structure)|"
-    "Libellé type de voie (coord. structure)|Libellé Voie (coord. structure)|"
-    "Mention distribution (coord. structure)|Bureau cedex (coord. structure)|"
-    "Code postal (coord. structure)|Code commune (coord. structure)|"
-    "Libellé commune (coord. structure)|Code pays (coord. structure)|"
-    "Libellé pays (coord. structure)|Téléphone (coord. structure)|"
-    "Téléphone 2 (coord. structure)|Télécopie (coord. structure)|"
-    "Adresse e-mail (coord. structure)|Code Département (structure)|"
-    "Libellé Département (structure)|Ancien identifiant de la structure|"
-    "Autorité d'enregistrement|Code secteur d'activité|Libellé secteur d'activité|"
-    "Code section tableau pharmaciens|Libellé section tableau pharmaciens|"
-)
+PERSONNE_ACTIVITE_HEADER = "|".join(_COLUMNS["personne_activite"]["header"]) + "|"
 
 
 class ExtractError(GatewayError, ValueError):
@@ -93,59 +79,17 @@ def _specs(pairs: Mapping[str, str]) -> tuple[ColumnSpec, ...]:
 
 
 # Order matters: the importer reads the fields in this order.
-PERSONNE_ACTIVITE_COLUMNS = _specs(
-    {
-        "id_type": "Type d'identifiant PP",
-        "pp_id": "Identifiant PP",
-        "national_id": "Identification nationale PP",
-        "civility": "Libellé civilité d'exercice",
-        "family_name": "Nom d'exercice",
-        "given_name": "Prénom d'exercice",
-        "profession_code": "Code profession",
-        "profession_label": "Libellé profession",
-        "savoir_faire_code": "Code savoir-faire",
-        "savoir_faire_label": "Libellé savoir-faire",
-        "practice_mode_code": "Code mode exercice",
-        "practice_mode_label": "Libellé mode exercice",
-        "structure_id": "Identifiant technique de la structure",
-        "structure_name": "Raison sociale site",
-        "structure_sign": "Enseigne commerciale site",
-        "postal_code": "Code postal (coord. structure)",
-        "commune_code": "Code commune (coord. structure)",
-        "commune_label": "Libellé commune (coord. structure)",
-        "phone": "Téléphone (coord. structure)",
-        "email": "Adresse e-mail (coord. structure)",
-    }
-)
+PERSONNE_ACTIVITE_COLUMNS = _specs(_COLUMNS[FileKind.PERSONNE_ACTIVITE.value]["columns"])
+MSSANTE_COLUMNS = _specs(_COLUMNS[FileKind.MSSANTE.value]["columns"])
 
-MSSANTE_COLUMNS = _specs(
-    {
-        "bal_type": "Type de BAL",
-        "address": "Adresse BAL",
-        "national_id": "Identification nationale PP",
-        "profession_code": "Code Profession",
-        "profession_label": "Libellé Profession",
-        "savoir_faire_code": "Code savoir-faire",
-        "savoir_faire_label": "Libellé savoir-faire",
-        "structure_name": "Raison Sociale structure BAL",
-        "structure_sign": "Enseigne commerciale structure BAL",
-        "postal_code": "Code postal",
-    }
-)
-
+# Tried in this order: the MSSanté header also names "Identification nationale PP".
+_DETECTION_ORDER = (FileKind.MSSANTE, FileKind.PERSONNE_ACTIVITE)
 _FINGERPRINTS: Mapping[FileKind, frozenset[str]] = {
-    FileKind.MSSANTE: frozenset({norm_header("Adresse BAL"), norm_header("Type de BAL")}),
-    FileKind.PERSONNE_ACTIVITE: frozenset(
-        {
-            norm_header("Identification nationale PP"),
-            norm_header("Identifiant technique de la structure"),
-            norm_header("Code savoir-faire"),
-        }
-    ),
+    kind: frozenset(norm_header(h) for h in _COLUMNS[kind.value]["fingerprint"])
+    for kind in _DETECTION_ORDER
 }
 _NAME_HINTS: Mapping[FileKind, str] = {
-    FileKind.MSSANTE: "correspondance_mssante",
-    FileKind.PERSONNE_ACTIVITE: "personne_activite",
+    kind: _COLUMNS[kind.value]["file_name_hint"] for kind in _DETECTION_ORDER
 }
 
 
@@ -193,7 +137,7 @@ def detect_kind(header: Sequence[str], file_name: str = "") -> FileKind:
     for kind, hint in _NAME_HINTS.items():
         if hint in lowered:
             return kind
-    raise ExtractError("type d'extraction non reconnu (ni Personne_activite ni MSSanté)")
+    raise ExtractError(say("directory.error.unknown_kind"))
 
 
 def column_indexes(header: Sequence[str], specs: Sequence[ColumnSpec]) -> tuple[int, ...]:
@@ -203,6 +147,6 @@ def column_indexes(header: Sequence[str], specs: Sequence[ColumnSpec]) -> tuple[
         positions.setdefault(norm_header(name), i)
     missing = [s.header for s in specs if norm_header(s.header) not in positions]
     if missing:
-        listed = ", ".join(f"« {m} »" for m in missing)
-        raise ExtractError(f"colonne(s) absente(s) de l'en-tête : {listed}")
+        listed = ", ".join(say("directory.error.column", header=m) for m in missing)
+        raise ExtractError(say("directory.error.missing_columns", columns=listed))
     return tuple(positions[norm_header(s.header)] for s in specs)

@@ -48,6 +48,7 @@ from gateway.directory.stage import StageJob, split_ranges, stage_range
 from gateway.directory.upsert import STAGE_SCHEMA, TableSql, table_sql
 from gateway.storage.directory_models import DirectoryImport
 from gateway.storage.models import utcnow
+from gateway.wording import label, say
 
 __all__ = ["ImportSummary", "check_file", "import_file"]
 
@@ -76,7 +77,7 @@ class ImportSummary:
     duplicates: int = 0  # a key already seen earlier in the file: first line wins
     deactivated: int = 0
     rejected: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # by code (directory.rows)
     rejected_lines: dict[str, list[int]] = field(default_factory=dict)  # first few per reason
     reencoded_lines: int = 0  # UTF-8 file, but this line only decoded as latin-1
     deactivation_skipped: bool = False
@@ -84,24 +85,40 @@ class ImportSummary:
 
     def lines_fr(self) -> list[str]:
         """The summary as printed by the command, in French."""
-        out = [
-            f"{self.file_name} ({self.kind}, {self.encoding}) : {self.lines} lignes",
-            f"  insérées {self.inserted}, mises à jour {self.updated}, "
-            f"inchangées {self.unchanged}, doublons {self.duplicates}, "
-            f"désactivées {self.deactivated}, rejetées {self.rejected}",
+        details = [
+            say(
+                "directory.summary.counts",
+                inserted=self.inserted,
+                updated=self.updated,
+                unchanged=self.unchanged,
+                duplicates=self.duplicates,
+                deactivated=self.deactivated,
+                rejected=self.rejected,
+            )
         ]
         for reason, count in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
             examples = ", ".join(str(n) for n in self.rejected_lines.get(reason, []))
-            out.append(f"  rejet « {reason} » : {count} (lignes {examples}…)")
-        if self.reencoded_lines:
-            out.append(f"  {self.reencoded_lines} ligne(s) lue(s) en latin-1 dans un fichier UTF-8")
-        if self.deactivation_skipped:
-            out.append(
-                "  attention : trop peu de lignes par rapport à l'import précédent, "
-                "aucune désactivation (fichier tronqué ?)"
+            details.append(
+                say(
+                    "directory.summary.rejected",
+                    reason=label("directory.reason", reason, reason),
+                    count=count,
+                    examples=examples,
+                )
             )
-        out.append(f"  durée {self.seconds:.1f} s")
-        return out
+        if self.reencoded_lines:
+            details.append(say("directory.summary.reencoded", count=self.reencoded_lines))
+        if self.deactivation_skipped:
+            details.append(say("directory.summary.deactivation_skipped"))
+        details.append(say("directory.summary.duration", seconds=self.seconds))
+        heading = say(
+            "directory.summary.file",
+            file=self.file_name,
+            kind=self.kind,
+            encoding=self.encoding,
+            lines=self.lines,
+        )
+        return [heading, *("  " + line for line in details)]
 
 
 def import_file(
@@ -203,7 +220,7 @@ def _read_header(path: Path) -> tuple[list[str], str, int]:
         f.seek(0)
         first = f.readline()
         if not first.strip():
-            raise ExtractError("fichier vide ou sans en-tête")
+            raise ExtractError(say("directory.error.empty_file"))
         try:
             text = first.decode(encoding)
         except UnicodeDecodeError:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gateway.errors import ConfigError
 from gateway.routing.roster import Absence, RosterDoctor
+from gateway.wording import label, say
 
 __all__ = ["RosterError", "load_roster", "parse_roster"]
 
@@ -61,7 +62,7 @@ class _Doctor(BaseModel):
     def _rpps(cls, value: str) -> str:
         value = value.strip()
         if not _RPPS.match(value):
-            raise ValueError("un RPPS a 11 chiffres")
+            raise ValueError(say("directory.roster.bad_rpps"))
         return value
 
     @field_validator("email")
@@ -69,7 +70,7 @@ class _Doctor(BaseModel):
     def _email(cls, value: str) -> str:
         value = value.strip().lower()
         if not _EMAIL.match(value):
-            raise ValueError("adresse de messagerie invalide")
+            raise ValueError(say("directory.roster.bad_email"))
         return value
 
     @field_validator("speciality")
@@ -79,7 +80,7 @@ class _Doctor(BaseModel):
             return None
         value = value.strip().upper()
         if not _SPECIALITY.match(value):
-            raise ValueError("code savoir-faire attendu sous la forme SMxx (ex. SM54)")
+            raise ValueError(say("directory.roster.bad_speciality"))
         return value
 
     @field_validator("communes")
@@ -88,14 +89,14 @@ class _Doctor(BaseModel):
         cleaned = tuple(v.strip().upper() for v in values)
         for i, code in enumerate(cleaned):
             if not _COMMUNE.match(code):
-                raise ValueError(f"[{i}] « {code} » n'est ni un code INSEE ni un code postal")
+                raise ValueError(say("directory.roster.bad_commune", index=i, code=code))
         return cleaned
 
     @field_validator("filieres")
     @classmethod
     def _filieres(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         if any(not v.strip() for v in values):
-            raise ValueError("filière vide")
+            raise ValueError(say("directory.roster.empty_filiere"))
         return tuple(v.strip() for v in values)
 
 
@@ -112,28 +113,11 @@ def _key(loc: Sequence[int | str]) -> str:
     return out
 
 
-_MESSAGES = {
-    "missing": "clé obligatoire absente",
-    "extra_forbidden": "clé inconnue",
-    "greater_than_equal": "doit être positif ou nul",
-    "string_type": "texte attendu (entre guillemets)",
-    "bool_type": "true ou false attendu",
-    "bool_parsing": "true ou false attendu",
-    "int_type": "nombre entier attendu",
-    "int_parsing": "nombre entier attendu",
-    "date_type": "date attendue (AAAA-MM-JJ)",
-    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
-    "date_parsing": "date attendue (AAAA-MM-JJ)",
-    "too_short": "ne doit pas être vide",
-    "string_too_short": "ne doit pas être vide",
-    "tuple_type": "liste attendue",
-}
-
-
 def _message(error: Mapping[str, Any]) -> str:
+    """In French: ``directory.roster.invalid.<pydantic error type>``, else pydantic's own."""
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
-    return _MESSAGES.get(str(error["type"]), str(error["msg"]))
+    return label("directory.roster.invalid", str(error["type"]), str(error["msg"]))
 
 
 def parse_roster(data: Mapping[str, Any], source: str = "roster.toml") -> tuple[RosterDoctor, ...]:
@@ -149,18 +133,18 @@ def parse_roster(data: Mapping[str, Any], source: str = "roster.toml") -> tuple[
     for i, d in enumerate(parsed.doctors):
         where = f"{source}: doctors[{i}]"
         if d.rpps in seen_rpps:
-            raise RosterError(f"{where}.rpps: déjà utilisé par doctors[{seen_rpps[d.rpps]}]")
+            taken = say("directory.roster.rpps_taken", index=seen_rpps[d.rpps])
+            raise RosterError(f"{where}.rpps: {taken}")
         if d.email in seen_email:
-            raise RosterError(f"{where}.email: déjà utilisée par doctors[{seen_email[d.email]}]")
+            taken = say("directory.roster.email_taken", index=seen_email[d.email])
+            raise RosterError(f"{where}.email: {taken}")
         seen_rpps[d.rpps], seen_email[d.email] = i, i
         for j, a in enumerate(d.absences):
             if a.end < a.start:
-                raise RosterError(f"{where}.absences[{j}].end: antérieure à start")
+                early = say("directory.roster.end_before_start")
+                raise RosterError(f"{where}.absences[{j}].end: {early}")
         if d.accepts_new_patients and not d.communes:
-            raise RosterError(
-                f"{where}.communes: au moins une commune est requise "
-                "quand accepts_new_patients = true"
-            )
+            raise RosterError(f"{where}.communes: {say('directory.roster.communes_required')}")
         doctors.append(
             RosterDoctor(
                 rpps=d.rpps,
@@ -183,9 +167,10 @@ def load_roster(path: Path) -> tuple[RosterDoctor, ...]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RosterError(f"{path.name}: illisible ({exc.strerror or exc})") from None
+        unreadable = say("directory.roster.unreadable", reason=exc.strerror or exc)
+        raise RosterError(f"{path.name}: {unreadable}") from None
     except UnicodeDecodeError:
-        raise RosterError(f"{path.name}: le fichier doit être encodé en UTF-8") from None
+        raise RosterError(f"{path.name}: {say('directory.roster.not_utf8')}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RosterError(f"{path.name}: TOML invalide ({exc})") from None
+        raise RosterError(f"{path.name}: {say('directory.roster.bad_toml', reason=exc)}") from None
     return parse_roster(data, path.name)

@@ -1,9 +1,10 @@
 """Turning extract lines into table rows: validation and keys. Pure.
 
 A reader takes the fields of one line and returns either ``(key, row)`` (the row
-holds the selected fields in spec order, ready to bind) or a French rejection
-reason. A rejection never carries the line's content, only why, so no personal
-data reaches the summary or the logs.
+holds the selected fields in spec order, ready to bind) or a rejection reason
+code (``REASON_*``; its French words are ``directory.reason.<code>``). A rejection
+never carries the line's content, only why, so no personal data reaches the
+summary or the logs.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ __all__ = [
 Row = tuple[str, ...]
 Result = tuple[tuple[str, ...], Row] | str
 
-REASON_COLUMNS = "nombre de colonnes inattendu"
-REASON_NO_NATIONAL_ID = "identifiant national PP manquant"
-REASON_ID_TYPE = "type d'identifiant PP inconnu"
-REASON_NATIONAL_ID = "identification nationale incohérente avec le type et l'identifiant PP"
-REASON_RPPS = "RPPS invalide (11 chiffres attendus)"
-REASON_NO_PROFESSION = "code profession manquant"
-REASON_ADDRESS = "adresse BAL invalide"
-REASON_BAL_TYPE = "type de BAL manquant"
+REASON_COLUMNS = "columns"
+REASON_NO_NATIONAL_ID = "no_national_id"
+REASON_ID_TYPE = "id_type"
+REASON_NATIONAL_ID = "national_id"
+REASON_RPPS = "rpps"
+REASON_NO_PROFESSION = "no_profession"
+REASON_ADDRESS = "address"
+REASON_BAL_TYPE = "bal_type"
 
 
 @dataclass(frozen=True)

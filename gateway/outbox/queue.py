@@ -14,12 +14,13 @@ import structlog
 from sqlmodel import Session
 
 from gateway.config import Config
+from gateway.errors import GatewayError
 from gateway.replies.compose import OutboundAttachment, ReplyRenderer
 from gateway.replies.facts import ReplyFacts
 from gateway.storage import repo
-from gateway.storage.models import Case, OutboundMessage, utcnow
+from gateway.storage.models import Case, OutboundMessage, OutboundStatus, utcnow
 
-__all__ = ["NO_THREAD", "Mailer", "Thread"]
+__all__ = ["NO_THREAD", "Mailer", "NotFailedError", "Thread", "resend"]
 
 log = structlog.get_logger("aiguilleur.mailer")
 
@@ -115,3 +116,26 @@ class Mailer:
 
     def message_id_for(self, cause_key: str) -> str:
         return self._renderer.message_id_for(cause_key)
+
+
+class NotFailedError(GatewayError):
+    """No outbound mail with this id has failed: nothing to send again."""
+
+    def __init__(self, outbound_id: int) -> None:
+        super().__init__(f"outbound message {outbound_id} has not failed")
+        self.outbound_id = outbound_id
+
+
+def resend(session: Session, outbound_id: int, *, now: datetime) -> OutboundMessage:
+    """Queue a failed mail again, due at once with fresh attempts (caller's transaction).
+    Its ``last_error`` still says why it failed, until the next attempt."""
+    out = session.get(OutboundMessage, outbound_id)
+    if out is None or out.status != OutboundStatus.FAILED:
+        raise NotFailedError(outbound_id)
+    out.status = OutboundStatus.PENDING
+    out.attempts = 0
+    out.next_attempt_at = now
+    out.lease_until = None
+    out.lease_owner = None
+    session.add(out)
+    return out

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import Session
+
+from gateway.errors import GatewayError
 from gateway.outbox.queue import Mailer, Thread
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
 from gateway.storage.models import InboundMessage, InboundStatus
@@ -15,7 +18,7 @@ from gateway.wording import say
 from parsers.envelope import envelope_from_raw
 from parsers.loop_guard import no_reply_reason
 
-__all__ = ["quarantine", "quarantine_reply"]
+__all__ = ["NotQuarantinedError", "discard", "quarantine", "quarantine_reply", "release"]
 
 _ISSUES = {
     ReplyKind.TOO_LARGE: ("message.too_large", "quarantine.too_large", "too-long"),
@@ -75,3 +78,45 @@ def quarantine(
     row.lease_until = None
     row.updated_at = now
     return quarantine_reply(mailer, row, kind, own)
+
+
+class NotQuarantinedError(GatewayError):
+    """No message with this id is in quarantine (any more): nothing to release or discard."""
+
+    def __init__(self, inbound_id: int) -> None:
+        super().__init__(f"inbound message {inbound_id} is not quarantined")
+        self.inbound_id = inbound_id
+
+
+def _quarantined(session: Session, inbound_id: int) -> InboundMessage:
+    message = session.get(InboundMessage, inbound_id)
+    if message is None or message.status != InboundStatus.QUARANTINED:
+        raise NotQuarantinedError(inbound_id)
+    return message
+
+
+def release(session: Session, inbound_id: int, *, now: datetime) -> InboundMessage:
+    """Put a quarantined message back in the pipeline's queue, due at once, with fresh
+    attempts (in the caller's transaction). Its ``error`` still says why it was kept."""
+    message = _quarantined(session, inbound_id)
+    message.status = InboundStatus.RECEIVED
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.lease_until = None
+    message.lease_owner = None
+    message.updated_at = now
+    session.add(message)
+    return message
+
+
+def discard(
+    session: Session, inbound_id: int, *, by: str, reason: str, now: datetime
+) -> InboundMessage:
+    """Take a quarantined message out of every queue for good (caller's transaction): it is
+    kept with its raw bytes, "ignored", its ``error`` saying who discarded it and why."""
+    message = _quarantined(session, inbound_id)
+    message.status = InboundStatus.IGNORED
+    message.error = f"discarded by {by}" + (f": {reason}" if reason else "")
+    message.updated_at = now
+    session.add(message)
+    return message

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from gateway.storage.db import READ_ONLY
+from gateway.storage.events import CaseEventKind
 from gateway.storage.models import (
     Case,
     CaseEvent,
@@ -270,17 +271,18 @@ def next_reference(session: Session, year: int) -> str:
 def add_event(
     session: Session,
     case_id: int,
-    kind: str,
+    kind: CaseEventKind | str,
     detail: dict[str, Any] | None = None,
     *,
     actor: str = "aiguilleur",
 ) -> None:
+    """Append one event; ``kind`` is a ``CaseEventKind`` (or its value)."""
     add_events(session, [(case_id, kind, detail)], actor=actor)
 
 
 def add_events(
     session: Session,
-    events: Sequence[tuple[int, str, dict[str, Any] | None]],
+    events: Sequence[tuple[int, CaseEventKind | str, dict[str, Any] | None]],
     *,
     actor: str = "aiguilleur",
 ) -> None:
@@ -296,7 +298,7 @@ def add_events(
             {
                 "case_id": case_id,
                 "at": at,
-                "kind": kind,
+                "kind": str(kind),
                 "actor": actor,
                 "detail_json": json.dumps(detail or {}, ensure_ascii=False, default=str),
             }

@@ -11,7 +11,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.web.context import WebContext
-from gateway.web.routes import actions, admin, directory, ops, pages, routing, session
+from gateway.web.routes import admin, cases, directory, messages, ops, pages, session
 
 __all__ = ["create_app"]
 
@@ -48,7 +48,7 @@ class SecurityHeaders:
 
 def all_routes(ctx: WebContext) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for area in (ops, session, pages, actions, routing, directory, admin):
+    for area in (ops, session, pages, messages, cases, directory, admin):
         routes += area.routes(ctx)
     routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     return routes

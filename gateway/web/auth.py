@@ -26,6 +26,7 @@ from gateway.storage.models import utcnow
 from gateway.storage.web_models import Role, WebSession, WebUser
 from gateway.web.context import WebContext
 from gateway.web.cookies import new_token, sign, token_id, unsign
+from gateway.wording import say
 
 __all__ = [
     "COOKIE",
@@ -158,7 +159,7 @@ def _refuse_anonymous(request: Request) -> Response:
     if request.method == "GET" and "hx-request" not in request.headers:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-    return PlainTextResponse("Session requise.", status_code=401)
+    return PlainTextResponse(say("web.auth.session_required"), status_code=401)
 
 
 def _forbidden(ctx: WebContext, request: Request, visitor: Visitor, why: str) -> Response:
@@ -176,15 +177,13 @@ def protect(ctx: WebContext, role: Role, handler: Handler) -> Endpoint:
         if visitor is None:
             return _refuse_anonymous(request)
         if not visitor.can(role):
-            return _forbidden(ctx, request, visitor, "Votre rôle ne permet pas cette action.")
+            return _forbidden(ctx, request, visitor, say("web.auth.role_forbidden"))
         form: dict[str, str] = {}
         if request.method == "POST":
             raw = await request.form()
             form = {k: v for k, v in raw.items() if isinstance(v, str)}
             if not csrf_matches(visitor.csrf, form, request):
-                return _forbidden(
-                    ctx, request, visitor, "Jeton de sécurité (CSRF) absent ou invalide."
-                )
+                return _forbidden(ctx, request, visitor, say("web.auth.csrf_invalid"))
 
         def run() -> Response:
             with Session(ctx.engine, expire_on_commit=False) as db:

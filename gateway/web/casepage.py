@@ -26,6 +26,7 @@ from gateway.storage.models import (
     RuleResultRow,
 )
 from gateway.storage.web_models import CaseNote
+from gateway.wording import label, say
 from parsers.field_catalog import field_label_fr
 from parsers.request import Conflict, Problem, Provenance, Request
 from rules.evidence import rule_evidence
@@ -40,6 +41,7 @@ __all__ = [
     "InboundView",
     "TimelineItem",
     "attachment",
+    "event_label",
     "evidence_views",
     "highlight",
     "list_attachments",
@@ -47,51 +49,7 @@ __all__ = [
 ]
 
 _SKIPPED = frozenset({"provenance", "conflicts", "problems", "attachments"})
-EVENT_LABELS = {
-    "case_opened": "Dossier ouvert",
-    "message_received": "Message reçu",
-    "rules_evaluated": "Règles évaluées",
-    "reply_queued": "Réponse mise en file",
-    "offer_sent": "Proposition envoyée",
-    "offer_accepted": "Proposition acceptée",
-    "offer_refused": "Proposition refusée",
-    "offer_expired": "Proposition expirée",
-    "note_added": "Note ajoutée",
-    "message_released": "Message remis en traitement",
-    "message_discarded": "Message écarté",
-    "reply_resent": "Réponse renvoyée",
-}
-# Where a value was read, in words: file names are shown as they are.
-SOURCE_LABELS = {
-    "body": "corps du message",
-    "objet": "objet du message",
-    "headers": "en-têtes du message",
-    "mailbox": "boîte aux lettres",
-    "roster": "annuaire de la CPTS",
-    "directory": "annuaire",
-}
-# Fields the synonym table gives no French label for.
-EXTRA_LABELS = {
-    "kind": "type de demande",
-    "request_date": "date de la demande",
-    "reference": "référence du dossier",
-    "patient.age_months": "âge du patient (en mois)",
-    "reporter.profession_code": "profession du demandeur (code)",
-    "situation.ald_declared": "ALD déclarée",
-}
-_HEADER_LABELS = {
-    "From": "expéditeur (From)",
-    "Sender": "expéditeur (Sender)",
-    "Reply-To": "adresse de réponse (Reply-To)",
-    "To": "destinataire (To)",
-    "Subject": "objet (Subject)",
-    "Date": "date d'envoi (Date)",
-}
-_ROLE_LABELS = {
-    "professional": "professionnel",
-    "patient": "patient",
-    "family": "entourage du patient",
-}
+# The French words are in gateway/wording: events.toml ([event]) and web.toml ([web.*]).
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -175,7 +133,7 @@ class CasePage:
 
 def _text(value: Any) -> str:
     if isinstance(value, bool):
-        return "oui" if value else "non"
+        return say("web.value.yes") if value else say("web.value.no")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, list):
@@ -210,15 +168,15 @@ def field_rows(request: Request) -> list[FieldRow]:
 
 
 def label_fr(path: str) -> str:
-    label = field_label_fr(path)
-    if label == path:
-        label = EXTRA_LABELS.get(path, path)
-    return label[:1].upper() + label[1:]
+    text = field_label_fr(path)
+    if text == path:
+        text = label("web.field", path, path)
+    return text[:1].upper() + text[1:]
 
 
 def _value_fr(path: str, value: str) -> str:
     if path == "reporter.declared_role":
-        return _ROLE_LABELS.get(value, value)
+        return label("web.role", value, value)
     if date_match := _ISO_DATE.fullmatch(value):
         year, month, day = date_match.groups()
         return f"{day}/{month}/{year}"
@@ -226,10 +184,10 @@ def _value_fr(path: str, value: str) -> str:
 
 
 def _where(source: str, locator: str) -> str:
-    label = SOURCE_LABELS.get(source, source)
+    where = label("web.source", source, source)
     if source == "headers":
-        locator = _HEADER_LABELS.get(locator, locator)
-    return f"{label}, {locator}" if locator else label
+        locator = label("web.header", locator, locator)
+    return f"{where}, {locator}" if locator else where
 
 
 def _where_from(provenance: Provenance) -> str:
@@ -316,6 +274,10 @@ def _attachment_parts(msg: EmailMessage) -> list[EmailMessage]:
     return [p for p in msg.walk() if isinstance(p, EmailMessage) and p.get_filename()]
 
 
+def _unnamed(index: int) -> str:
+    return say("web.value.attachment_name", index=index)
+
+
 def list_attachments(raw: bytes) -> list[AttachmentRef]:
     try:
         parts = _attachment_parts(_parse_mail(raw))
@@ -326,7 +288,7 @@ def list_attachments(raw: bytes) -> list[AttachmentRef]:
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
         refs.append(
-            AttachmentRef(i, part.get_filename() or f"piece-{i}", part.get_content_type(), size)
+            AttachmentRef(i, part.get_filename() or _unnamed(i), part.get_content_type(), size)
         )
     return refs
 
@@ -339,7 +301,7 @@ def attachment(raw: bytes, index: int) -> tuple[AttachmentRef, bytes] | None:
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     ref = AttachmentRef(
-        index, part.get_filename() or f"piece-{index}", part.get_content_type(), len(data)
+        index, part.get_filename() or _unnamed(index), part.get_content_type(), len(data)
     )
     return ref, data
 
@@ -362,6 +324,11 @@ def _request(case: Case) -> Request | None:
         return None
 
 
+def event_label(kind: str) -> str:
+    """The French label of a case event kind; the kind itself for one no longer written."""
+    return label("event", kind, kind)
+
+
 def _detail(detail_json: str) -> str:
     try:
         data = json.loads(detail_json)
@@ -369,7 +336,11 @@ def _detail(detail_json: str) -> str:
         return detail_json
     if not isinstance(data, dict):
         return str(data)
-    return " · ".join(f"{k} : {_text(v)}" for k, v in data.items() if v not in (None, "", [], {}))
+    return " · ".join(
+        say("web.value.detail_item", key=k, value=_text(v))
+        for k, v in data.items()
+        if v not in (None, "", [], {})
+    )
 
 
 def load_case_page(
@@ -419,26 +390,28 @@ def load_case_page(
         select(CaseEvent).where(CaseEvent.case_id == cid).order_by(col(CaseEvent.id))
     ).all()
     timeline = [
-        TimelineItem(
-            e.at, "event", EVENT_LABELS.get(e.kind, e.kind), e.actor, _detail(e.detail_json)
-        )
+        TimelineItem(e.at, "event", event_label(e.kind), e.actor, _detail(e.detail_json))
         for e in events
     ]
     timeline += [
-        TimelineItem(v.message.received_at, "inbound", "Message entrant", v.sender, v.subject)
+        TimelineItem(
+            v.message.received_at, "inbound", say("web.timeline.inbound"), v.sender, v.subject
+        )
         for v in inbound
     ]
     timeline += [
         TimelineItem(
             o.created_at,
             "outbound",
-            f"Message sortant ({o.kind}, {o.status})",
+            say("web.timeline.outbound", kind=o.kind, status=o.status),
             o.recipient,
             o.subject,
         )
         for o in outbound
     ]
-    timeline += [TimelineItem(n.at, "note", "Note", n.author, n.text) for n in notes]
+    timeline += [
+        TimelineItem(n.at, "note", say("web.timeline.note"), n.author, n.text) for n in notes
+    ]
     timeline.sort(key=lambda t: t.at)
     return CasePage(
         case=case,

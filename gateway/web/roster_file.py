@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.directory.roster import RosterError, parse_roster
+from gateway.wording import say
 
 __all__ = ["AbsenceEdit", "RosterEdit", "apply_edit", "dump_roster", "read_doctors"]
 
@@ -87,7 +88,7 @@ def apply_edit(path: Path, rpps: str, edit: RosterEdit) -> None:
         doctors = read_doctors(path)
         found = [d for d in doctors if str(d.get("rpps", "")) == rpps]
         if not found:
-            raise RosterError(f"{path.name}: aucun médecin avec le RPPS {rpps}")
+            raise RosterError(say("web.error.roster_no_doctor", file=path.name, rpps=rpps))
         doctor = found[0]
         doctor["accepts_new_patients"] = edit.accepts_new_patients
         doctor["filieres"] = list(edit.filieres)

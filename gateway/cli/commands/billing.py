@@ -31,6 +31,7 @@ from gateway.cli.commands.check import CheckError, readonly_session
 from gateway.config import load_config
 from gateway.errors import ConfigError
 from gateway.storage.models import Case, TeleExpertiseAct
+from gateway.wording import say
 
 __all__ = [
     "CSV_HEADER",
@@ -83,7 +84,7 @@ def month_bounds(month: str) -> tuple[date, date]:
     """First and last day of ``YYYY-MM``; CheckError (in French) otherwise."""
     found = _MONTH.match(month.strip())
     if not found or int(found.group(1)) < 1:
-        raise CheckError(f"mois invalide « {month} » : format attendu AAAA-MM, par exemple 2025-03")
+        raise CheckError(say("cli.error.bad_month", value=month))
     year, number = int(found.group(1)), int(found.group(2))
     return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
 
@@ -129,17 +130,15 @@ def billing_command(config_path: Path, month: str, output: Path | None) -> int:
         database_url = load_config(config_path).database.url
         with readonly_session(database_url) as (session, state):
             if session is None:
-                raise CheckError(
-                    f"base de données {state} ({database_url}) : rien à exporter "
-                    "(lancer « aiguilleur db upgrade » ?)"
-                )
+                raise CheckError(say("cli.error.nothing_to_export", state=state, url=database_url))
             rows = billing_rows(session, first, last)
     except (CheckError, ConfigError) as exc:
-        print(f"erreur : {exc}", file=sys.stderr)
+        print(say("cli.line.error", message=exc), file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-        print(f"erreur : base de données illisible : {reason}", file=sys.stderr)
+        unreadable = say("cli.error.database_unreadable", reason=reason)
+        print(say("cli.line.error", message=unreadable), file=sys.stderr)
         return 2
     content = render_csv(rows)
     if output is None:
@@ -149,9 +148,8 @@ def billing_command(config_path: Path, month: str, output: Path | None) -> int:
         try:
             output.write_text(content, encoding="utf-8", newline="")
         except OSError as exc:
-            print(
-                f"erreur : écriture impossible de {output} ({exc.strerror or exc})", file=sys.stderr
-            )
+            failed = say("cli.error.cannot_write", path=output, reason=exc.strerror or exc)
+            print(say("cli.line.error", message=failed), file=sys.stderr)
             return 2
-        print(f"{len(rows)} acte(s) exporté(s) vers {output}", file=sys.stderr)
+        print(say("cli.billing.exported", count=len(rows), path=output), file=sys.stderr)
     return 0

@@ -34,6 +34,7 @@ from gateway.routing.assess import Assessment
 from gateway.routing.decision import FinalDecision
 from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
+from gateway.wording import say
 from parsers import ParsedMessage, parse_message
 from parsers.loop_guard import no_reply_reason
 from parsers.request import Problem, RequestKind
@@ -69,9 +70,7 @@ def parse_day(value: str) -> date:
             return date(year, month, day)
         return date.fromisoformat(value)
     except ValueError:
-        raise CheckError(
-            f"date invalide « {value} » : format attendu AAAA-MM-JJ ou JJ/MM/AAAA"
-        ) from None
+        raise CheckError(say("cli.error.bad_date", value=value)) from None
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -93,11 +92,11 @@ def readonly_session(url: str) -> Iterator[tuple[Session | None, str]]:
     try:
         normalised = normalise_url(url)
     except ArgumentError:
-        raise CheckError(f"URL de base de données invalide : {url}") from None
+        raise CheckError(say("cli.error.bad_database_url", url=url)) from None
     if normalised.startswith("sqlite"):
         path = _sqlite_path(normalised)
         if path is None or not path.is_file():
-            yield None, "absente"
+            yield None, say("cli.database.absent")
             return
         engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true")
     else:
@@ -108,17 +107,18 @@ def readonly_session(url: str) -> Iterator[tuple[Session | None, str]]:
                 has_schema = inspect(connection).has_table("tele_expertise_act")
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-            print(f"attention : base de données inaccessible ({reason})", file=sys.stderr)
-            yield None, "inaccessible"
+            warning = say("cli.database.unreachable_warning", reason=reason)
+            print(say("cli.line.warning", message=warning), file=sys.stderr)
+            yield None, say("cli.database.unreachable")
             return
         if not has_schema:
-            yield None, "sans schéma"
+            yield None, say("cli.database.no_schema")
             return
         with Session(engine) as session:
             if engine.dialect.name == "postgresql":
                 session.execute(text("SET TRANSACTION READ ONLY"))
             try:
-                yield session, "lue"
+                yield session, say("cli.database.read")
             finally:
                 session.rollback()
     finally:
@@ -132,23 +132,29 @@ def choose_programme(
     if programme is not None:
         if programme not in PROGRAMME_NAMES:
             raise CheckError(
-                f"programme inconnu « {programme} » (connus : {', '.join(PROGRAMME_NAMES)})"
+                say(
+                    "cli.error.unknown_programme",
+                    programme=programme,
+                    known=", ".join(PROGRAMME_NAMES),
+                )
             )
         return programme, "--programme"
     if mailbox is not None:
         box = config.mailbox(mailbox)
         if box is None:
-            known = ", ".join(m.name for m in config.mailboxes) or "aucune"
-            raise CheckError(f"boîte aux lettres inconnue « {mailbox} » (configurées : {known})")
-        return box.programme, f"boîte {box.name}"
+            known = ", ".join(m.name for m in config.mailboxes) or say(
+                "cli.error.no_mailbox_configured"
+            )
+            raise CheckError(say("cli.error.unknown_mailbox", mailbox=mailbox, known=known))
+        return box.programme, say("cli.check.from_mailbox", name=box.name)
     recipients = {a.lower() for a in envelope_to}
     for box in config.mailboxes:
         if box.address.lower() in recipients:
-            return box.programme, f"boîte {box.name} (destinataire du message)"
+            return box.programme, say("cli.check.from_recipient", name=box.name)
     if config.mailboxes:
         box = config.mailboxes[0]
-        return box.programme, f"boîte {box.name} (première de la configuration)"
-    return None, "type de demande lu dans le message"
+        return box.programme, say("cli.check.from_first_mailbox", name=box.name)
+    return None, say("cli.check.from_message")
 
 
 def _recipients(raw: bytes) -> list[str]:
@@ -169,10 +175,7 @@ def _parse(
     parsed = parse_message(raw)
     kind = parsed.request.kind.value
     if kind not in PROGRAMME_NAMES:
-        raise CheckError(
-            "programme indéterminé : le message ne dit pas de quel type de demande il s'agit "
-            "et la configuration n'a pas de boîte ; précisez --programme"
-        )
+        raise CheckError(say("cli.error.no_programme"))
     return parsed, kind, source
 
 
@@ -201,7 +204,7 @@ def _routing(plan: RoutingPlan, decision: FinalDecision) -> dict[str, Any]:
         return {**_plan(plan), "when_complete": None}
     return {
         "action": "none",
-        "reason_fr": "La demande est incomplète : elle sera orientée une fois complétée.",
+        "reason_fr": say("cli.check.held"),
         "targets": [],
         "notify_medecin_traitant": False,
         "medecin_traitant_email": None,
@@ -270,7 +273,11 @@ def _report(
         "routing": _routing(plan, decision),
         "context": {
             "request_date": assessment.request_date.isoformat(),
-            "request_date_source": "message" if request.request_date else "réception",
+            "request_date_source": say(
+                "cli.check.date_from_message"
+                if request.request_date
+                else "cli.check.date_from_reception"
+            ),
             "received_on": received_on.isoformat(),
             "database": database,
             # Set when the daemon would not open a case at all (loop guard, DSN/MDN).
@@ -308,7 +315,7 @@ def check_report(
             )
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-            raise CheckError(f"base de données illisible : {reason}") from None
+            raise CheckError(say("cli.error.database_unreadable", reason=reason)) from None
     ignored = no_reply_reason(parsed.envelope, config.own_addresses())
     if parsed.report_kind is not None:
         ignored = ignored or f"report: {parsed.report_kind}"
@@ -339,14 +346,16 @@ def check_command(
         try:
             raw = file.read_bytes()
         except OSError as exc:
-            raise CheckError(f"lecture impossible de {file} ({exc.strerror or exc})") from None
+            raise CheckError(
+                say("cli.error.cannot_read", path=file, reason=exc.strerror or exc)
+            ) from None
         if not raw.strip():
-            raise CheckError(f"{file} est vide")
+            raise CheckError(say("cli.error.empty_file", path=file))
         report = check_report(
             raw, config, received_on=received_on, programme=programme, mailbox=mailbox
         )
     except (CheckError, ConfigError) as exc:
-        print(f"erreur : {exc}", file=sys.stderr)
+        print(say("cli.line.error", message=exc), file=sys.stderr)
         return 2
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0

@@ -11,12 +11,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.directory.extract import ExtractError
 from gateway.directory.importer import check_file, import_file
 from gateway.storage.db import make_engine
+from gateway.wording import say
 
 __all__ = ["directory_import_command"]
 
 
 def _error(message: str) -> None:
-    print(f"erreur : {message}", file=sys.stderr)
+    print(say("cli.line.error", message=message), file=sys.stderr)
+
+
+def _cannot_read(path: Path, exc: OSError) -> None:
+    _error(say("cli.error.cannot_read", path=path, reason=exc.strerror or exc))
+
+
+def _in_file(path: Path, exc: ExtractError) -> None:
+    _error(say("cli.line.in_file", file=path.name, message=exc))
 
 
 def directory_import_command(files: list[Path], database_url: str, quiet: bool) -> int:
@@ -28,16 +37,16 @@ def directory_import_command(files: list[Path], database_url: str, quiet: bool) 
     stdout. The progress bar shows on stderr when it is a terminal, unless ``quiet``.
     """
     if not files:
-        _error("aucun fichier à importer")
+        _error(say("cli.error.no_files"))
         return 2
     for path in files:
         try:
             check_file(path)
         except OSError as exc:
-            _error(f"lecture impossible de {path} ({exc.strerror or exc})")
+            _cannot_read(path, exc)
             return 2
         except ExtractError as exc:
-            _error(f"{path.name} : {exc}")
+            _in_file(path, exc)
             return 2
     console = Console(stderr=True)
     progress = not quiet and console.is_terminal
@@ -47,15 +56,15 @@ def directory_import_command(files: list[Path], database_url: str, quiet: bool) 
             summary = import_file(engine, path, progress=progress, console=console)
             print("\n".join(summary.lines_fr()))
     except OSError as exc:
-        _error(f"lecture impossible de {path} ({exc.strerror or exc})")
+        _cannot_read(path, exc)
         return 2
     except ExtractError as exc:
-        _error(f"{path.name} : {exc}")
+        _in_file(path, exc)
         return 2
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
         reason = str(orig) if orig is not None else type(exc).__name__
-        _error(f"base de données : {reason.splitlines()[0]} (lancer « aiguilleur db upgrade » ?)")
+        _error(say("cli.error.database_refused", reason=reason.splitlines()[0]))
         return 1
     finally:
         engine.dispose()

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from gateway.wording import say
 from parsers import ParseLimits, parse_document, parse_message
 from parsers.documents import sniff_document
 
@@ -24,15 +25,18 @@ def parse_command(path: Path, *, limits: ParseLimits | None = None) -> int:
     try:
         size = path.stat().st_size
         if size > limits.max_message_bytes:
-            print(f"erreur : {path} dépasse {limits.max_message_bytes} octets", file=sys.stderr)
+            too_large = say("cli.error.too_large", path=path, limit=limits.max_message_bytes)
+            print(say("cli.line.error", message=too_large), file=sys.stderr)
             return 2
         data = path.read_bytes()
     except OSError as error:
-        print(f"erreur : lecture impossible de {path} ({error.strerror or error})", file=sys.stderr)
+        unread = say("cli.error.cannot_read", path=path, reason=error.strerror or error)
+        print(say("cli.line.error", message=unread), file=sys.stderr)
         return 2
     kind = sniff_document(path.name, data)
     if kind == "other" or (kind in ("image", "tnef") and not path.name.lower().endswith(_SUFFIXES)):
-        print(f"erreur : type de fichier non pris en charge : {path.name}", file=sys.stderr)
+        unsupported = say("cli.error.unsupported_file", name=path.name)
+        print(say("cli.line.error", message=unsupported), file=sys.stderr)
         return 2
     if kind == "eml":
         parsed = parse_message(data, limits=limits)

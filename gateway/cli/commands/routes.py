@@ -23,6 +23,7 @@ from gateway.cli.commands.check import PARIS
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.roster import RosterDoctor, is_absent
+from gateway.wording import label, say
 from rules.keys import norm_key
 from rules.programmes import PROGRAMME_NAMES, ProgrammeSpec
 
@@ -46,17 +47,17 @@ def _compress_ints(values: Sequence[int]) -> str:
 
 def _value_fr(value: Any) -> str:
     if isinstance(value, bool):
-        return "oui" if value else "non"
+        return say("cli.routes.yes") if value else say("cli.routes.no")
     if isinstance(value, list | tuple | set | frozenset):
         items = list(value)
         if not items:
-            return "(vide)"
+            return say("cli.routes.empty_list")
         if all(isinstance(i, int) and not isinstance(i, bool) for i in items):
             return _compress_ints(items)
         return ", ".join(sorted(str(i) for i in items))
     if isinstance(value, dict):
         if not value:
-            return "(aucune)"
+            return say("cli.routes.empty_table")
         return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
     return str(value)
 
@@ -206,15 +207,15 @@ def routes_command(
         config = load_config(config_path) if config_path is not None else Config()
         services = RoutingServices.load(config)
     except ConfigError as exc:
-        print(f"erreur : {exc}", file=sys.stderr)
+        print(say("cli.line.error", message=exc), file=sys.stderr)
         return 2
     data = routes_data(services, today or datetime.now(PARIS).date())
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    table = Table(title="Aiguillage : boîte → programme → règles → orientation", show_lines=True)
-    for header in ("Boîte", "Adresse", "Programme", "Règles (dans l'ordre)", "Orientation"):
-        table.add_column(header, overflow="fold")
+    table = Table(title=say("cli.routes.title"), show_lines=True)
+    for column in ("mailbox", "address", "programme", "rules", "routing"):
+        table.add_column(label("cli.routes.column", column), overflow="fold")
     for row in data["routes"]:
         table.add_row(
             row["mailbox"] or "—",
@@ -233,10 +234,15 @@ def routes_command(
         f"{f.replace('_', ' ')} : {n}" for f, n in roster["requis_by_filiere"].items()
     )
     console.print(
-        f"Registre : {roster['doctors']} médecin(s), dont {roster['gps']} généraliste(s) "
-        f"({roster['gps_accepting_new_patients']} disponible(s) pour de nouveaux patients), "
-        f"{roster['absent_today']} absent(s) aujourd'hui, {roster['non_members']} non membre(s) ; "
-        f"requis par filière : {filieres or 'aucun'}.",
+        say(
+            "cli.routes.roster",
+            doctors=roster["doctors"],
+            gps=roster["gps"],
+            accepting=roster["gps_accepting_new_patients"],
+            absent=roster["absent_today"],
+            non_members=roster["non_members"],
+            filieres=filieres or say("cli.routes.none"),
+        ),
         highlight=False,
     )
     return 0

@@ -16,6 +16,7 @@ from gateway.web.audit import record
 from gateway.web.auth import Call, protect, render
 from gateway.web.context import WebContext
 from gateway.web.roster_file import AbsenceEdit, RosterEdit, apply_edit
+from gateway.wording import say
 
 __all__ = ["routes"]
 
@@ -30,9 +31,7 @@ def _absences(text: str) -> tuple[AbsenceEdit, ...]:
         try:
             start, end = date.fromisoformat(parts[0]), date.fromisoformat(parts[-1])
         except ValueError:
-            raise RosterError(
-                f"absences, ligne {n} : dates attendues AAAA-MM-JJ AAAA-MM-JJ"
-            ) from None
+            raise RosterError(say("web.error.absences_line", line=n)) from None
         out.append(AbsenceEdit(start, end))
     return tuple(out)
 
@@ -71,7 +70,7 @@ def routes(ctx: WebContext) -> list[Route]:
         doctors: tuple[RosterDoctor, ...] = ()
         error = ""
         if roster_path is None:
-            error = "Aucun fichier de médecins n'est configuré (routing.roster_path)."
+            error = say("web.error.no_roster_configured")
         else:
             try:
                 doctors = load_roster(roster_path)
@@ -89,7 +88,7 @@ def routes(ctx: WebContext) -> list[Route]:
 
     def roster_edit(call: Call) -> Response:
         if roster_path is None:
-            return PlainTextResponse("Aucun fichier de médecins configuré.", status_code=409)
+            return PlainTextResponse(say("web.error.no_roster"), status_code=409)
         rpps = call.param("rpps")
         before = next((d for d in load_roster(roster_path) if d.rpps == rpps), None)
         try:

@@ -19,6 +19,7 @@ from gateway.web.caselog import Cursor, LogFilter, log_page, walk_log
 from gateway.web.casepage import load_case_page
 from gateway.web.context import PARIS, WebContext
 from gateway.web.dashboard import load_dashboard
+from gateway.wording import say
 
 __all__ = ["PROGRAMMES", "routes"]
 
@@ -99,10 +100,11 @@ def routes(ctx: WebContext) -> list[Route]:
                         buffer.truncate()
                 yield buffer.getvalue()
 
+        filename = say("web.value.log_file")
         return StreamingResponse(
             lines(),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="journal-aiguilleur.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
     def case_page(call: Call) -> Response:
@@ -114,7 +116,7 @@ def routes(ctx: WebContext) -> list[Route]:
             roster=roster,
         )
         if page is None:
-            return PlainTextResponse("Dossier introuvable.", status_code=404)
+            return PlainTextResponse(say("web.error.case_not_found"), status_code=404)
         return render(
             ctx,
             call.request,

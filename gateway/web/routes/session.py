@@ -26,6 +26,7 @@ from gateway.web.auth import (
 from gateway.web.context import WebContext
 from gateway.web.cookies import token_id, unsign
 from gateway.web.users import LoginOutcome, authenticate
+from gateway.wording import say
 
 __all__ = ["routes"]
 
@@ -62,7 +63,7 @@ def routes(ctx: WebContext) -> list[Route]:
         form = await request.form()
         given, expected = str(form.get("csrf", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not given or not expected or not hmac.compare_digest(given, expected):
-            return login_page(request, "Le formulaire a expiré ; veuillez réessayer.", 403)
+            return login_page(request, say("web.login.expired"), 403)
         username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
         client = client_address(request)
 
@@ -78,10 +79,10 @@ def routes(ctx: WebContext) -> list[Route]:
                 )
                 if outcome is LoginOutcome.THROTTLED or user is None:
                     db.commit()
-                    message = (
-                        "Trop de tentatives échouées. Réessayez plus tard."
+                    message = say(
+                        "web.login.throttled"
                         if outcome is LoginOutcome.THROTTLED
-                        else "Identifiant ou mot de passe incorrect."
+                        else "web.login.bad_credentials"
                     )
                     return login_page(
                         request, message, 429 if outcome is LoginOutcome.THROTTLED else 401

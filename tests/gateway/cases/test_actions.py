@@ -7,13 +7,21 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from gateway.cases.actions import ActionError, assign_case, close_case, correct_and_rerun
+from gateway.cases.actions import (
+    MAX_NOTE_LENGTH,
+    ActionError,
+    add_note,
+    assign_case,
+    close_case,
+    correct_and_rerun,
+)
 from gateway.cases.flow import CaseFlow
 from gateway.outbox.queue import Mailer
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import Case, CaseEvent, Offer
+from gateway.storage.web_models import CaseNote
 from tests.gateway.cases.test_flow import (
     BOXES,
     CLAIRE,
@@ -97,3 +105,22 @@ def test_correct_a_field_and_rerun_the_rules(engine: Engine) -> None:
         _act(world, correct_and_rerun, "patient.postal_code", "88200", "coord:carol")
     with pytest.raises(ActionError, match="ne peut pas"):
         _act(world, correct_and_rerun, "reporter.email", "x@y.z", "coord:carol")
+
+
+def test_a_note_is_added_stripped_and_kept_within_its_length(engine: Engine) -> None:
+    world = World(engine)
+    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    with repo.session_for(world.engine) as session:
+        case = world.case()
+        note = add_note(session, case, "  Rappeler le Dr House lundi \n", author="coord:alice")
+        assert note.id is not None  # flushed: the caller's audit names it
+        for text in ("", "  \n", "x" * (MAX_NOTE_LENGTH + 1)):
+            with pytest.raises(ActionError, match=f"entre 1 et {MAX_NOTE_LENGTH} caractères"):
+                add_note(session, case, text, author="coord:alice")
+        session.commit()
+    (kept,) = world.all(CaseNote)
+    assert (kept.text, kept.author, kept.case_id) == (
+        "Rappeler le Dr House lundi",
+        "coord:alice",
+        world.case().id,
+    )

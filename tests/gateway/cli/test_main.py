@@ -100,3 +100,31 @@ def test_demo_processes_every_sample(tmp_path: Path) -> None:
     replies = list((tmp_path / "demo" / "outbox" / "new").iterdir())
     assert len(replies) == 7
     assert "AIG-" in result.output
+
+
+def test_the_demo_samples_are_data_with_one_known_address_each() -> None:
+    from gateway.cli.demo import PROGRAMMES
+    from gateway.cli.demo_data import demo_data
+
+    mails = demo_data()["mail"]
+    samples = demo_samples(PROGRAMMES)
+    assert [s.name for s in samples] == [m["name"] for m in mails]
+    assert all(m["programme"] in PROGRAMMES for m in mails)
+    form = samples[0].raw
+    assert b"Signalement-sans-MT-V3.docx" in form and b"Bonjour," in form
+    assert "Auto-Submitted: auto-replied" in samples[4].raw.decode()
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    import subprocess
+    import sys
+
+    for module in ("gateway.cli", "gateway.cli.main"):
+        result = subprocess.run(
+            [sys.executable, "-W", "ignore", "-m", module, "demo", "--help"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT.parent,
+        )
+        assert result.returncode == 0 and "--dir" in result.stdout, (module, result.stderr)

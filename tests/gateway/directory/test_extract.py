@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.directory import rows as rows_module
 from gateway.directory.extract import (
     MSSANTE_COLUMNS,
     PERSONNE_ACTIVITE_COLUMNS,
+    PERSONNE_ACTIVITE_HEADER,
     ExtractError,
     FileKind,
     column_indexes,
@@ -23,6 +25,7 @@ from gateway.directory.rows import (
     Reader,
     make_reader,
 )
+from gateway.wording import labels
 from tests.gateway.directory.builders import (
     MSS_HEADER,
     PA_HEADER,
@@ -165,3 +168,16 @@ def test_one_stray_latin1_line_does_not_make_a_utf8_file_latin1() -> None:
     stray = "DURAND|Zoé|\n".encode("latin-1")
     assert detect_encoding(utf8 + stray) == "utf-8"
     assert detect_encoding(stray * 3 + utf8[:20]) == "latin-1"
+
+
+def test_every_rejection_reason_has_french_words() -> None:
+    reasons = {v for k, v in vars(rows_module).items() if k.startswith("REASON_")}
+    assert len(reasons) == 8
+    assert reasons == set(labels("directory.reason"))
+
+
+def test_the_columns_read_are_in_the_reference_header() -> None:
+    reference = {norm_header(h) for h in PERSONNE_ACTIVITE_HEADER.split("|") if h}
+    assert {norm_header(s.header) for s in PERSONNE_ACTIVITE_COLUMNS} <= reference
+    assert PERSONNE_ACTIVITE_HEADER.count("|") == 52 and PERSONNE_ACTIVITE_HEADER.endswith("|")
+    assert [s.field for s in MSSANTE_COLUMNS][:2] == ["bal_type", "address"]

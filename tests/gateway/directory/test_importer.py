@@ -121,6 +121,9 @@ def test_rejected_lines_are_counted_by_reason_with_line_numbers(
     assert summary.rejected_lines == {REASON_RPPS: [3], REASON_COLUMNS: [5]}
     text = "\n".join(summary.lines_fr())
     assert "rejetées 2" in text and "MARTIN" not in text  # no personal data
+    # Reasons are codes; the summary says them in French (directory.reason.<code>).
+    assert "  rejet « RPPS invalide (11 chiffres attendus) » : 1 (lignes 3…)" in text
+    assert "  rejet « nombre de colonnes inattendu » : 1 (lignes 5…)" in text
 
 
 def test_latin1_file_with_variant_header_crlf_and_no_trailing_separator(

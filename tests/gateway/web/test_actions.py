@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import json
 
+import pytest
 from sqlmodel import Session, select
 
-from gateway.storage.models import CaseEvent, InboundMessage, OutboundMessage
+from gateway.cases.actions import MAX_NOTE_LENGTH
+from gateway.outbox.queue import NotFailedError, resend
+from gateway.pipeline.quarantine import NotQuarantinedError, discard, release
+from gateway.storage import repo
+from gateway.storage.events import CaseEventKind
+from gateway.storage.models import CaseEvent, InboundMessage, OutboundMessage, utcnow
 from gateway.storage.web_models import AuditEntry, CaseNote
+from gateway.wording import label
 from tests.gateway.web.conftest import Web
 from tests.support.web import csrf_of, login, seed_case
 
@@ -111,3 +119,60 @@ def test_case_page_shows_provenance_conflicts_rules_offers_and_delivery(web: Web
     assert "claire.martin@medecin.test" in page
     assert "550 mailbox unavailable" in page and "échec" in page
     assert "Dossier ouvert" in page
+
+
+def test_note_outside_the_length_limits_is_refused(web: Web) -> None:
+    seeded = seed_case(web.engine, 1)
+    client = web.client()
+    login(client, "coord")
+    token = csrf_of(client.get(f"/cases/{seeded.reference}").text)
+    url = f"/cases/{seeded.reference}/notes"
+    for text in ("   ", "x" * (MAX_NOTE_LENGTH + 1)):
+        response = client.post(url, data={"csrf": token, "text": text})
+        assert response.status_code == 400 and "entre 1 et 5000 caractères" in response.text
+    assert client.post("/cases/AIG-2026-999999/notes", data={"csrf": token}).status_code == 404
+    with Session(web.engine) as db:
+        assert db.exec(select(CaseNote)).all() == []
+    assert _audit(web) == []
+
+
+def test_release_discard_and_resend_are_plain_functions(web: Web) -> None:
+    seeded = seed_case(web.engine, 1, quarantined=True)
+    other = seed_case(web.engine, 2, quarantined=True)
+    now = utcnow()
+    with Session(web.engine) as db:
+        released = release(db, seeded.inbound_id, now=now)
+        assert (released.status, released.attempts, released.lease_owner) == ("received", 0, None)
+        assert released.error == "RuntimeError: parser exploded"  # why it was kept, still
+        with pytest.raises(NotQuarantinedError):
+            release(db, seeded.inbound_id, now=now)
+        with pytest.raises(NotQuarantinedError):
+            discard(db, 999_999, by="coord", reason="", now=now)
+        discarded = discard(db, other.inbound_id, by="coord", reason="", now=now)
+        assert (discarded.status, discarded.error) == ("ignored", "discarded by coord")
+        out = resend(db, seeded.outbound_failed_id, now=now)
+        assert (out.status, out.attempts, out.last_error) == (
+            "pending",
+            0,
+            "550 mailbox unavailable",
+        )
+        with pytest.raises(NotFailedError):
+            resend(db, seeded.outbound_failed_id, now=now)
+        db.commit()
+    # None of them writes the audit log or the timeline: the web handler does.
+    assert _audit(web) == []
+    assert [e.kind for e in _events(web, seeded.case_id)] == ["case_opened"]
+
+
+def test_the_timeline_labels_every_event_in_french(web: Web) -> None:
+    seeded = seed_case(web.engine, 1)
+    with Session(web.engine) as db:
+        for kind in CaseEventKind:
+            repo.add_event(db, seeded.case_id, kind, {})
+        db.commit()
+    client = web.client()
+    login(client, "viewer")
+    page = html.unescape(client.get(f"/cases/{seeded.reference}").text)
+    for kind in CaseEventKind:
+        assert f"<strong>{label('event', kind)}</strong>" in page, kind
+        assert f"<strong>{kind.value}</strong>" not in page

@@ -1,0 +1,157 @@
+"""What a coordinator does to a case: assign, close, correct and re-run, add a note.
+
+The work itself is ``gateway.cases.actions``, the same code the daemon's flow uses; each
+handler parses the form, calls the action, adds the audit record and commits everything
+in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import select
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from gateway.cases.actions import (
+    ActionError,
+    add_note,
+    assign_case,
+    close_case,
+    correct_and_rerun,
+)
+from gateway.cases.flow import CaseFlow
+from gateway.outbox.queue import Mailer
+from gateway.storage import repo
+from gateway.storage.events import CaseEventKind
+from gateway.storage.models import Case, utcnow
+from gateway.storage.web_models import Role
+from gateway.web.audit import record
+from gateway.web.auth import Call, protect
+from gateway.web.context import WebContext
+from gateway.wording import say
+
+__all__ = ["routes"]
+
+# What the handler did, for the audit record: (action name, target, detail).
+Done = tuple[str, str, dict[str, str]]
+
+
+def _find(call: Call) -> Case | None:
+    reference = call.param("reference")
+    return call.db.exec(select(Case).where(Case.reference == reference)).first()
+
+
+def _case_not_found() -> Response:
+    return PlainTextResponse(say("web.error.case_not_found"), status_code=404)
+
+
+def _run(call: Call, act: Callable[[CaseFlow, Case], Done]) -> Response:
+    found = _find(call)
+    if found is None:
+        return _case_not_found()
+    case = repo.lock_case(call.db, found)
+    ctx = call.ctx
+    mailer = Mailer(call.db, ctx.renderer, ctx.config, utcnow())
+    flow = CaseFlow(call.db, ctx.services, mailer)
+    try:
+        action, target, detail = act(flow, case)
+    except ActionError as exc:
+        call.db.rollback()
+        return PlainTextResponse(str(exc), status_code=409)
+    record(
+        call.db,
+        call.visitor.username,
+        action,
+        case_id=case.id,
+        target=target,
+        client=call.client,
+        detail=detail,
+        timeline=False,  # gateway.cases.actions wrote the case event, with the actor
+    )
+    call.db.commit()
+    return RedirectResponse(f"/cases/{call.param('reference')}", status_code=303)
+
+
+def assign(call: Call) -> Response:
+    rpps = call.form.get("rpps", "").strip()
+
+    def act(flow: CaseFlow, case: Case) -> Done:
+        offer = assign_case(flow, case, rpps, call.visitor.username)
+        return "case_assigned", f"offer:{offer.id}", {"rpps": rpps}
+
+    return _run(call, act)
+
+
+def close(call: Call) -> Response:
+    outcome = call.form.get("outcome", "").strip()
+    message = call.form.get("message", "")[:5000]
+
+    def act(flow: CaseFlow, case: Case) -> Done:
+        close_case(flow, case, outcome, message, call.visitor.username)
+        return "case_closed", f"outcome:{outcome}", {"outcome": outcome}
+
+    return _run(call, act)
+
+
+def correct(call: Call) -> Response:
+    field = call.form.get("field", "").strip()
+    value = call.form.get("value", "")[:2000]
+
+    def act(flow: CaseFlow, case: Case) -> Done:
+        reply = correct_and_rerun(flow, case, field, value, call.visitor.username)
+        # The value itself may be patient data: the audit says which field, not what.
+        return "field_corrected", f"field:{field}", {"reply": reply or ""}
+
+    return _run(call, act)
+
+
+def note(call: Call) -> Response:
+    case = _find(call)
+    if case is None or case.id is None:
+        return _case_not_found()
+    try:
+        added = add_note(call.db, case, call.form.get("text", ""), author=call.visitor.username)
+    except ActionError as exc:
+        return PlainTextResponse(str(exc), status_code=400)
+    # The text stays in case_note; the audit row says a note was added, not what it says.
+    record(
+        call.db,
+        call.visitor.username,
+        CaseEventKind.NOTE_ADDED,
+        case_id=case.id,
+        target=f"note:{added.id}",
+        client=call.client,
+    )
+    call.db.commit()
+    return RedirectResponse(f"/cases/{call.param('reference')}#notes", status_code=303)
+
+
+def routes(ctx: WebContext) -> list[Route]:
+    coordinator = Role.COORDINATOR
+    return [
+        Route(
+            "/cases/{reference}/notes",
+            protect(ctx, coordinator, note),
+            methods=["POST"],
+            name="add_note",
+        ),
+        Route(
+            "/cases/{reference}/assign",
+            protect(ctx, coordinator, assign),
+            methods=["POST"],
+            name="case_assign",
+        ),
+        Route(
+            "/cases/{reference}/close",
+            protect(ctx, coordinator, close),
+            methods=["POST"],
+            name="case_close",
+        ),
+        Route(
+            "/cases/{reference}/correct",
+            protect(ctx, coordinator, correct),
+            methods=["POST"],
+            name="case_correct",
+        ),
+    ]

@@ -1,0 +1,195 @@
+"""Coordinator work on messages: the quarantine (release, discard), a failed reply sent
+again, an attachment downloaded. Each one is audited with who, when and what.
+
+The state changes are plain functions of the message's own module
+(``gateway.pipeline.quarantine``, ``gateway.outbox.queue``); a handler parses the request,
+calls one, records the audit entry (and the case event) and commits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import col, select
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from gateway.outbox.queue import NotFailedError, resend
+from gateway.pipeline.quarantine import NotQuarantinedError, discard, release
+from gateway.storage.events import CaseEventKind
+from gateway.storage.models import Case, InboundMessage, InboundStatus, utcnow
+from gateway.storage.web_models import Role
+from gateway.web.audit import record
+from gateway.web.auth import Call, protect, render
+from gateway.web.casepage import attachment
+from gateway.web.context import WebContext
+from gateway.wording import say
+
+__all__ = ["routes"]
+
+_UNSAFE_FILENAME = re.compile(r"[^\w.\- ]+")
+
+
+def _back(call: Call, fallback: str) -> Response:
+    target = call.form.get("back", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = fallback
+    return RedirectResponse(target, status_code=303)
+
+
+def _case_ref(call: Call, case_id: int | None) -> str | None:
+    if case_id is None:
+        return None
+    case = call.db.get(Case, case_id)
+    return case.reference if case else None
+
+
+def _ident(call: Call, name: str) -> int:
+    """The numeric path parameter ``name``; -1 (found nowhere) when it is not a number."""
+    try:
+        return int(call.param(name))
+    except ValueError:
+        return -1
+
+
+def _not_quarantined() -> Response:
+    return PlainTextResponse(say("web.error.not_quarantined"), status_code=409)
+
+
+def quarantine_page(call: Call) -> Response:
+    rows = call.db.exec(
+        select(InboundMessage, Case.reference)
+        .outerjoin(Case, col(Case.id) == col(InboundMessage.case_id))
+        .where(InboundMessage.status == InboundStatus.QUARANTINED)
+        .order_by(col(InboundMessage.received_at).desc())
+        .limit(200)
+    ).all()
+    return render(call.ctx, call.request, "quarantine.html", call.visitor, rows=rows)
+
+
+def release_message(call: Call) -> Response:
+    try:
+        message = release(call.db, _ident(call, "message_id"), now=utcnow())
+    except NotQuarantinedError:
+        return _not_quarantined()
+    record(
+        call.db,
+        call.visitor.username,
+        CaseEventKind.MESSAGE_RELEASED,
+        case_id=message.case_id,
+        target=f"inbound:{message.id}",
+        client=call.client,
+        detail={"previous_error": (message.error or "")[:200]},
+    )
+    call.db.commit()
+    return _back(call, "/quarantine")
+
+
+def discard_message(call: Call) -> Response:
+    reason = call.form.get("reason", "").strip()[:200]
+    try:
+        message = discard(
+            call.db,
+            _ident(call, "message_id"),
+            by=call.visitor.username,
+            reason=reason,
+            now=utcnow(),
+        )
+    except NotQuarantinedError:
+        return _not_quarantined()
+    record(
+        call.db,
+        call.visitor.username,
+        CaseEventKind.MESSAGE_DISCARDED,
+        case_id=message.case_id,
+        target=f"inbound:{message.id}",
+        client=call.client,
+        detail={"reason": reason},
+    )
+    call.db.commit()
+    return _back(call, "/quarantine")
+
+
+def resend_reply(call: Call) -> Response:
+    try:
+        out = resend(call.db, _ident(call, "outbound_id"), now=utcnow())
+    except NotFailedError:
+        return PlainTextResponse(say("web.error.not_failed"), status_code=409)
+    record(
+        call.db,
+        call.visitor.username,
+        CaseEventKind.REPLY_RESENT,
+        case_id=out.case_id,
+        target=f"outbound:{out.id}",
+        client=call.client,
+        detail={"previous_error": (out.last_error or "")[:200]},
+    )
+    call.db.commit()
+    ref = _case_ref(call, out.case_id)
+    return _back(call, f"/cases/{ref}" if ref else "/")
+
+
+def download(call: Call) -> Response:
+    not_found = PlainTextResponse(say("web.error.attachment_not_found"), status_code=404)
+    try:
+        ident, index = int(call.param("message_id")), int(call.param("index"))
+    except ValueError:
+        return not_found
+    message = call.db.get(InboundMessage, ident)
+    found = attachment(message.raw, index) if message is not None else None
+    if message is None or found is None:
+        return not_found
+    ref, data = found
+    record(
+        call.db,
+        call.visitor.username,
+        CaseEventKind.ATTACHMENT_DOWNLOADED,
+        case_id=message.case_id,
+        target=f"inbound:{message.id}/{index}",
+        client=call.client,
+    )
+    call.db.commit()
+    name = _UNSAFE_FILENAME.sub("_", ref.filename)[:120] or say(
+        "web.value.attachment_name", index=index
+    )
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def routes(ctx: WebContext) -> list[Route]:
+    coordinator = Role.COORDINATOR
+    return [
+        Route(
+            "/quarantine",
+            protect(ctx, Role.VIEWER, quarantine_page),
+            methods=["GET"],
+            name="quarantine",
+        ),
+        Route(
+            "/messages/{message_id}/release",
+            protect(ctx, coordinator, release_message),
+            methods=["POST"],
+            name="release",
+        ),
+        Route(
+            "/messages/{message_id}/discard",
+            protect(ctx, coordinator, discard_message),
+            methods=["POST"],
+            name="discard",
+        ),
+        Route(
+            "/outbound/{outbound_id}/resend",
+            protect(ctx, coordinator, resend_reply),
+            methods=["POST"],
+            name="resend",
+        ),
+        Route(
+            "/messages/{message_id}/attachments/{index}",
+            protect(ctx, coordinator, download),
+            methods=["GET"],
+            name="attachment",
+        ),
+    ]
