@@ -39,6 +39,7 @@ _PROGRAMME_KEYS = frozenset(
     {
         "label_fr",
         "mail_label_fr",
+        "short_label_fr",
         "kind",
         "routing",
         "close_on_ineligible",
@@ -93,6 +94,8 @@ class ProgrammeSpec:
     routing: str = ""
     # "votre {mail_label_fr}" in replies.
     mail_label_fr: str = ""
+    # In the web UI's lists and filters.
+    short_label_fr: str = ""
     # An ineligible case is closed at once (nothing can complete it).
     close_on_ineligible: bool = False
     summary_sections: tuple[str, ...] = ("patient", "situation", "sender")
@@ -177,7 +180,7 @@ def _check_shape(data: Mapping[str, Any], origin: str, known: frozenset[str]) ->
                 raise ProgrammeConfigError(
                     f"{origin}: {name}.rules: rule listed twice: {', '.join(dupes)}"
                 )
-        for key in ("label_fr", "mail_label_fr", "kind", "routing"):
+        for key in ("label_fr", "mail_label_fr", "short_label_fr", "kind", "routing"):
             if key in table and not isinstance(table[key], str):
                 raise ProgrammeConfigError(f"{origin}: {name}.{key}: expected a string")
         if "close_on_ineligible" in table and not isinstance(table["close_on_ineligible"], bool):
@@ -239,6 +242,7 @@ def _build(
         kind=str(pick("kind", name)),
         routing=str(pick("routing", "")),
         mail_label_fr=str(pick("mail_label_fr", label[:1].lower() + label[1:])),
+        short_label_fr=str(pick("short_label_fr", label)),
         close_on_ineligible=bool(pick("close_on_ineligible", False)),
         summary_sections=tuple(pick("summary_sections", ("patient", "situation", "sender"))),
         status=status,

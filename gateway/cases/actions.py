@@ -21,6 +21,7 @@ from gateway.cases.offers import send_offer
 from gateway.errors import GatewayError
 from gateway.replies.facts import ReplyKind
 from gateway.routing.plan import PlannedTarget
+from gateway.routing.strategies import STRATEGIES
 from gateway.storage import repo
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus
@@ -105,7 +106,10 @@ def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> Offer:
     cause = f"case:{case.id}:assign:{flow.now.isoformat()}"
     _withdraw_pending(flow, case, say("action.withdrawn.reassigned"), cause)
     request = Request.model_validate_json(case.request_json or "{}")
-    kind = OfferKind.SIGNALEMENT if case.programme == "signalement" else OfferKind.TE_NAMED
+    spec = flow.spec(case)
+    offer_kind = STRATEGIES[spec.routing].offer_kind if spec is not None else None
+    # Strategies with no offers of their own (DAC, outcome) get a named offer, as a TE does.
+    kind = OfferKind(offer_kind or OfferKind.TE_NAMED)
     offer = send_offer(flow, case, request, kind, PlannedTarget.of(doctor), created_by=actor)
     case.status = CaseStatus.ROUTED
     case.updated_at = flow.now

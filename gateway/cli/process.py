@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from gateway.app import build_components
+from gateway.cases.services import RoutingServices
 from gateway.config import Config
 from gateway.storage import repo
 from gateway.storage.db import upgrade
@@ -27,7 +28,9 @@ async def process_file(
     if mailbox and box is None:
         return {"error": f"unknown mailbox {mailbox!r}"}
     if dry_run:
-        parsed = parse_message(raw, default_kind=RequestKind(box.programme) if box else None)
+        programmes = RoutingServices.load(config).programmes
+        spec = programmes.get(box.programme) if box else None
+        parsed = parse_message(raw, default_kind=RequestKind(spec.kind) if spec else None)
         return {
             "programme": box.programme if box else None,
             "no_reply_reason": no_reply_reason(parsed.envelope, config.own_addresses()),

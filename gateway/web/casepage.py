@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.message import EmailMessage
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from gateway.routing.requis import with_requis_filiere
 from gateway.routing.roster import RosterDoctor
+from gateway.routing.strategies import STRATEGIES
 from gateway.storage.models import (
     Case,
     CaseEvent,
@@ -27,6 +25,8 @@ from gateway.storage.models import (
 )
 from gateway.storage.web_models import CaseNote
 from gateway.wording import label, say
+from parsers import envelope_from_raw
+from parsers import list_attachments as list_parts
 from parsers.field_catalog import field_label_fr
 from parsers.request import Conflict, Problem, Provenance, Request
 from rules.evidence import rule_evidence
@@ -259,60 +259,32 @@ def _latest_evidence(
     spec = programmes.get(case.programme)
     if request is None or spec is None:
         return {}
-    if case.programme == "tele_expertise":  # as the rules read it (see routing.assess)
+    if STRATEGIES[spec.routing].reads_requis:  # as the rules read it (see routing.assess)
         request = with_requis_filiere(request, roster)
     return evidence_views(spec, request)
 
 
-def _parse_mail(raw: bytes) -> EmailMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
-
-
-def _attachment_parts(msg: EmailMessage) -> list[EmailMessage]:
-    return [p for p in msg.walk() if isinstance(p, EmailMessage) and p.get_filename()]
-
-
-def _unnamed(index: int) -> str:
-    return say("web.value.attachment_name", index=index)
-
-
 def list_attachments(raw: bytes) -> list[AttachmentRef]:
-    try:
-        parts = _attachment_parts(_parse_mail(raw))
-    except Exception:  # a mail we cannot walk still shows, without attachments
-        return []
-    refs = []
-    for i, part in enumerate(parts):
-        payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
-        refs.append(
-            AttachmentRef(i, part.get_filename() or _unnamed(i), part.get_content_type(), size)
-        )
-    return refs
+    """The files of a stored mail, as the parsers list them; inline images included."""
+    return [AttachmentRef(p.index, p.filename, p.content_type, p.size) for p in list_parts(raw)]
 
 
 def attachment(raw: bytes, index: int) -> tuple[AttachmentRef, bytes] | None:
-    parts = _attachment_parts(_parse_mail(raw))
+    parts = list_parts(raw)
     if not 0 <= index < len(parts):
         return None
     part = parts[index]
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    ref = AttachmentRef(
-        index, part.get_filename() or _unnamed(index), part.get_content_type(), len(data)
-    )
-    return ref, data
+    data = part.payload()
+    if data is None:  # over the size limit or undecodable: nothing to download
+        return None
+    return AttachmentRef(part.index, part.filename, part.content_type, len(data)), data
 
 
 def _inbound_view(message: InboundMessage) -> InboundView:
-    try:
-        msg = _parse_mail(message.raw)
-        sender, subject = str(msg.get("From", "")), str(msg.get("Subject", ""))
-    except Exception:
-        sender, subject = "", ""
-    return InboundView(message, sender, subject, list_attachments(message.raw))
+    envelope = envelope_from_raw(message.raw)
+    address = envelope.from_addr or ""
+    sender = f"{envelope.from_name} <{address}>" if envelope.from_name and address else address
+    return InboundView(message, sender, envelope.subject, list_attachments(message.raw))
 
 
 def _request(case: Case) -> Request | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.replies.compose import ReplyRenderer
 from gateway.web.cookies import load_secret
+from rules.programmes import ProgrammeSpec
 
 __all__ = ["PARIS", "WebContext", "default_secret_path"]
 
@@ -36,7 +38,7 @@ def _local(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(PARIS).strftime(fmt) if value is not None else "—"
 
 
-def make_templates() -> Environment:
+def make_templates(programmes: Mapping[str, ProgrammeSpec]) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"]),
@@ -44,6 +46,8 @@ def make_templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = _local
+    # The programmes' names come from their specs, so a new programme needs no template.
+    env.globals["PROGRAMME"] = {name: spec.short_label_fr for name, spec in programmes.items()}
     return env
 
 
@@ -81,13 +85,14 @@ class WebContext:
             from_name=config.smtp.from_name,
             limit_bytes=config.limits.max_message_bytes,
         )
+        services = services or RoutingServices.load(config)
         return cls(
             config,
             engine,
             secret,
-            make_templates(),
+            make_templates(services.programmes),
             metrics,
             token or None,
-            services or RoutingServices.load(config),
+            services,
             renderer,
         )

@@ -9,15 +9,12 @@ live system; when it does not, nothing is created and the check runs without it.
 
 from __future__ import annotations
 
-import email.policy
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from email.parser import BytesHeaderParser
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,11 +28,11 @@ from gateway.cases.services import RoutingServices, assess_stored
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.assess import Assessment
-from gateway.routing.decision import FinalDecision
+from gateway.routing.decision import FinalDecision, Verdict, verdict
 from gateway.routing.plan import RoutingPlan
 from gateway.storage.db import make_engine, normalise_url
 from gateway.wording import say
-from parsers import ParsedMessage, parse_message
+from parsers import ParsedMessage, envelope_from_raw, parse_message
 from parsers.loop_guard import no_reply_reason
 from parsers.request import Problem, RequestKind
 from rules.engine import Evaluation
@@ -126,16 +123,21 @@ def readonly_session(url: str) -> Iterator[tuple[Session | None, str]]:
 
 
 def choose_programme(
-    config: Config, envelope_to: list[str], *, programme: str | None, mailbox: str | None
+    config: Config,
+    envelope_to: list[str],
+    *,
+    programme: str | None,
+    mailbox: str | None,
+    known: Collection[str] = PROGRAMME_NAMES,
 ) -> tuple[str | None, str]:
     """The programme and where it came from; None means "ask the parser"."""
     if programme is not None:
-        if programme not in PROGRAMME_NAMES:
+        if programme not in known:
             raise CheckError(
                 say(
                     "cli.error.unknown_programme",
                     programme=programme,
-                    known=", ".join(PROGRAMME_NAMES),
+                    known=", ".join(known),
                 )
             )
         return programme, "--programme"
@@ -157,26 +159,28 @@ def choose_programme(
     return None, say("cli.check.from_message")
 
 
-def _recipients(raw: bytes) -> list[str]:
-    """To and Cc addresses, lower-cased, read from the headers only."""
-    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    values = [str(v) for name in ("To", "Cc") for v in headers.get_all(name, [])]
-    return [a.lower() for _, a in getaddresses(values) if "@" in a]
-
-
 def _parse(
-    raw: bytes, config: Config, programme: str | None, mailbox: str | None
+    raw: bytes,
+    config: Config,
+    programmes: Mapping[str, ProgrammeSpec],
+    programme: str | None,
+    mailbox: str | None,
 ) -> tuple[ParsedMessage, str, str]:
     chosen, source = choose_programme(
-        config, _recipients(raw), programme=programme, mailbox=mailbox
+        config,
+        envelope_from_raw(raw).to_addrs,
+        programme=programme,
+        mailbox=mailbox,
+        known=list(programmes),
     )
     if chosen is not None:
-        return parse_message(raw, default_kind=RequestKind(chosen)), chosen, source
+        default_kind = RequestKind(programmes[chosen].kind)
+        return parse_message(raw, default_kind=default_kind), chosen, source
     parsed = parse_message(raw)
-    kind = parsed.request.kind.value
-    if kind not in PROGRAMME_NAMES:
+    read_as = parsed.request.kind.value
+    if read_as not in programmes:
         raise CheckError(say("cli.error.no_programme"))
-    return parsed, kind, source
+    return parsed, read_as, source
 
 
 def _plan(plan: RoutingPlan) -> dict[str, Any]:
@@ -189,14 +193,14 @@ def _plan(plan: RoutingPlan) -> dict[str, Any]:
     }
 
 
-def _routing(plan: RoutingPlan, decision: FinalDecision) -> dict[str, Any]:
+def _routing(plan: RoutingPlan, decision: FinalDecision, step: Verdict) -> dict[str, Any]:
     """The plan as the daemon would run it: held while complements are awaited, or handed
-    to a coordinator when our own configuration is missing."""
-    if decision.escalate_reason_fr is not None:
+    to a coordinator when sources disagree or our own configuration is missing."""
+    if step.step == "escalate":
         return {
             **_plan(plan),
             "action": "escalate",
-            "reason_fr": decision.escalate_reason_fr,
+            "reason_fr": step.escalate_reason_fr,
             "targets": [],
             "when_complete": None,
         }
@@ -213,12 +217,16 @@ def _routing(plan: RoutingPlan, decision: FinalDecision) -> dict[str, Any]:
 
 
 def _decision(
-    evaluation: Evaluation, decision: FinalDecision, blocking: list[Problem]
+    evaluation: Evaluation, decision: FinalDecision, step: Verdict, blocking: list[Problem]
 ) -> dict[str, Any]:
-    """The outcome the sender would be told (``gateway.routing.decision``)."""
+    """The outcome the sender would be told and what the daemon does with it: the very
+    ``verdict`` ``gateway.cases.intake.decide`` applies."""
     return {
         "programme": evaluation.programme,
         "outcome": decision.outcome,
+        "verdict": step.step,
+        "case_status": step.status,
+        "closes_case": step.closes,
         "rules_outcome": decision.rules_outcome,
         "reasons_fr": decision.reasons_fr,
         # Set when a person decides: sources disagree, or our own configuration is missing.
@@ -248,6 +256,7 @@ def _report(
     sender = parsed.envelope.from_addr
     blocking = [p for p in request.problems if p.severity == "error"]
     decision = assessment.decision(request)
+    step = verdict(decision, close_on_ineligible=spec.close_on_ineligible)
     spans = rule_evidence(spec, request)
     return {
         "programme": programme,
@@ -269,8 +278,8 @@ def _report(
             for r in evaluation.results
         ],
         "conflicts": [c.model_dump(mode="json") for c in assessment.conflicts],
-        "decision": _decision(evaluation, decision, blocking),
-        "routing": _routing(plan, decision),
+        "decision": _decision(evaluation, decision, step, blocking),
+        "routing": _routing(plan, decision, step),
         "context": {
             "request_date": assessment.request_date.isoformat(),
             "request_date_source": say(
@@ -301,8 +310,8 @@ def check_report(
     mailbox: str | None = None,
 ) -> dict[str, Any]:
     """The JSON-ready dry run of one message. Raises CheckError or ConfigError."""
-    parsed, chosen, source = _parse(raw, config, programme, mailbox)
     services = RoutingServices.load(config)
+    parsed, chosen, source = _parse(raw, config, services.programmes, programme, mailbox)
     with readonly_session(config.database.url) as (session, database):
         try:
             assessment = assess_stored(

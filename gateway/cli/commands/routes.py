@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -23,9 +22,14 @@ from gateway.cli.commands.check import PARIS
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.roster import RosterDoctor, is_absent
+from gateway.routing.strategies import (
+    STRATEGIES,
+    RoutingSetup,
+    gps_available,
+    requis_by_filiere,
+)
 from gateway.wording import label, say
-from rules.keys import norm_key
-from rules.programmes import PROGRAMME_NAMES, ProgrammeSpec
+from rules.programmes import ProgrammeSpec
 
 __all__ = ["routes_command", "routes_data", "routing_summary_fr"]
 
@@ -82,74 +86,34 @@ def _params(spec: ProgrammeSpec) -> list[dict[str, Any]]:
     return rules
 
 
-def _gps_available(roster: Sequence[RosterDoctor], today: date) -> list[RosterDoctor]:
-    return [
-        d
-        for d in roster
-        if d.is_gp
-        and d.accepts_new_patients
-        and d.capacity > 0
-        and d.communes
-        and not is_absent(d, today)
-    ]
-
-
-def _filieres(roster: Sequence[RosterDoctor]) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for doctor in roster:
-        for key in {norm_key(f) for f in doctor.filieres}:
-            counts[key] += 1
-    return dict(sorted(counts.items()))
-
-
 def _policy(spec: ProgrammeSpec) -> str | None:
     step = spec.step("sender_verified")
     return str(getattr(step.params, "policy", "")) if step else None
 
 
 def routing_summary_fr(programme: str, services: RoutingServices, today: date) -> str:
-    """One French sentence: where an eligible request of ``programme`` goes."""
+    """One French sentence: where an eligible request of ``programme`` goes, as its
+    routing strategy describes itself."""
     routing = services.config.routing
-    roster = services.roster
-    coordinators = ", ".join(routing.coordinator_addresses) or "aucun coordinateur configuré"
-    if programme == "signalement":
-        gps = _gps_available(roster, today)
-        reminder = (
-            f", relance après {routing.reminder_after_hours:g} h"
-            if routing.reminder_after_hours
-            else ""
-        )
-        return (
-            "Offres successives aux médecins généralistes du registre qui acceptent de "
-            f"nouveaux patients dans la commune du patient ({len(gps)} disponible(s) "
-            f"aujourd'hui), une à la fois, délai de réponse {routing.offer_deadline_hours:g} h"
-            f"{reminder} ; sans preneur : escalade vers {coordinators}."
-        )
-    if programme == "tele_expertise":
-        groups = _filieres(roster)
-        listed = ", ".join(f"{f.replace('_', ' ')} ({n})" for f, n in groups.items())
-        return (
-            "Au médecin requis nommé s'il est de la filière et sous le plafond ; sinon au "
-            f"groupe de la filière (diffusion, premier qui accepte) : {listed or 'aucun requis'} "
-            f"; personne de disponible : escalade vers {coordinators}."
-        )
-    if programme == "appui_dac":
-        team = routing.dac_team_address
-        where = f"À l'équipe DAC ({team})" if team else "Aucune équipe DAC configurée : escalade"
-        return f"{where} ; demande du patient ou de sa famille : le médecin traitant est informé."
-    if programme == "medecin_referent":
-        return "Le résultat de l'éligibilité est renvoyé au médecin déclarant."
-    return "Programme inconnu : un coordinateur reprend."
+    setup = RoutingSetup(
+        roster=services.roster,
+        today=today,
+        offer_deadline_hours=routing.offer_deadline_hours,
+        reminder_after_hours=routing.reminder_after_hours,
+        coordinators=tuple(routing.coordinator_addresses),
+        dac_team_address=routing.dac_team_address,
+    )
+    return STRATEGIES[services.programmes[programme].routing].describe(setup)
 
 
 def _roster_counts(roster: Sequence[RosterDoctor], today: date) -> dict[str, Any]:
     return {
         "doctors": len(roster),
         "gps": sum(1 for d in roster if d.is_gp),
-        "gps_accepting_new_patients": len(_gps_available(roster, today)),
+        "gps_accepting_new_patients": len(gps_available(roster, today)),
         "absent_today": sum(1 for d in roster if is_absent(d, today)),
         "non_members": sum(1 for d in roster if not d.cpts_member),
-        "requis_by_filiere": _filieres(roster),
+        "requis_by_filiere": requis_by_filiere(roster),
     }
 
 
@@ -161,7 +125,7 @@ def routes_data(services: RoutingServices, today: date) -> dict[str, Any]:
         (m.name, m.address, m.programme) for m in config.mailboxes
     ]
     served = {m.programme for m in config.mailboxes}
-    entries += [(None, None, p) for p in PROGRAMME_NAMES if p not in served]
+    entries += [(None, None, p) for p in services.programmes if p not in served]
     for name, address, programme in entries:
         spec = services.programmes[programme]
         rows.append(

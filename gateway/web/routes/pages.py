@@ -21,9 +21,8 @@ from gateway.web.context import PARIS, WebContext
 from gateway.web.dashboard import load_dashboard
 from gateway.wording import say
 
-__all__ = ["PROGRAMMES", "routes"]
+__all__ = ["routes"]
 
-PROGRAMMES = ("signalement", "tele_expertise", "appui_dac", "medecin_referent")
 CSV_COLUMNS = (
     "reference",
     "opened_at",
@@ -61,7 +60,7 @@ def routes(ctx: WebContext) -> list[Route]:
             flt=flt,
             page=page,
             first_page=cursor is None,
-            programmes=PROGRAMMES,
+            programmes=list(ctx.services.programmes),
             statuses=[s.value for s in CaseStatus],
         )
 
