@@ -1,4 +1,7 @@
-"""Repository functions: every read and write the daemon does, one function each.
+"""Repository functions: the queries several stages share, one function each.
+
+The case side's own queries live with it (``gateway.cases``); these are the stage
+queues (store, claim, lease), references, events and the outbound queue.
 
 All functions take a ``Session`` and leave the commit to the caller, so that a state change
 and the reply it causes land in one transaction (the transactional outbox).
@@ -13,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, or_, update
+from sqlalchemy import ColumnElement, Engine, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from gateway.storage.db import READ_ONLY
+from gateway.storage.db import READ_ONLY, is_postgres
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import (
     Case,
@@ -196,8 +199,19 @@ def update_cursor(
         cursor.reconnects += 1
 
 
-def _skip_locked(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _postgres(session: Session) -> bool:
+    return is_postgres(session.get_bind())
+
+
+def _due(
+    model: type[InboundMessage] | type[OutboundMessage], statuses: Sequence[str], now: datetime
+) -> tuple[ColumnElement[bool], ...]:
+    """Rows in one of ``statuses``, due, whose lease is free (or has run out)."""
+    return (
+        col(model.status).in_(statuses),
+        col(model.next_attempt_at) <= now,
+        or_(col(model.lease_until).is_(None), col(model.lease_until) < now),
+    )
 
 
 def claim_inbound(
@@ -207,15 +221,11 @@ def claim_inbound(
     now = now or utcnow()
     stmt = (
         select(InboundMessage.id)
-        .where(
-            col(InboundMessage.status).in_(PENDING_INBOUND),
-            InboundMessage.next_attempt_at <= now,
-            or_(col(InboundMessage.lease_until).is_(None), col(InboundMessage.lease_until) < now),
-        )
+        .where(*_due(InboundMessage, PENDING_INBOUND, now))
         .order_by(col(InboundMessage.id))
         .limit(limit)
     )
-    if _skip_locked(session):
+    if _postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     ids = [i for i in session.exec(stmt).all() if i is not None]
     if ids:
@@ -230,18 +240,15 @@ def claim_inbound(
 def claim_outbound(
     session: Session, *, owner: str, limit: int, lease: timedelta, now: datetime | None = None
 ) -> list[OutboundMessage]:
+    """Lease up to ``limit`` due replies, as ``claim_inbound`` does."""
     now = now or utcnow()
     stmt = (
         select(OutboundMessage)
-        .where(
-            OutboundMessage.status == OutboundStatus.PENDING,
-            OutboundMessage.next_attempt_at <= now,
-            or_(col(OutboundMessage.lease_until).is_(None), col(OutboundMessage.lease_until) < now),
-        )
+        .where(*_due(OutboundMessage, (OutboundStatus.PENDING,), now))
         .order_by(col(OutboundMessage.id))
         .limit(limit)
     )
-    if _skip_locked(session):
+    if _postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(session.exec(stmt).all())
     for row in rows:
@@ -259,7 +266,7 @@ def release_own_leases(session: Session, owner: str) -> None:
 
 
 def next_reference(session: Session, year: int) -> str:
-    counter = session.get(ReferenceCounter, year, with_for_update=_skip_locked(session))
+    counter = session.get(ReferenceCounter, year, with_for_update=_postgres(session))
     if counter is None:
         counter = ReferenceCounter(year=year, last=0)
         session.add(counter)
