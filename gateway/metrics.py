@@ -74,40 +74,36 @@ class DatabaseCollector(Collector):
             inbound.add_metric([mailbox, self._programmes.get(mailbox, ""), status], count)
         yield inbound
 
-        cases = GaugeMetricFamily(
-            "aiguilleur_cases", "Cases by programme and status", labels=["programme", "status"]
-        )
-        for programme, status, count in session.exec(
-            select(Case.programme, Case.status, func.count()).group_by(Case.programme, Case.status)
-        ).all():
-            cases.add_metric([programme, status], count)
-        yield cases
-
-        rules = CounterMetricFamily(
-            "aiguilleur_rule_results",
-            "Rule evaluations by rule and outcome",
-            labels=["rule", "outcome"],
-        )
-        for rule, outcome, count in session.exec(
-            select(RuleResultRow.rule_id, RuleResultRow.outcome, func.count()).group_by(
-                RuleResultRow.rule_id, RuleResultRow.outcome
-            )
-        ).all():
-            rules.add_metric([rule, outcome], count)
-        yield rules
-
-        outbound = GaugeMetricFamily(
-            "aiguilleur_outbound_messages",
-            "Outbound messages by kind and status (failed: permanent delivery failure)",
-            labels=["kind", "status"],
-        )
-        for kind, status, count in session.exec(
-            select(OutboundMessage.kind, OutboundMessage.status, func.count()).group_by(
-                OutboundMessage.kind, OutboundMessage.status
-            )
-        ).all():
-            outbound.add_metric([kind, status], count)
-        yield outbound
+        for family, (first, second) in (
+            (
+                GaugeMetricFamily(
+                    "aiguilleur_cases",
+                    "Cases by programme and status",
+                    labels=["programme", "status"],
+                ),
+                (Case.programme, Case.status),
+            ),
+            (
+                CounterMetricFamily(
+                    "aiguilleur_rule_results",
+                    "Rule evaluations by rule and outcome",
+                    labels=["rule", "outcome"],
+                ),
+                (RuleResultRow.rule_id, RuleResultRow.outcome),
+            ),
+            (
+                GaugeMetricFamily(
+                    "aiguilleur_outbound_messages",
+                    "Outbound messages by kind and status (failed: permanent delivery failure)",
+                    labels=["kind", "status"],
+                ),
+                (OutboundMessage.kind, OutboundMessage.status),
+            ),
+        ):
+            counted = select(first, second, func.count()).group_by(first, second)
+            for left, right, count in session.exec(counted).all():
+                family.add_metric([left, right], count)
+            yield family
 
         depth, oldest = session.exec(
             select(func.count(), func.min(OutboundMessage.created_at)).where(

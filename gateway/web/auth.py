@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from gateway.storage.models import utcnow
 from gateway.storage.web_models import Role, WebSession, WebUser
@@ -169,6 +170,13 @@ def _forbidden(ctx: WebContext, request: Request, visitor: Visitor, why: str) ->
 def csrf_matches(expected: str, form: Mapping[str, str], request: Request) -> bool:
     given = form.get("csrf") or request.headers.get("x-csrf-token", "")
     return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def guarded(
+    ctx: WebContext, path: str, role: Role, handler: Handler, *, name: str, method: str = "GET"
+) -> Route:
+    """A route whose handler runs only for a visitor holding ``role`` (CSRF-checked on POST)."""
+    return Route(path, protect(ctx, role, handler), methods=[method], name=name)
 
 
 def protect(ctx: WebContext, role: Role, handler: Handler) -> Endpoint:

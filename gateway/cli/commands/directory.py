@@ -20,6 +20,15 @@ def _error(message: str) -> None:
     print(say("cli.line.error", message=message), file=sys.stderr)
 
 
+def _file_error(path: Path, exc: OSError | ExtractError) -> int:
+    """Say what went wrong with ``path``; the command's exit code."""
+    if isinstance(exc, OSError):
+        _cannot_read(path, exc)
+    else:
+        _in_file(path, exc)
+    return 2
+
+
 def _cannot_read(path: Path, exc: OSError) -> None:
     _error(say("cli.error.cannot_read", path=path, reason=exc.strerror or exc))
 
@@ -42,12 +51,8 @@ def directory_import_command(files: list[Path], database_url: str, quiet: bool) 
     for path in files:
         try:
             check_file(path)
-        except OSError as exc:
-            _cannot_read(path, exc)
-            return 2
-        except ExtractError as exc:
-            _in_file(path, exc)
-            return 2
+        except (OSError, ExtractError) as exc:
+            return _file_error(path, exc)
     console = Console(stderr=True)
     progress = not quiet and console.is_terminal
     engine = make_engine(database_url)
@@ -55,12 +60,8 @@ def directory_import_command(files: list[Path], database_url: str, quiet: bool) 
         for path in files:
             summary = import_file(engine, path, progress=progress, console=console)
             print("\n".join(summary.lines_fr()))
-    except OSError as exc:
-        _cannot_read(path, exc)
-        return 2
-    except ExtractError as exc:
-        _in_file(path, exc)
-        return 2
+    except (OSError, ExtractError) as exc:
+        return _file_error(path, exc)
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
         reason = str(orig) if orig is not None else type(exc).__name__

@@ -27,7 +27,7 @@ from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, utcnow
 from gateway.storage.web_models import Role
 from gateway.web.audit import record
-from gateway.web.auth import Call, protect
+from gateway.web.auth import Call, guarded
 from gateway.web.context import WebContext
 from gateway.wording import say
 
@@ -128,30 +128,10 @@ def note(call: Call) -> Response:
 
 
 def routes(ctx: WebContext) -> list[Route]:
-    coordinator = Role.COORDINATOR
-    return [
-        Route(
-            "/cases/{reference}/notes",
-            protect(ctx, coordinator, note),
-            methods=["POST"],
-            name="add_note",
-        ),
-        Route(
-            "/cases/{reference}/assign",
-            protect(ctx, coordinator, assign),
-            methods=["POST"],
-            name="case_assign",
-        ),
-        Route(
-            "/cases/{reference}/close",
-            protect(ctx, coordinator, close),
-            methods=["POST"],
-            name="case_close",
-        ),
-        Route(
-            "/cases/{reference}/correct",
-            protect(ctx, coordinator, correct),
-            methods=["POST"],
-            name="case_correct",
-        ),
-    ]
+    table = (
+        ("/cases/{reference}/notes", note, "add_note"),
+        ("/cases/{reference}/assign", assign, "case_assign"),
+        ("/cases/{reference}/close", close, "case_close"),
+        ("/cases/{reference}/correct", correct, "case_correct"),
+    )
+    return [guarded(ctx, p, Role.COORDINATOR, h, name=n, method="POST") for p, h, n in table]

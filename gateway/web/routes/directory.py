@@ -13,7 +13,7 @@ from gateway.routing.roster import RosterDoctor
 from gateway.storage.directory_models import MssanteAddress, Professional
 from gateway.storage.web_models import Role
 from gateway.web.audit import record
-from gateway.web.auth import Call, protect, render
+from gateway.web.auth import Call, guarded, protect, render
 from gateway.web.context import WebContext
 from gateway.web.roster_file import AbsenceEdit, RosterEdit, apply_edit
 from gateway.wording import say
@@ -134,10 +134,5 @@ def routes(ctx: WebContext) -> list[Route]:
             "/directory", protect(ctx, Role.VIEWER, directory), methods=["GET"], name="directory"
         ),
         Route("/roster", protect(ctx, Role.VIEWER, roster), methods=["GET"], name="roster"),
-        Route(
-            "/roster/{rpps}",
-            protect(ctx, Role.ADMIN, roster_edit),
-            methods=["POST"],
-            name="roster_edit",
-        ),
+        guarded(ctx, "/roster/{rpps}", Role.ADMIN, roster_edit, name="roster_edit", method="POST"),
     ]

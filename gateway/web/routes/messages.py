@@ -20,7 +20,7 @@ from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, InboundMessage, InboundStatus, utcnow
 from gateway.storage.web_models import Role
 from gateway.web.audit import record
-from gateway.web.auth import Call, protect, render
+from gateway.web.auth import Call, guarded, render
 from gateway.web.casepage import attachment
 from gateway.web.context import WebContext
 from gateway.wording import say
@@ -160,36 +160,12 @@ def download(call: Call) -> Response:
 
 
 def routes(ctx: WebContext) -> list[Route]:
-    coordinator = Role.COORDINATOR
-    return [
-        Route(
-            "/quarantine",
-            protect(ctx, Role.VIEWER, quarantine_page),
-            methods=["GET"],
-            name="quarantine",
-        ),
-        Route(
-            "/messages/{message_id}/release",
-            protect(ctx, coordinator, release_message),
-            methods=["POST"],
-            name="release",
-        ),
-        Route(
-            "/messages/{message_id}/discard",
-            protect(ctx, coordinator, discard_message),
-            methods=["POST"],
-            name="discard",
-        ),
-        Route(
-            "/outbound/{outbound_id}/resend",
-            protect(ctx, coordinator, resend_reply),
-            methods=["POST"],
-            name="resend",
-        ),
-        Route(
-            "/messages/{message_id}/attachments/{index}",
-            protect(ctx, coordinator, download),
-            methods=["GET"],
-            name="attachment",
-        ),
-    ]
+    viewer, coordinator = Role.VIEWER, Role.COORDINATOR
+    table = (
+        ("/quarantine", viewer, quarantine_page, "quarantine", "GET"),
+        ("/messages/{message_id}/release", coordinator, release_message, "release", "POST"),
+        ("/messages/{message_id}/discard", coordinator, discard_message, "discard", "POST"),
+        ("/outbound/{outbound_id}/resend", coordinator, resend_reply, "resend", "POST"),
+        ("/messages/{message_id}/attachments/{index}", coordinator, download, "attachment", "GET"),
+    )
+    return [guarded(ctx, p, role, h, name=n, method=m) for p, role, h, n, m in table]
