@@ -26,7 +26,7 @@ from gateway.storage import repo
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus
 from gateway.storage.web_models import CaseNote
-from gateway.wording import label, say
+from gateway.wording import label, labels, say
 from parsers.request import Request
 
 __all__ = [
@@ -41,17 +41,7 @@ __all__ = [
 ]
 
 # Outcome code → what the sender reads (``action.outcome.<code>``).
-CLOSE_OUTCOMES: dict[str, str] = {
-    code: label("action.outcome", code)
-    for code in (
-        "medecin_trouve",
-        "avis_rendu",
-        "oriente_autrement",
-        "sans_solution",
-        "annule",
-        "hors_dispositif",
-    )
-}
+CLOSE_OUTCOMES: dict[str, str] = dict(labels("action.outcome"))  # in the catalogue's order
 
 # Fields a coordinator may correct, as dotted paths of the Request, with their French label
 # (``action.field.<path>``), in the order the form lists them.
