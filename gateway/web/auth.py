@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from gateway.storage.models import utcnow
 from gateway.storage.web_models import Role, WebSession, WebUser
+from gateway.web.audit import record
 from gateway.web.context import WebContext
 from gateway.web.cookies import new_token, sign, token_id, unsign
 from gateway.wording import say
@@ -71,6 +72,28 @@ class Call:
     @property
     def client(self) -> str:
         return client_address(self.request)
+
+    def audited(
+        self,
+        action: str,
+        *,
+        case_id: int | None,
+        target: str,
+        detail: dict[str, Any] | None = None,
+        timeline: bool = True,
+    ) -> None:
+        """Record what this visitor did, then commit it with the action's own writes."""
+        record(
+            self.db,
+            self.visitor.username,
+            action,
+            case_id=case_id,
+            target=target,
+            client=self.client,
+            detail=detail,
+            timeline=timeline,
+        )
+        self.db.commit()
 
     def param(self, name: str) -> str:
         return str(self.request.path_params[name])

@@ -26,7 +26,6 @@ from gateway.storage import repo
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, utcnow
 from gateway.storage.web_models import Role
-from gateway.web.audit import record
 from gateway.web.auth import Call, guarded
 from gateway.web.context import WebContext
 from gateway.wording import say
@@ -59,17 +58,13 @@ def _run(call: Call, act: Callable[[CaseFlow, Case], Done]) -> Response:
     except ActionError as exc:
         call.db.rollback()
         return PlainTextResponse(str(exc), status_code=409)
-    record(
-        call.db,
-        call.visitor.username,
+    call.audited(
         action,
         case_id=case.id,
         target=target,
-        client=call.client,
         detail=detail,
         timeline=False,  # gateway.cases.actions wrote the case event, with the actor
     )
-    call.db.commit()
     return RedirectResponse(f"/cases/{call.param('reference')}", status_code=303)
 
 
@@ -115,15 +110,11 @@ def note(call: Call) -> Response:
     except ActionError as exc:
         return PlainTextResponse(str(exc), status_code=400)
     # The text stays in case_note; the audit row says a note was added, not what it says.
-    record(
-        call.db,
-        call.visitor.username,
+    call.audited(
         CaseEventKind.NOTE_ADDED,
         case_id=case.id,
         target=f"note:{added.id}",
-        client=call.client,
     )
-    call.db.commit()
     return RedirectResponse(f"/cases/{call.param('reference')}#notes", status_code=303)
 
 

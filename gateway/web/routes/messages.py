@@ -19,7 +19,6 @@ from gateway.pipeline.quarantine import NotQuarantinedError, discard, release
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, InboundMessage, InboundStatus, utcnow
 from gateway.storage.web_models import Role
-from gateway.web.audit import record
 from gateway.web.auth import Call, guarded, render
 from gateway.web.casepage import attachment
 from gateway.web.context import WebContext
@@ -72,16 +71,12 @@ def release_message(call: Call) -> Response:
         message = release(call.db, _ident(call, "message_id"), now=utcnow())
     except NotQuarantinedError:
         return _not_quarantined()
-    record(
-        call.db,
-        call.visitor.username,
+    call.audited(
         CaseEventKind.MESSAGE_RELEASED,
         case_id=message.case_id,
         target=f"inbound:{message.id}",
-        client=call.client,
         detail={"previous_error": (message.error or "")[:200]},
     )
-    call.db.commit()
     return _back(call, "/quarantine")
 
 
@@ -97,16 +92,12 @@ def discard_message(call: Call) -> Response:
         )
     except NotQuarantinedError:
         return _not_quarantined()
-    record(
-        call.db,
-        call.visitor.username,
+    call.audited(
         CaseEventKind.MESSAGE_DISCARDED,
         case_id=message.case_id,
         target=f"inbound:{message.id}",
-        client=call.client,
         detail={"reason": reason},
     )
-    call.db.commit()
     return _back(call, "/quarantine")
 
 
@@ -115,16 +106,12 @@ def resend_reply(call: Call) -> Response:
         out = resend(call.db, _ident(call, "outbound_id"), now=utcnow())
     except NotFailedError:
         return PlainTextResponse(say("web.error.not_failed"), status_code=409)
-    record(
-        call.db,
-        call.visitor.username,
+    call.audited(
         CaseEventKind.REPLY_RESENT,
         case_id=out.case_id,
         target=f"outbound:{out.id}",
-        client=call.client,
         detail={"previous_error": (out.last_error or "")[:200]},
     )
-    call.db.commit()
     ref = _case_ref(call, out.case_id)
     return _back(call, f"/cases/{ref}" if ref else "/")
 
@@ -140,15 +127,11 @@ def download(call: Call) -> Response:
     if message is None or found is None:
         return not_found
     ref, data = found
-    record(
-        call.db,
-        call.visitor.username,
+    call.audited(
         CaseEventKind.ATTACHMENT_DOWNLOADED,
         case_id=message.case_id,
         target=f"inbound:{message.id}/{index}",
-        client=call.client,
     )
-    call.db.commit()
     name = _UNSAFE_FILENAME.sub("_", ref.filename)[:120] or say(
         "web.value.attachment_name", index=index
     )
