@@ -25,6 +25,7 @@ __all__ = [
     "envelope_from_raw",
     "extract_references",
     "find_case_reference",
+    "message_id_from_raw",
     "read_envelope",
 ]
 
@@ -203,3 +204,20 @@ def envelope_from_raw(raw: bytes, limits: ParseLimits | None = None) -> Envelope
         return clean_envelope(read_envelope(headers))
     except Exception:  # hostile input gives an empty envelope, never an exception
         return Envelope()
+
+
+def message_id_from_raw(raw: bytes, limits: ParseLimits | None = None) -> str | None:
+    """Only ``Envelope.message_id_raw``, for the ingest's duplicate check: one header read,
+    none of the rest of the envelope (ingest stores every message, so it stays cheap).
+    Never raises."""
+    limits = limits or ParseLimits()
+    try:
+        block = _header_block(raw, limits.max_header_bytes)
+        headers = BytesParser(policy=policy.compat32).parsebytes(block, headersonly=True)
+        value = headers.get("Message-ID")
+    except Exception:  # hostile input: no Message-ID, never an exception
+        return None
+    if value is None:
+        return None
+    text = _SURROGATE.sub("\ufffd", str(value))
+    return text.strip()[:_MAX_MESSAGE_ID] or None

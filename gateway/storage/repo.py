@@ -34,7 +34,7 @@ from gateway.storage.models import (
     ReferenceCounter,
     utcnow,
 )
-from parsers.envelope import envelope_from_raw
+from parsers.envelope import message_id_from_raw
 
 __all__ = [
     "IncomingRaw",
@@ -68,7 +68,7 @@ class IncomingRaw:
 
 def _message_id(raw: bytes) -> str | None:
     # As written, not the parsed "<...>": the key the rows already stored carry.
-    return envelope_from_raw(raw).message_id_raw
+    return message_id_from_raw(raw)
 
 
 def _source_key(item: IncomingRaw) -> tuple[str, int | None, int | str] | None:

@@ -9,6 +9,7 @@ from email.policy import compat32
 import pytest
 
 from parsers import Envelope, ParseLimits, envelope_from_raw, parse_message
+from parsers.envelope import message_id_from_raw
 from tests.parsers.builders import build_mail
 
 FROM = b"From: Paul Martin <Paul.Martin@infirmier.mssante.fr>\r\n"
@@ -166,3 +167,21 @@ def test_parse_message_fallbacks_read_the_same_envelope() -> None:
     assert "message.too_large" in {p.code for p in parsed.request.problems}
     assert parsed.envelope.subject == "trop gros"
     assert parsed.envelope == envelope_from_raw(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Message-ID: <a@b>\r\nSubject: x\r\n\r\nbody",
+        b"Message-ID:   not-angled@x  \r\n\r\n",
+        b"Message-ID: <a@b>\r\nMessage-ID: <c@d>\r\n\r\n",
+        b"Message-ID: <caf\xe9@x>\r\n\r\n",
+        b"Message-ID: <a@b>\r\n <continued@x>\r\n\r\n",
+        b"Subject: none\r\n\r\n",
+        b"",
+        b"\xef\xbb\xbfMessage-ID: <bom@x>\r\n\r\n",
+        b"X: " + b"y" * 300_000 + b"\r\nMessage-ID: <late@x>\r\n\r\n",
+    ],
+)
+def test_the_cheap_message_id_is_the_envelopes(raw: bytes) -> None:
+    assert message_id_from_raw(raw) == envelope_from_raw(raw).message_id_raw

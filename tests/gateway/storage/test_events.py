@@ -69,8 +69,9 @@ def _functions(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.Call]]:
 
 
 def _timeline_record(call: ast.Call) -> bool:
-    """An audited web action that also writes a case event (``gateway.web.audit.record``)."""
-    if _name(call.func) != "record":
+    """An audited web action that also writes a case event (``gateway.web.audit.record``,
+    or ``Call.audited`` which calls it)."""
+    if _name(call.func) not in ("record", "audited"):
         return False
     keywords = {k.arg: k.value for k in call.keywords}
     case_id = keywords.get("case_id")
@@ -99,7 +100,8 @@ def written_kinds() -> list[tuple[str, str, ast.expr]]:
                     if isinstance(node, ast.Tuple) and len(node.elts) == 3
                 ]
             elif _timeline_record(call):
-                action = _argument(call, 2, "action")
+                position = 0 if name == "audited" else 2  # audited(action, …) is a method
+                action = _argument(call, position, "action")
                 exprs += [action] if action is not None else []
             for expr in exprs:
                 for how, node in _kinds(expr, scope):
