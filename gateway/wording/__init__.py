@@ -89,6 +89,7 @@ def label(section: str, key: str, default: str | None = None) -> str:
     raise WordingError(f"{section}.{key}")
 
 
+@cache
 def labels(section: str) -> Mapping[str, str]:
     """All labels of one section, keyed by what follows ``section.``."""
     prefix = f"{section}."

@@ -143,12 +143,14 @@ def test_a_code_defined_twice_is_refused(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "b.toml").write_text('x.y = "deux"\n', encoding="utf-8")
     monkeypatch.setattr(wording, "_folder", lambda: tmp_path)
     wording._catalogue.cache_clear()
+    wording.labels.cache_clear()
     try:
         with pytest.raises(ValueError, match="defined twice"):
             wording._catalogue()
     finally:
         monkeypatch.undo()
         wording._catalogue.cache_clear()
+        wording.labels.cache_clear()
 
 
 def test_the_detector_sees_french_and_lets_english_through() -> None:
