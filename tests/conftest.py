@@ -25,3 +25,11 @@ def _loggers_follow_reconfiguration() -> Iterator[None]:
     structlog.configure = configure  # type: ignore[assignment]
     yield
     structlog.configure = real
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_each_test_found_it() -> Iterator[None]:
+    """A test that configures logging in process (a CLI command, the demo) must not leave
+    its level filter behind: ``capture_logs`` swaps processors, not the level."""
+    yield
+    structlog.reset_defaults()
