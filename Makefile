@@ -1,7 +1,8 @@
 # The two Quick-start commands: `make demo` and `make test`. Each installs what it needs.
 SHELL := /bin/bash
 export UV_LINK_MODE := copy
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# uv from PATH, or a pinned release fetched by the standard library (stock Debian has no pip).
+UV := python3 deploy/uv.py
 
 .PHONY: demo test lint deps system-deps bench-parsers
 
@@ -18,7 +19,6 @@ lint: deps
 	$(UV) run lint-imports
 
 deps:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --quiet
 
 # Dovecot and Postfix for the end-to-end tests, Chromium for the browser tests (Playwright drives

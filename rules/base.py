@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -12,7 +13,7 @@ from parsers.request import Request
 from rules.context import RuleContext
 from rules.result import Outcome, RuleResult
 
-__all__ = ["NoParams", "Params", "Rule", "failed", "missing", "passed"]
+__all__ = ["NoParams", "Params", "Rule", "failed", "missing", "passed", "yes_no_rule"]
 
 
 class Params(BaseModel):
@@ -58,4 +59,34 @@ def failed(rule_id: str, reason_fr: str, **evidence: str) -> RuleResult:
 def missing(rule_id: str, reason_fr: str, **evidence: str) -> RuleResult:
     return RuleResult(
         rule_id=rule_id, outcome=Outcome.MISSING, reason_fr=reason_fr, evidence=evidence
+    )
+
+
+def yes_no_rule(
+    rule_id: str,
+    description: str,
+    field: str,
+    *,
+    evidence_key: str,
+    yes: tuple[str, str],
+    no: tuple[str, str],
+    unstated: tuple[str, str],
+) -> Rule[NoParams]:
+    """A rule on one yes/no field of the request, e.g. ``"situation.dsp_active"``.
+
+    Only a stated no fails: no refusal without evidence, so silence is asked for.
+    ``yes``, ``no`` and ``unstated`` are each (French reason, evidence value).
+    """
+    answer_of = attrgetter(field)  # a misspelt field raises instead of reading as unstated
+
+    def check(request: Request, context: RuleContext, params: NoParams) -> RuleResult:
+        answer = answer_of(request)
+        if answer is True:
+            return passed(rule_id, yes[0], **{evidence_key: yes[1]})
+        if answer is False:
+            return failed(rule_id, no[0], **{evidence_key: no[1]})
+        return missing(rule_id, unstated[0], **{evidence_key: unstated[1]})
+
+    return Rule(
+        id=rule_id, description=description, params_model=NoParams, check=check, reads=(field,)
     )

@@ -8,7 +8,7 @@ from rules.context import RuleContext
 from rules.keys import norm_key
 from rules.result import RuleResult
 
-__all__ = ["RULE", "RequisInFiliereParams", "check", "requis_named"]
+__all__ = ["RULE", "RequisInFiliereParams", "check", "passed_to_group", "requis_named"]
 
 RULE_ID = "requis_in_filiere"
 
@@ -23,12 +23,19 @@ def requis_named(request: Request) -> bool:
     return bool(te.requis_rpps or te.requis_email or te.requis_name)
 
 
+def passed_to_group(
+    rule_id: str, reason_fr: str, *, fallback: bool = False, **evidence: str
+) -> RuleResult:
+    """The request goes to the filière's group; ``fallback``: instead of the named requis."""
+    to = "groupe (repli)" if fallback else "groupe"
+    return passed(rule_id, reason_fr, destinataire=to, **evidence)
+
+
 def check(request: Request, context: RuleContext, params: RequisInFiliereParams) -> RuleResult:
     if not requis_named(request):
-        return passed(
+        return passed_to_group(
             RULE_ID,
             "Aucun médecin requis n'est nommé : la demande est adressée au groupe de la filière.",
-            destinataire="groupe",
         )
     raw = request.tele_expertise.filiere
     if not raw or not norm_key(raw):
@@ -48,11 +55,11 @@ def check(request: Request, context: RuleContext, params: RequisInFiliereParams)
         )
     known = facts is not None and facts.found
     if params.fallback_to_group:
-        return passed(
+        return passed_to_group(
             RULE_ID,
             "Le médecin requis indiqué ne fait pas partie de la filière : la demande sera "
             "adressée au groupe de la filière.",
-            destinataire="groupe (repli)",
+            fallback=True,
             filiere=filiere,
             requis_connu="oui" if known else "non",
         )

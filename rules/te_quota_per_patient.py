@@ -7,7 +7,7 @@ from pydantic import Field
 from parsers.request import Request
 from rules.base import Params, Rule, failed, missing, passed
 from rules.context import RuleContext
-from rules.requis_in_filiere import requis_named
+from rules.requis_in_filiere import passed_to_group, requis_named
 from rules.result import RuleResult
 
 __all__ = ["RULE", "TeQuotaParams", "check"]
@@ -24,10 +24,9 @@ class TeQuotaParams(Params):
 def check(request: Request, context: RuleContext, params: TeQuotaParams) -> RuleResult:
     if not requis_named(request):
         # The quota is per requis: for the group, routing skips doctors at quota.
-        return passed(
+        return passed_to_group(
             RULE_ID,
             "Le plafond par médecin requis sera appliqué lors de l'orientation vers la filière.",
-            destinataire="groupe",
         )
     done = context.te_acts_last_year_for_patient_and_requis
     limit = str(params.max_acts_per_year)
@@ -47,11 +46,11 @@ def check(request: Request, context: RuleContext, params: TeQuotaParams) -> Rule
             **evidence,
         )
     if params.fallback_to_group:
-        return passed(
+        return passed_to_group(
             RULE_ID,
             f"Le médecin requis a déjà réalisé {done} télé-expertises pour ce patient en 12 mois "
             f"(plafond : {limit}) : la demande sera adressée à un autre médecin de la filière.",
-            destinataire="groupe (repli)",
+            fallback=True,
             **evidence,
         )
     return failed(

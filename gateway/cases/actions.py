@@ -81,8 +81,13 @@ def _withdraw_pending(flow: CaseFlow, case: Case, why_fr: str, cause: str) -> No
             continue
         offer.status = OfferStatus.WITHDRAWN
         offer.answered_at = flow.now
-        note = flow.facts(case, ReplyKind.OFFER_WITHDRAWN, lines_fr=[why_fr])
-        flow.to_party(case, note, offer.doctor_email, f"{cause}:withdraw:{offer.id}")
+        flow.to_party(
+            case,
+            ReplyKind.OFFER_WITHDRAWN,
+            offer.doctor_email,
+            f"{cause}:withdraw:{offer.id}",
+            lines_fr=[why_fr],
+        )
 
 
 def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> Offer:

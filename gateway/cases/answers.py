@@ -33,17 +33,13 @@ def doctor_message(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming)
         relay_avis(flow, case, offer, incoming, text)
         return "avis"
     if offer.status != OfferStatus.PENDING:
-        note = flow.facts(
-            case,
-            ReplyKind.OFFER_WITHDRAWN,
-            lines_fr=[say("cases.withdrawn.already_closed")],
-        )
         flow.to_party(
             case,
-            note,
+            ReplyKind.OFFER_WITHDRAWN,
             offer.doctor_email,
             f"inbound:{incoming.row.id}:late",
             thread=incoming.thread,
+            lines_fr=[say("cases.withdrawn.already_closed")],
         )
         return "late"
     offer.answer_inbound_id = incoming.row.id
@@ -74,10 +70,9 @@ def doctor_message(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming)
         f"inbound:{incoming.row.id}:ambiguous",
         text[:2000],
     )
-    forwarded = flow.facts(case, ReplyKind.ANSWER_FORWARDED)
     flow.to_party(
         case,
-        forwarded,
+        ReplyKind.ANSWER_FORWARDED,
         offer.doctor_email,
         f"inbound:{incoming.row.id}:forwarded",
         thread=incoming.thread,

@@ -142,13 +142,20 @@ class CaseFlow:
     def to_party(
         self,
         case: Case,
-        facts: ReplyFacts,
+        kind: ReplyKind,
         to: str,
         cause_key: str,
         *,
+        brief: Request | None = None,
+        identity: bool = False,
         thread: Thread = NO_THREAD,
         attachments: Sequence[OutboundAttachment] = (),
+        **extra: Unpack[ReplyExtras],
     ) -> None:
+        """Write to a doctor, a team or a coordinator; `brief` adds the request's summary."""
+        if brief is not None:
+            extra["summary"] = self.summary(case, brief, identity=identity)
+        facts = self.facts(case, kind, **extra)
         self.mailer.send(
             facts,
             to=to,
@@ -202,10 +209,14 @@ class CaseFlow:
         self, case: Case, reason_fr: str, cause: str, text: str | None = None
     ) -> None:
         for address in self.config.routing.coordinator_addresses:
-            facts = self.facts(
-                case, ReplyKind.COORDINATOR_ALERT, lines_fr=[reason_fr], text_fr=text
+            self.to_party(
+                case,
+                ReplyKind.COORDINATOR_ALERT,
+                address,
+                f"{cause}:{address}",
+                lines_fr=[reason_fr],
+                text_fr=text,
             )
-            self.to_party(case, facts, address, f"{cause}:{address}")
 
     def offers(self, case: Case) -> list[Offer]:
         return list(

@@ -221,28 +221,27 @@ def refer_to_dac(
     assert case.id is not None
     plan = assessment.plan
     team = plan.targets[0]
-    facts = flow.facts(
-        case,
-        ReplyKind.DAC_REFERRAL,
-        summary=flow.summary(case, request, identity=True),
-        requester_email=case.sender,
-    )
     flow.to_party(
         case,
-        facts,
+        ReplyKind.DAC_REFERRAL,
         team.email,
         f"case:{case.id}:dac_referral",
+        brief=request,
+        identity=True,
         attachments=flow.original(case),
+        requester_email=case.sender,
     )
     lines: list[str] = []
     if plan.notify_medecin_traitant:
         if plan.medecin_traitant_email:
-            notice = flow.facts(
+            flow.to_party(
                 case,
                 ReplyKind.MT_NOTICE,
-                summary=flow.summary(case, request, identity=True),
+                plan.medecin_traitant_email,
+                f"case:{case.id}:mt_notice",
+                brief=request,
+                identity=True,
             )
-            flow.to_party(case, notice, plan.medecin_traitant_email, f"case:{case.id}:mt_notice")
             lines.append(say("cases.dac.mt_notified"))
             repo.add_event(flow.session, case.id, "medecin_traitant_notified", {})
         else:

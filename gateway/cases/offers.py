@@ -54,13 +54,15 @@ def send_offer(
     offer.message_id = flow.mailer.message_id_for(cause)
     mail_kind = ReplyKind.OFFER if kind == OfferKind.SIGNALEMENT else ReplyKind.TE_REQUEST
     attachments = flow.original(case) if mail_kind == ReplyKind.TE_REQUEST else ()
-    facts = flow.facts(
+    flow.to_party(
         case,
         mail_kind,
-        summary=flow.summary(case, request, identity=False),
+        offer.doctor_email,
+        cause,
+        brief=request,
+        attachments=attachments,
         deadline_at=deadline,
     )
-    flow.to_party(case, facts, offer.doctor_email, cause, attachments=attachments)
     repo.add_event(
         flow.session,
         case.id,
@@ -122,31 +124,33 @@ def accept(
         "offer_accepted",
         {"offer_id": offer.id, "rpps": offer.doctor_rpps},
     )
-    request = flow.request_of(case)
     for other in flow.pending_offers(case):
         if other.id == offer.id:
             continue
         other.status = OfferStatus.WITHDRAWN
         other.answered_at = flow.now
-        taken = flow.facts(
-            case, ReplyKind.OFFER_WITHDRAWN, lines_fr=[say("cases.withdrawn.taken_by_colleague")]
+        flow.to_party(
+            case,
+            ReplyKind.OFFER_WITHDRAWN,
+            other.doctor_email,
+            f"offer:{other.id}:withdrawn",
+            lines_fr=[say("cases.withdrawn.taken_by_colleague")],
         )
-        flow.to_party(case, taken, other.doctor_email, f"offer:{other.id}:withdrawn")
     if offer.kind == OfferKind.SIGNALEMENT:
         case.status = CaseStatus.COMPLETED
         case.closed_at = flow.now
     else:
         case.status = CaseStatus.ACCEPTED
     if confirm:
-        confirmed = flow.facts(
+        flow.to_party(
             case,
             ReplyKind.OFFER_CONFIRMED,
-            summary=flow.summary(case, request, identity=True),
+            offer.doctor_email,
+            f"offer:{offer.id}:confirmed",
+            brief=flow.request_of(case),
+            identity=True,
+            thread=incoming.thread if incoming else NO_THREAD,
             requester_email=case.sender,
-        )
-        thread = incoming.thread if incoming else NO_THREAD
-        flow.to_party(
-            case, confirmed, offer.doctor_email, f"offer:{offer.id}:confirmed", thread=thread
         )
     accepted = flow.facts(case, ReplyKind.ACCEPTED, doctor_email=offer.doctor_email)
     flow.to_sender(case, accepted, f"offer:{offer.id}:accepted")
@@ -176,18 +180,13 @@ def expire(flow: CaseFlow, case: Case, offer: Offer) -> None:
 def remind(flow: CaseFlow, case: Case, offer: Offer) -> None:
     assert case.id is not None
     offer.reminded_at = flow.now
-    request = flow.request_of(case)
-    facts = flow.facts(
-        case,
-        ReplyKind.REMINDER,
-        summary=flow.summary(case, request, identity=False),
-        deadline_at=offer.deadline_at,
-    )
     flow.to_party(
         case,
-        facts,
+        ReplyKind.REMINDER,
         offer.doctor_email,
         f"offer:{offer.id}:reminder",
+        brief=flow.request_of(case),
         thread=Thread(in_reply_to=offer.message_id),
+        deadline_at=offer.deadline_at,
     )
     repo.add_event(flow.session, case.id, "offer_reminded", {"offer_id": offer.id})

@@ -83,19 +83,23 @@ class ImportSummary:
     deactivation_skipped: bool = False
     seconds: float = 0.0
 
+    def counts(self) -> dict[str, int]:
+        """What became of the lines; the names are DirectoryImport's columns."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "inserted",
+                "updated",
+                "unchanged",
+                "duplicates",
+                "deactivated",
+                "rejected",
+            )
+        }
+
     def lines_fr(self) -> list[str]:
         """The summary as printed by the command, in French."""
-        details = [
-            say(
-                "directory.summary.counts",
-                inserted=self.inserted,
-                updated=self.updated,
-                unchanged=self.unchanged,
-                duplicates=self.duplicates,
-                deactivated=self.deactivated,
-                rejected=self.rejected,
-            )
-        ]
+        details = [say("directory.summary.counts", **self.counts())]
         for reason, count in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
             examples = ", ".join(str(n) for n in self.rejected_lines.get(reason, []))
             details.append(
@@ -186,16 +190,7 @@ def import_file(
             conn.execute(
                 update(DirectoryImport)
                 .where(DirectoryImport.id == summary.batch_id)  # type: ignore[arg-type]
-                .values(
-                    finished_at=utcnow(),
-                    lines=summary.lines,
-                    inserted=summary.inserted,
-                    updated=summary.updated,
-                    unchanged=summary.unchanged,
-                    duplicates=summary.duplicates,
-                    deactivated=summary.deactivated,
-                    rejected=summary.rejected,
-                )
+                .values(finished_at=utcnow(), lines=summary.lines, **summary.counts())
             )
     summary.seconds = time.perf_counter() - started
     return summary

@@ -7,8 +7,15 @@ from typing import Any
 
 from parsers.request import Patient, Reporter, Request, RequestKind, Situation, TeleExpertise
 from rules.context import RequisFacts, RuleContext, SenderIdentity
+from rules.result import Outcome
 
 REQUEST_DATE = date(2026, 3, 1)
+# A yes/no rule (rules.base.yes_no_rule): the outcome for each stated answer.
+YES_NO_OUTCOMES: tuple[tuple[bool | None, Outcome], ...] = (
+    (True, Outcome.PASSED),
+    (False, Outcome.FAILED),
+    (None, Outcome.MISSING),
+)
 
 
 def request(

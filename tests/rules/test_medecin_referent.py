@@ -12,7 +12,7 @@ from rules.base import NoParams
 from rules.engine import evaluate
 from rules.programmes import programmes_from_mapping
 from rules.result import Outcome
-from tests.rules.factories import context, request
+from tests.rules.factories import YES_NO_OUTCOMES, context, request
 
 MR = RequestKind.MEDECIN_REFERENT
 
@@ -40,10 +40,7 @@ def test_ald_in_list(ald: list[int], allowed: frozenset[int] | None, expected: O
     assert result.outcome is expected
 
 
-@pytest.mark.parametrize(
-    ("active", "expected"),
-    [(True, Outcome.PASSED), (False, Outcome.FAILED), (None, Outcome.MISSING)],
-)
+@pytest.mark.parametrize(("active", "expected"), YES_NO_OUTCOMES)
 def test_dsp_active(active: bool | None, expected: Outcome) -> None:
     result = dsp_active.check(request(MR, situation={"dsp_active": active}), context(), NoParams())
     assert result.outcome is expected

@@ -20,7 +20,7 @@ from rules.context import RequisFacts
 from rules.engine import evaluate, operation_outcome_issues
 from rules.programmes import load_programmes, programmes_from_mapping
 from rules.result import Outcome
-from tests.rules.factories import context, request
+from tests.rules.factories import YES_NO_OUTCOMES, context, request
 
 TE = RequestKind.TELE_EXPERTISE
 PROF = requerant_profession_allowed.RequerantProfessionParams()
@@ -88,10 +88,7 @@ def test_filiere_open(filiere: str | None, expected: Outcome) -> None:
     assert result.outcome is expected
 
 
-@pytest.mark.parametrize(
-    ("consent", "expected"),
-    [(True, Outcome.PASSED), (False, Outcome.FAILED), (None, Outcome.MISSING)],
-)
+@pytest.mark.parametrize(("consent", "expected"), YES_NO_OUTCOMES)
 def test_consent(consent: bool | None, expected: Outcome) -> None:
     result = consent_given.check(request(TE, te={"consent": consent}), context(), NoParams())
     assert result.outcome is expected

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from gateway.cli.commands.check import CheckError, readonly_session
 from gateway.config import load_config
@@ -90,29 +91,23 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 
 def billing_rows(session: Session, first: date, last: date) -> list[BillingRow]:
-    rows = session.exec(
-        select(TeleExpertiseAct, Case.reference)
-        .join(Case, col(Case.id) == col(TeleExpertiseAct.case_id))
-        .where(
-            col(TeleExpertiseAct.performed_on) >= first,
-            col(TeleExpertiseAct.performed_on) <= last,
+    act = TeleExpertiseAct
+    rows = session.execute(
+        # In BillingRow's field order (sqlmodel's select types at most four columns).
+        sa_select(
+            col(act.performed_on),
+            col(act.code),
+            col(act.professional_rpps),
+            col(act.professional_name),
+            col(act.professional_email),
+            col(act.filiere),
+            col(Case.reference),
         )
-        .order_by(
-            col(TeleExpertiseAct.performed_on), col(Case.reference), col(TeleExpertiseAct.code)
-        )
+        .join(Case, col(Case.id) == col(act.case_id))
+        .where(col(act.performed_on) >= first, col(act.performed_on) <= last)
+        .order_by(col(act.performed_on), col(Case.reference), col(act.code))
     ).all()
-    return [
-        BillingRow(
-            performed_on=act.performed_on,
-            code=act.code,
-            rpps=act.professional_rpps,
-            name=act.professional_name,
-            email=act.professional_email,
-            filiere=act.filiere,
-            case_reference=reference,
-        )
-        for act, reference in rows
-    ]
+    return [BillingRow(*row) for row in rows]
 
 
 def render_csv(rows: list[BillingRow]) -> str:

@@ -34,6 +34,8 @@ __all__ = ["routes"]
 
 # What the handler did, for the audit record: (action name, target, detail).
 Done = tuple[str, str, dict[str, str]]
+# An action on a locked case, inside the handler's transaction.
+Act = Callable[[Call, CaseFlow, Case], Done]
 
 
 def _find(call: Call) -> Case | None:
@@ -45,7 +47,7 @@ def _case_not_found() -> Response:
     return PlainTextResponse(say("web.error.case_not_found"), status_code=404)
 
 
-def _run(call: Call, act: Callable[[CaseFlow, Case], Done]) -> Response:
+def _run(call: Call, act: Act) -> Response:
     found = _find(call)
     if found is None:
         return _case_not_found()
@@ -54,7 +56,7 @@ def _run(call: Call, act: Callable[[CaseFlow, Case], Done]) -> Response:
     mailer = Mailer(call.db, ctx.renderer, ctx.config, utcnow())
     flow = CaseFlow(call.db, ctx.services, mailer)
     try:
-        action, target, detail = act(flow, case)
+        action, target, detail = act(call, flow, case)
     except ActionError as exc:
         call.db.rollback()
         return PlainTextResponse(str(exc), status_code=409)
@@ -68,37 +70,31 @@ def _run(call: Call, act: Callable[[CaseFlow, Case], Done]) -> Response:
     return RedirectResponse(f"/cases/{call.param('reference')}", status_code=303)
 
 
-def assign(call: Call) -> Response:
+def _acting(act: Act) -> Callable[[Call], Response]:
+    def handle(call: Call) -> Response:
+        return _run(call, act)
+
+    return handle
+
+
+def _assign(call: Call, flow: CaseFlow, case: Case) -> Done:
     rpps = call.form.get("rpps", "").strip()
-
-    def act(flow: CaseFlow, case: Case) -> Done:
-        offer = assign_case(flow, case, rpps, call.visitor.username)
-        return "case_assigned", f"offer:{offer.id}", {"rpps": rpps}
-
-    return _run(call, act)
+    offer = assign_case(flow, case, rpps, call.visitor.username)
+    return "case_assigned", f"offer:{offer.id}", {"rpps": rpps}
 
 
-def close(call: Call) -> Response:
+def _close(call: Call, flow: CaseFlow, case: Case) -> Done:
     outcome = call.form.get("outcome", "").strip()
-    message = call.form.get("message", "")[:5000]
-
-    def act(flow: CaseFlow, case: Case) -> Done:
-        close_case(flow, case, outcome, message, call.visitor.username)
-        return "case_closed", f"outcome:{outcome}", {"outcome": outcome}
-
-    return _run(call, act)
+    close_case(flow, case, outcome, call.form.get("message", "")[:5000], call.visitor.username)
+    return "case_closed", f"outcome:{outcome}", {"outcome": outcome}
 
 
-def correct(call: Call) -> Response:
+def _correct(call: Call, flow: CaseFlow, case: Case) -> Done:
     field = call.form.get("field", "").strip()
     value = call.form.get("value", "")[:2000]
-
-    def act(flow: CaseFlow, case: Case) -> Done:
-        reply = correct_and_rerun(flow, case, field, value, call.visitor.username)
-        # The value itself may be patient data: the audit says which field, not what.
-        return "field_corrected", f"field:{field}", {"reply": reply or ""}
-
-    return _run(call, act)
+    reply = correct_and_rerun(flow, case, field, value, call.visitor.username)
+    # The value itself may be patient data: the audit says which field, not what.
+    return "field_corrected", f"field:{field}", {"reply": reply or ""}
 
 
 def note(call: Call) -> Response:
@@ -121,8 +117,8 @@ def note(call: Call) -> Response:
 def routes(ctx: WebContext) -> list[Route]:
     table = (
         ("/cases/{reference}/notes", note, "add_note"),
-        ("/cases/{reference}/assign", assign, "case_assign"),
-        ("/cases/{reference}/close", close, "case_close"),
-        ("/cases/{reference}/correct", correct, "case_correct"),
+        ("/cases/{reference}/assign", _acting(_assign), "case_assign"),
+        ("/cases/{reference}/close", _acting(_close), "case_close"),
+        ("/cases/{reference}/correct", _acting(_correct), "case_correct"),
     )
     return [guarded(ctx, p, Role.COORDINATOR, h, name=n, method="POST") for p, h, n in table]

@@ -9,8 +9,9 @@ calls one, records the audit entry (and the case event) and commits.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -66,39 +67,41 @@ def quarantine_page(call: Call) -> Response:
     return render(call.ctx, call.request, "quarantine.html", call.visitor, rows=rows)
 
 
-def release_message(call: Call) -> Response:
+def _settle(
+    call: Call,
+    change: Callable[[Session, int], InboundMessage],
+    kind: CaseEventKind,
+    detail: Callable[[InboundMessage], dict[str, str]],
+) -> Response:
+    """Release or discard a quarantined message, with its audit record."""
     try:
-        message = release(call.db, _ident(call, "message_id"), now=utcnow())
+        message = change(call.db, _ident(call, "message_id"))
     except NotQuarantinedError:
         return _not_quarantined()
     call.audited(
-        CaseEventKind.MESSAGE_RELEASED,
-        case_id=message.case_id,
-        target=f"inbound:{message.id}",
-        detail={"previous_error": (message.error or "")[:200]},
+        kind, case_id=message.case_id, target=f"inbound:{message.id}", detail=detail(message)
     )
     return _back(call, "/quarantine")
+
+
+def release_message(call: Call) -> Response:
+    return _settle(
+        call,
+        lambda db, ident: release(db, ident, now=utcnow()),
+        CaseEventKind.MESSAGE_RELEASED,
+        lambda message: {"previous_error": (message.error or "")[:200]},
+    )
 
 
 def discard_message(call: Call) -> Response:
     reason = call.form.get("reason", "").strip()[:200]
-    try:
-        message = discard(
-            call.db,
-            _ident(call, "message_id"),
-            by=call.visitor.username,
-            reason=reason,
-            now=utcnow(),
-        )
-    except NotQuarantinedError:
-        return _not_quarantined()
-    call.audited(
+    by = call.visitor.username
+    return _settle(
+        call,
+        lambda db, ident: discard(db, ident, by=by, reason=reason, now=utcnow()),
         CaseEventKind.MESSAGE_DISCARDED,
-        case_id=message.case_id,
-        target=f"inbound:{message.id}",
-        detail={"reason": reason},
+        lambda message: {"reason": reason},
     )
-    return _back(call, "/quarantine")
 
 
 def resend_reply(call: Call) -> Response:
