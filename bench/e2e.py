@@ -101,31 +101,9 @@ class Cast:
             DemoDoctor(f"1000000{i:04d}", f"Dr Généraliste {i}", gp.address, capacity=10**7)
             for i, gp in enumerate(self.gps)
         ]
-        roster += [
-            DemoDoctor(
-                f"1000001{i:04d}",
-                f"Dr Dermato {i}",
-                d.address,
-                "SM15",
-                False,
-                0,
-                (),
-                ("dermatologie",),
-            )
-            for i, d in enumerate(self.derms)
-        ]
+        roster += _closed_doctors("1000001", "Dr Dermato", self.derms, "SM15", ("dermatologie",))
         # Senders are known professionals: télé-expertise requérants must be in the roster.
-        roster += [
-            DemoDoctor(
-                f"1000002{i:04d}",
-                f"Dr Requérant {i}",
-                s.address,
-                accepts_new_patients=False,
-                capacity=0,
-                communes=(),
-            )
-            for i, s in enumerate(self.senders)
-        ]
+        roster += _closed_doctors("1000002", "Dr Requérant", self.senders)
         return roster
 
     def sender_folders(self, stack: MailStack) -> list[Path]:
@@ -138,6 +116,29 @@ class Cast:
         return factory.batch(
             n, [s.address for s in self.senders], self.gateways[0].address, self.te.address
         )
+
+
+def _closed_doctors(
+    rpps_prefix: str,
+    name: str,
+    users: list[MailUser],
+    speciality: str = "SM54",
+    filieres: tuple[str, ...] = (),
+) -> list[DemoDoctor]:
+    """Roster entries for ``users`` that take no new patient and serve no commune."""
+    return [
+        DemoDoctor(
+            f"{rpps_prefix}{i:04d}",
+            f"{name} {i}",
+            user.address,
+            speciality,
+            accepts_new_patients=False,
+            capacity=0,
+            communes=(),
+            filieres=filieres,
+        )
+        for i, user in enumerate(users)
+    ]
 
 
 def new_cast(stack: MailStack, tag: str, *, gateways: int = 1, senders: int = 10) -> Cast:

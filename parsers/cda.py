@@ -49,11 +49,26 @@ class _CdaReader:
         self.root = root
         self.out = extraction
 
+    def _part(self, path: str) -> tuple[etree._Element | None, str]:
+        """The element at ``path`` below the root ("author/assignedAuthor") and its locator."""
+        element = self.root.find("/".join(H + step for step in path.split("/")))
+        return element, f"/ClinicalDocument/{path}"
+
+    def _rpps(self, element: etree._Element, path: str, locator: str) -> None:
+        """``element``'s RPPS ids (extension "8" and the 11-digit RPPS) into ``path``."""
+        for identifier in element.findall(H + "id"):
+            extension = _attr(identifier, "extension")
+            if (
+                _attr(identifier, "root") == RPPS_OID
+                and extension.startswith("8")
+                and len(extension) == 12
+            ):
+                self.out.add(path, extension[1:], locator, extension)
+
     def patient(self) -> None:
-        role = self.root.find(f"{H}recordTarget/{H}patientRole")
+        role, base = self._part("recordTarget/patientRole")
         if role is None:
             return
-        base = "/ClinicalDocument/recordTarget/patientRole"
         for index, identifier in enumerate(role.findall(H + "id"), start=1):
             root_oid, extension = _attr(identifier, "root"), _attr(identifier, "extension")
             locator = f"{base}/id[{index}]"
@@ -149,18 +164,10 @@ class _CdaReader:
             self.out.add("patient.birthplace_insee", insee, f"{base}/birthplace/place/addr/county")
 
     def author(self) -> None:
-        assigned = self.root.find(f"{H}author/{H}assignedAuthor")
+        assigned, base = self._part("author/assignedAuthor")
         if assigned is None:
             return
-        base = "/ClinicalDocument/author/assignedAuthor"
-        for identifier in assigned.findall(H + "id"):
-            extension = _attr(identifier, "extension")
-            if (
-                _attr(identifier, "root") == RPPS_OID
-                and extension.startswith("8")
-                and len(extension) == 12
-            ):
-                self.out.add("reporter.rpps", extension[1:], f"{base}/id/@extension", extension)
+        self._rpps(assigned, "reporter.rpps", f"{base}/id/@extension")
         code = _attr(assigned.find(H + "code"), "code")
         if code.startswith("G15_"):
             profession, _, speciality = code[4:].partition("/")
@@ -208,18 +215,10 @@ class _CdaReader:
         return False
 
     def recipient(self) -> None:
-        intended = self.root.find(f"{H}informationRecipient/{H}intendedRecipient")
+        intended, base = self._part("informationRecipient/intendedRecipient")
         if intended is None:
             return
-        base = "/ClinicalDocument/informationRecipient/intendedRecipient"
-        for identifier in intended.findall(H + "id"):
-            extension = _attr(identifier, "extension")
-            if (
-                _attr(identifier, "root") == RPPS_OID
-                and extension.startswith("8")
-                and len(extension) == 12
-            ):
-                self.out.add("tele_expertise.requis_rpps", extension[1:], f"{base}/id", extension)
+        self._rpps(intended, "tele_expertise.requis_rpps", f"{base}/id")
         name = intended.find(f"{H}informationRecipient/{H}name")
         if name is not None and (text := _text(name)):
             self.out.add("tele_expertise.requis_name", text, f"{base}/informationRecipient/name")

@@ -275,11 +275,7 @@ def _judge_te(case: Case) -> tuple[Verdict, str]:
         return "ineligible", f"seed 002: filière {case.filiere} is not open"
     if case.consent is False:
         return "ineligible", "seed 002: the patient refused (consent required)"
-    missing = []
-    if not case.show_family:
-        missing.append("family name")
-    if case.birth_mode != "date":
-        missing.append("birth date")
+    missing = _missing_identity(case, age_ok=False, commune=False)
     if not (case.filiere_stated and case.filiere) and case.requis is None:
         missing.append("filière or requis")
     if not case.question:
@@ -324,11 +320,7 @@ def _judge_mr(case: Case) -> tuple[Verdict, str]:
         return "ineligible", "seed 000: the DSP is not activated"
     if case.ald and case.ald_numbers and not any(1 <= n <= 32 for n in case.ald_numbers):
         return "ineligible", f"seed 000: ALD {case.ald_numbers[0]} is not in the list of 32"
-    missing = []
-    if not case.show_family:
-        missing.append("family name")
-    if case.birth_mode != "date":
-        missing.append("birth date")
+    missing = _missing_identity(case, age_ok=False, commune=False)
     if not case.ald:
         missing.append("an ALD")
     if case.dsp is None:

@@ -75,6 +75,7 @@ def agree(text: str, sex: str) -> str:
         .replace("{Il}", "Elle" if f else "Il")
         .replace("{le}", "la" if f else "le")
         .replace("{patient}", "patiente" if f else "patient")
+        .replace("{Patient}", "Patiente" if f else "Patient")
         .replace("{Le_patient}", "La patiente" if f else "Le patient")
         .replace("{le_patient}", "la patiente" if f else "le patient")
     )
@@ -133,44 +134,32 @@ def _birth_prose(case: Case, rng: random.Random) -> str:
 def _address_prose(case: Case, rng: random.Random) -> str:
     p = case.patient
     city = p.city if rng.random() < 0.8 else p.city.upper()
+    options: tuple[str, ...]
     if case.addr_mode == "full":
-        return agree(
-            rng.choice(
-                (
-                    f"domicilié{{e}} {p.street} {p.postal_code} {city}",
-                    f"demeurant {p.street}, {p.postal_code} {city}",
-                    f"qui habite {p.street} {in_commune(city)} ({p.postal_code})",
-                    f"résidant au {p.street}, {p.postal_code} {city}",
-                    f"domicile : {p.street} {p.postal_code} {city}",
-                )
-            ),
-            p.sex,
+        options = (
+            f"domicilié{{e}} {p.street} {p.postal_code} {city}",
+            f"demeurant {p.street}, {p.postal_code} {city}",
+            f"qui habite {p.street} {in_commune(city)} ({p.postal_code})",
+            f"résidant au {p.street}, {p.postal_code} {city}",
+            f"domicile : {p.street} {p.postal_code} {city}",
         )
-    if case.addr_mode == "cp_city":
-        return agree(
-            rng.choice(
-                (
-                    f"domicilié{{e}} {in_commune(city)} ({p.postal_code})",
-                    f"demeurant {p.postal_code} {city}",
-                    f"habitant {in_commune(city)} {p.postal_code}",
-                )
-            ),
-            p.sex,
+    elif case.addr_mode == "cp_city":
+        options = (
+            f"domicilié{{e}} {in_commune(city)} ({p.postal_code})",
+            f"demeurant {p.postal_code} {city}",
+            f"habitant {in_commune(city)} {p.postal_code}",
         )
-    if case.addr_mode == "city":
-        return agree(
-            rng.choice(
-                (
-                    f"domicilié{{e}} {in_commune(city)}",
-                    f"qui vit {in_commune(city)}",
-                    f"habitant {in_commune(city)}",
-                )
-            ),
-            p.sex,
+    elif case.addr_mode == "city":
+        options = (
+            f"domicilié{{e}} {in_commune(city)}",
+            f"qui vit {in_commune(city)}",
+            f"habitant {in_commune(city)}",
         )
-    if case.addr_mode == "cp":
+    elif case.addr_mode == "cp":
         return f"code postal {p.postal_code}"
-    return ""
+    else:
+        return ""
+    return agree(rng.choice(options), p.sex)
 
 
 def identity_sentence(case: Case, rng: random.Random, lead: str = "") -> str:
@@ -357,75 +346,50 @@ def _ald_name(n: int, rng: random.Random) -> str:
 
 def ald_sentence(case: Case, rng: random.Random) -> str:
     """The ALD as a sentence (its name, when written, is ``case.ald_text``)."""
-    s = case.patient.sex
-    if case.ald_pending:
-        return agree(
-            rng.choice(
-                (
-                    "Une demande d'ALD est en cours.",
-                    "ALD en cours de demande, à finaliser par le futur médecin traitant.",
-                    "Il faudrait faire une demande d'ALD, son ancien médecin ne l'avait jamais "
-                    "faite.",
-                    "Une ALD pourrait être demandée mais rien n'a encore été fait.",
-                )
-            ),
-            s,
-        )
-    if case.ald is False:
-        return agree(
-            rng.choice(
-                (
-                    "Pas d'ALD.",
-                    "{Il} n'est pas en ALD.",
-                    "Aucune affection de longue durée.",
-                    "Pas de prise en charge en ALD.",
-                    "ALD : aucune.",
-                )
-            ),
-            s,
-        )
-    nums = case.ald_numbers
-    if not nums:
-        return agree(
-            rng.choice(
-                (
-                    "{Il} est en ALD.",
-                    "{Il} bénéficie d'une prise en charge en ALD.",
-                    "{Patient} en ALD.",
-                    "Prise en charge à 100 % au titre d'une ALD.",
-                    "{Il} a une ALD (je n'ai pas le détail).",
-                )
-            ).replace("{Patient}", "Patiente" if s == "F" else "Patient"),
-            s,
-        )
-    n = nums[0]
+    n = case.ald_numbers[0] if case.ald_numbers else None
     name = case.ald_text
-    if case.ald_named and name:
-        return agree(
-            rng.choice(
-                (
-                    f"{{Il}} est en ALD pour {_article(name)}.",
-                    f"Prise en charge à 100 % au titre d'une ALD ({name}).",
-                    f"Reconnu{{e}} en ALD : {name}.",
-                    f"ALD pour {_article(name)}.",
-                    f"{{Il}} m'indique être en ALD pour {_article(name)}.",
-                )
-            ),
-            s,
+    options: tuple[str, ...]
+    if case.ald_pending:
+        options = (
+            "Une demande d'ALD est en cours.",
+            "ALD en cours de demande, à finaliser par le futur médecin traitant.",
+            "Il faudrait faire une demande d'ALD, son ancien médecin ne l'avait jamais faite.",
+            "Une ALD pourrait être demandée mais rien n'a encore été fait.",
         )
-    if name:
-        return agree(
-            rng.choice(
-                (
-                    f"{{Il}} est en ALD {n} ({name}).",
-                    f"ALD n°{n} ({name}).",
-                    f"ALD {n} – {name}.",
-                    f"{{Il}} bénéficie de l'ALD {n} pour {_article(name)}.",
-                )
-            ),
-            s,
+    elif case.ald is False:
+        options = (
+            "Pas d'ALD.",
+            "{Il} n'est pas en ALD.",
+            "Aucune affection de longue durée.",
+            "Pas de prise en charge en ALD.",
+            "ALD : aucune.",
         )
-    return agree(rng.choice((f"{{Il}} est en ALD {n}.", f"ALD n° {n}.", f"En ALD (n°{n}).")), s)
+    elif n is None:
+        options = (
+            "{Il} est en ALD.",
+            "{Il} bénéficie d'une prise en charge en ALD.",
+            "{Patient} en ALD.",
+            "Prise en charge à 100 % au titre d'une ALD.",
+            "{Il} a une ALD (je n'ai pas le détail).",
+        )
+    elif case.ald_named and name:
+        options = (
+            f"{{Il}} est en ALD pour {_article(name)}.",
+            f"Prise en charge à 100 % au titre d'une ALD ({name}).",
+            f"Reconnu{{e}} en ALD : {name}.",
+            f"ALD pour {_article(name)}.",
+            f"{{Il}} m'indique être en ALD pour {_article(name)}.",
+        )
+    elif name:
+        options = (
+            f"{{Il}} est en ALD {n} ({name}).",
+            f"ALD n°{n} ({name}).",
+            f"ALD {n} – {name}.",
+            f"{{Il}} bénéficie de l'ALD {n} pour {_article(name)}.",
+        )
+    else:
+        options = (f"{{Il}} est en ALD {n}.", f"ALD n° {n}.", f"En ALD (n°{n}).")
+    return agree(rng.choice(options), case.patient.sex)
 
 
 def _article(name: str) -> str:
@@ -486,39 +450,31 @@ _ARRET_REASONS = (
 
 
 def arret_sentence(case: Case, rng: random.Random) -> str:
-    s = case.patient.sex
+    options: tuple[str, ...]
     if case.arret is False:
-        return agree(
-            rng.choice(
-                (
-                    "Pas d'arrêt de travail.",
-                    "{Il} n'est pas en arrêt de travail.",
-                    "Pas d'arrêt de travail en cours.",
-                    "Arrêt de travail : non.",
-                )
-            ),
-            s,
+        options = (
+            "Pas d'arrêt de travail.",
+            "{Il} n'est pas en arrêt de travail.",
+            "Pas d'arrêt de travail en cours.",
+            "Arrêt de travail : non.",
         )
-    since = fmt_short(case.mail_date - timedelta(days=rng.randint(20, 120)), rng)
-    until = fmt_short(case.mail_date + timedelta(days=rng.randint(10, 60)), rng)
-    reason = rng.choice(_ARRET_REASONS)
-    return agree(
-        rng.choice(
-            (
-                f"{{Il}} est en arrêt de travail depuis le {since} pour {reason} et nécessite "
-                "un suivi.",
-                f"En arrêt maladie prolongé ({reason}), besoin d'un suivi régulier et du "
-                "renouvellement de l'arrêt.",
-                f"Arrêt de travail en cours jusqu'au {until}, à prolonger : un suivi médical est "
-                "nécessaire.",
-                f"Actuellement en arrêt de travail suite à {reason} ; il faut un médecin pour "
-                "assurer le suivi et les prolongations.",
-                f"{{Il}} est arrêté{{e}} depuis le {since} ({reason}), personne pour {{le}} suivre "
-                "ni prolonger l'arrêt.",
-            )
-        ),
-        s,
-    )
+    else:
+        since = fmt_short(case.mail_date - timedelta(days=rng.randint(20, 120)), rng)
+        until = fmt_short(case.mail_date + timedelta(days=rng.randint(10, 60)), rng)
+        reason = rng.choice(_ARRET_REASONS)
+        options = (
+            f"{{Il}} est en arrêt de travail depuis le {since} pour {reason} et nécessite "
+            "un suivi.",
+            f"En arrêt maladie prolongé ({reason}), besoin d'un suivi régulier et du "
+            "renouvellement de l'arrêt.",
+            f"Arrêt de travail en cours jusqu'au {until}, à prolonger : un suivi médical est "
+            "nécessaire.",
+            f"Actuellement en arrêt de travail suite à {reason} ; il faut un médecin pour "
+            "assurer le suivi et les prolongations.",
+            f"{{Il}} est arrêté{{e}} depuis le {since} ({reason}), personne pour {{le}} suivre "
+            "ni prolonger l'arrêt.",
+        )
+    return agree(rng.choice(options), case.patient.sex)
 
 
 def arret_label(case: Case, rng: random.Random) -> str:
@@ -553,39 +509,31 @@ _SERVICES = (
 
 
 def sortie_sentence(case: Case, rng: random.Random) -> str:
-    s = case.patient.sex
+    options: tuple[str, ...]
     if case.sortie is False:
-        return agree(
-            rng.choice(
-                (
-                    "Pas d'hospitalisation récente.",
-                    "Pas de sortie d'hospitalisation.",
-                    "{Il} n'a pas été hospitalisé{e} récemment.",
-                    "Sortie d'hospitalisation : non.",
-                )
-            ),
-            s,
+        options = (
+            "Pas d'hospitalisation récente.",
+            "Pas de sortie d'hospitalisation.",
+            "{Il} n'a pas été hospitalisé{e} récemment.",
+            "Sortie d'hospitalisation : non.",
         )
-    out = case.sortie_date or case.mail_date - timedelta(days=rng.randint(3, 20))
-    d = fmt_short(out, rng)
-    reason = rng.choice(_HOSP_REASONS)
-    service = rng.choice(_SERVICES)
-    return agree(
-        rng.choice(
-            (
-                f"{{Il}} est sorti{{e}} d'hospitalisation le {d} ({service}) et nécessite un suivi "
-                "post-hospitalisation.",
-                f"Retour à domicile le {d} après une hospitalisation pour {reason} ; un suivi est "
-                "nécessaire.",
-                f"Sortie du {service.split(', ')[-1]} le {d}, suivi à organiser (pansements, bilan "
-                "sanguin, renouvellement des traitements).",
-                f"Sortie d'hospitalisation le {d}, suivi nécessaire.",
-                f"Rentré{{e}} à domicile le {d} après une hospitalisation pour {reason}, besoin "
-                "d'une consultation de suivi sous quinze jours.",
-            )
-        ),
-        s,
-    )
+    else:
+        out = case.sortie_date or case.mail_date - timedelta(days=rng.randint(3, 20))
+        d = fmt_short(out, rng)
+        reason = rng.choice(_HOSP_REASONS)
+        service = rng.choice(_SERVICES)
+        options = (
+            f"{{Il}} est sorti{{e}} d'hospitalisation le {d} ({service}) et nécessite un suivi "
+            "post-hospitalisation.",
+            f"Retour à domicile le {d} après une hospitalisation pour {reason} ; un suivi est "
+            "nécessaire.",
+            f"Sortie du {service.split(', ')[-1]} le {d}, suivi à organiser (pansements, bilan "
+            "sanguin, renouvellement des traitements).",
+            f"Sortie d'hospitalisation le {d}, suivi nécessaire.",
+            f"Rentré{{e}} à domicile le {d} après une hospitalisation pour {reason}, besoin "
+            "d'une consultation de suivi sous quinze jours.",
+        )
+    return agree(rng.choice(options), case.patient.sex)
 
 
 def sortie_label(case: Case, rng: random.Random) -> str:
@@ -693,7 +641,6 @@ _DAC_SOCIAL_TEXT: dict[str, tuple[str, ...]] = {
 def _dac_agree(text: str, sex: str) -> str:
     text = text.replace("{lui}", "elle" if sex == "F" else "lui")
     text = text.replace("Veuf{ve}", "Veuve" if sex == "F" else "Veuf")
-    text = text.replace("{Patient}", "Patiente" if sex == "F" else "Patient")
     return agree(text, sex)
 
 
@@ -759,32 +706,24 @@ def dac_denial_sentence(side: str, sex: str, rng: random.Random) -> str:
 
 # -- Médecin référent -------------------------------------------------------------------
 def dsp_sentence(case: Case, rng: random.Random) -> str:
-    s = case.patient.sex
     activated = case.mail_date - timedelta(days=rng.randint(5, 200))
+    options: tuple[str, ...]
     if case.dsp:
-        return agree(
-            rng.choice(
-                (
-                    "Le DSP est activé.",
-                    "{Il} a activé son DSP.",
-                    f"Dossier de soins partagé activé le {fmt_short(activated, rng)}.",
-                    "DSP ouvert et activé.",
-                    "Son Dossier de Soins Partagé est bien activé.",
-                )
-            ),
-            s,
+        options = (
+            "Le DSP est activé.",
+            "{Il} a activé son DSP.",
+            f"Dossier de soins partagé activé le {fmt_short(activated, rng)}.",
+            "DSP ouvert et activé.",
+            "Son Dossier de Soins Partagé est bien activé.",
         )
-    return agree(
-        rng.choice(
-            (
-                "DSP non activé.",
-                "{Il} n'a pas encore de DSP.",
-                "Le DSP n'est pas activé pour l'instant.",
-                "{Il} n'a pas activé son Dossier de Soins Partagé.",
-            )
-        ),
-        s,
-    )
+    else:
+        options = (
+            "DSP non activé.",
+            "{Il} n'a pas encore de DSP.",
+            "Le DSP n'est pas activé pour l'instant.",
+            "{Il} n'a pas activé son Dossier de Soins Partagé.",
+        )
+    return agree(rng.choice(options), case.patient.sex)
 
 
 def dsp_label(case: Case, rng: random.Random) -> tuple[str, str]:
@@ -825,36 +764,28 @@ def filiere_sentence(filiere: str, rng: random.Random) -> str:
 
 
 def consent_sentence(case: Case, rng: random.Random) -> str:
-    s = case.patient.sex
     when = fmt_short(case.mail_date - timedelta(days=rng.randint(3, 9)), rng)
+    options: tuple[str, ...]
     if case.consent:
-        return agree(
-            rng.choice(
-                (
-                    "{Le_patient} a donné son accord.",
-                    f"Accord oral recueilli le {when}.",
-                    "Consentement recueilli.",
-                    "{Le_patient} est d'accord pour la télé-expertise.",
-                    "{Il} accepte que son dossier et les photos soient transmis pour avis.",
-                    "Accord du patient : oui.",
-                    "{Patient} informé{e} et consentant{e}.",
-                    f"Accord obtenu par téléphone le {when}.",
-                )
-            ).replace("{Patient}", "Patiente" if s == "F" else "Patient"),
-            s,
+        options = (
+            "{Le_patient} a donné son accord.",
+            f"Accord oral recueilli le {when}.",
+            "Consentement recueilli.",
+            "{Le_patient} est d'accord pour la télé-expertise.",
+            "{Il} accepte que son dossier et les photos soient transmis pour avis.",
+            "Accord du patient : oui.",
+            "{Patient} informé{e} et consentant{e}.",
+            f"Accord obtenu par téléphone le {when}.",
         )
-    return agree(
-        rng.choice(
-            (
-                "{Le_patient} ne souhaite pas de télé-expertise.",
-                "Refus du patient pour la transmission de son dossier.",
-                "{Le_patient} n'a pas donné son accord.",
-                "{Il} refuse que ses photos soient transmises.",
-                "{Il} s'oppose à la télé-expertise mais je voulais votre avis.",
-            )
-        ),
-        s,
-    )
+    else:
+        options = (
+            "{Le_patient} ne souhaite pas de télé-expertise.",
+            "Refus du patient pour la transmission de son dossier.",
+            "{Le_patient} n'a pas donné son accord.",
+            "{Il} refuse que ses photos soient transmises.",
+            "{Il} s'oppose à la télé-expertise mais je voulais votre avis.",
+        )
+    return agree(rng.choice(options), case.patient.sex)
 
 
 def consent_label(case: Case, rng: random.Random) -> tuple[str, str]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from copy import copy
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from .case import DAC_MEDICAL, DAC_SOCIAL, Case, Reporter
 from .directory import CLOSED_FILIERES, OPEN_FILIERES, ROSTER, SENDERS, Sender
@@ -25,6 +27,7 @@ from .people import (
     make_patient,
 )
 from .phrasing import ALD_NAMES, TE_QUESTIONS, dac_texts
+from .styles import STYLES
 from .territory import OUT_OF_TERRITORY
 
 __all__ = ["RECIPES", "Ctx", "Recipe", "finalize"]
@@ -50,6 +53,24 @@ class Recipe:
     share: float
     styles: tuple[str, ...]
     build: Callable[[Ctx], Case]
+
+
+_FACTS = frozenset(f.name for f in fields(Case))
+
+
+def _variant(base: Callable[[Ctx], Case], **facts: object) -> Callable[[Ctx], Case]:
+    """A recipe that builds ``base``'s case, then sets ``facts`` on it (no further draw)."""
+    unknown = facts.keys() - _FACTS
+    if unknown:
+        raise TypeError(f"Case has no fact {sorted(unknown)}")
+
+    def build(ctx: Ctx) -> Case:
+        case = base(ctx)
+        for name, value in facts.items():
+            setattr(case, name, copy(value))  # a list of its own for each case
+        return case
+
+    return build
 
 
 # -- Reporters --------------------------------------------------------------------------
@@ -267,29 +288,28 @@ def sig_child(ctx: Ctx) -> Case:
     return case
 
 
-def sig_boundary_71(ctx: Ctx) -> Case:
-    # 70th birthday 1 to 5 days before the mail: strictly over 70 (DOMAIN.md).
-    rng = ctx.rng
-    patient = make_patient(rng, ctx.on, age=70)
-    day = ctx.on - timedelta(days=rng.randint(1, 5))
-    patient.birth_date = date(day.year - 70, day.month, day.day)
+def _sig_boundary(ctx: Ctx, patient: Patient, seventieth: date) -> Case:
+    """No criterion but, maybe, age: ``patient`` turns 70 on ``seventieth``."""
+    patient.birth_date = date(seventieth.year - 70, seventieth.month, seventieth.day)
     case = new_case(ctx, patient)
     case.birth_mode = "date"
-    set_mt(case, rng, allow_unmentioned=False)
+    set_mt(case, ctx.rng, allow_unmentioned=False)
     case.ald, case.arret, case.sortie = False, False, False
     return case
 
 
-def sig_pending_old(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx, ("old",))
-    case.ald, case.ald_numbers, case.ald_pending = None, [], True
-    return case
+def sig_boundary_71(ctx: Ctx) -> Case:
+    # 70th birthday 1 to 5 days before the mail: strictly over 70 (DOMAIN.md).
+    patient = make_patient(ctx.rng, ctx.on, age=70)
+    return _sig_boundary(ctx, patient, ctx.on - timedelta(days=ctx.rng.randint(1, 5)))
 
 
-def sig_family_history(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx, ("old", "sortie", "arret"))
-    case.family_history = True
-    return case
+sig_pending_old = _variant(
+    partial(_sig_holding, kinds=("old",)), ald=None, ald_numbers=[], ald_pending=True
+)
+sig_family_history = _variant(
+    partial(_sig_holding, kinds=("old", "sortie", "arret")), family_history=True
+)
 
 
 def sig_outside(ctx: Ctx) -> Case:
@@ -299,10 +319,7 @@ def sig_outside(ctx: Ctx) -> Case:
     return case
 
 
-def sig_has_mt(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx)
-    case.mt = "has"
-    return case
+sig_has_mt = _variant(sig_eligible, mt="has")
 
 
 def _no_criterion_base(ctx: Ctx, age: int) -> Case:
@@ -320,15 +337,8 @@ def sig_no_criterion(ctx: Ctx) -> Case:
 
 def sig_boundary_70(ctx: Ctx) -> Case:
     # 70th birthday 3 to 8 days after the mail: 69, not over 70.
-    rng = ctx.rng
-    patient = make_patient(rng, ctx.on, age=69)
-    day = ctx.on + timedelta(days=rng.randint(3, 8))
-    patient.birth_date = date(day.year - 70, day.month, day.day)
-    case = new_case(ctx, patient)
-    case.birth_mode = "date"
-    set_mt(case, rng, allow_unmentioned=False)
-    case.ald, case.arret, case.sortie = False, False, False
-    return case
+    patient = make_patient(ctx.rng, ctx.on, age=69)
+    return _sig_boundary(ctx, patient, ctx.on + timedelta(days=ctx.rng.randint(3, 8)))
 
 
 def sig_nothing_said(ctx: Ctx) -> Case:
@@ -353,10 +363,7 @@ def sig_pending_young(ctx: Ctx) -> Case:
     return case
 
 
-def sig_no_birth(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx, ("ald", "sortie", "arret"))
-    case.birth_mode = "none"
-    return case
+sig_no_birth = _variant(partial(_sig_holding, kinds=("ald", "sortie", "arret")), birth_mode="none")
 
 
 def sig_no_given(ctx: Ctx) -> Case:
@@ -366,16 +373,8 @@ def sig_no_given(ctx: Ctx) -> Case:
     return case
 
 
-def sig_no_family(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx)
-    case.show_family = False
-    return case
-
-
-def sig_no_commune(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx)
-    case.addr_mode = "none"
-    return case
+sig_no_family = _variant(sig_eligible, show_family=False)
+sig_no_commune = _variant(sig_eligible, addr_mode="none")
 
 
 def sig_family(ctx: Ctx) -> Case:
@@ -405,11 +404,7 @@ def sig_contra_ald(ctx: Ctx) -> Case:
     return case
 
 
-def sig_contra_mt(ctx: Ctx) -> Case:
-    case = _sig_holding(ctx)
-    case.mt = "none"
-    case.contradiction = "mt"
-    return case
+sig_contra_mt = _variant(sig_eligible, mt="none", contradiction="mt")
 
 
 def sig_contra_commune(ctx: Ctx) -> Case:
@@ -490,10 +485,7 @@ def te_closed(ctx: Ctx) -> Case:
     return _te_case(ctx, ("gp", "gp_roster"), closed=True)
 
 
-def te_refused(ctx: Ctx) -> Case:
-    case = _te_case(ctx)
-    case.consent = False
-    return case
+te_refused = _variant(te_eligible, consent=False)
 
 
 def te_profession(ctx: Ctx) -> Case:
@@ -504,10 +496,7 @@ def te_profession(ctx: Ctx) -> Case:
     return case
 
 
-def te_no_consent(ctx: Ctx) -> Case:
-    case = _te_case(ctx)
-    case.consent = None
-    return case
+te_no_consent = _variant(te_eligible, consent=None)
 
 
 def te_no_birth(ctx: Ctx) -> Case:
@@ -516,17 +505,8 @@ def te_no_birth(ctx: Ctx) -> Case:
     return case
 
 
-def te_no_question(ctx: Ctx) -> Case:
-    case = _te_case(ctx)
-    case.question = None
-    return case
-
-
-def te_no_target(ctx: Ctx) -> Case:
-    case = _te_case(ctx)
-    case.filiere_stated = False
-    case.requis = None
-    return case
+te_no_question = _variant(te_eligible, question=None)
+te_no_target = _variant(te_eligible, filiere_stated=False, requis=None)
 
 
 def te_family(ctx: Ctx) -> Case:
@@ -550,10 +530,7 @@ def te_unknown(ctx: Ctx) -> Case:
     return _te_case(ctx, sender=sender)
 
 
-def te_contra_consent(ctx: Ctx) -> Case:
-    case = _te_case(ctx)
-    case.contradiction = "consent"
-    return case
+te_contra_consent = _variant(te_eligible, contradiction="consent")
 
 
 # -- DAC ---------------------------------------------------------------------------------
@@ -608,16 +585,8 @@ def dac_no_medical(ctx: Ctx) -> Case:
     return _dac_case(ctx, medical=0, social=ctx.rng.choice((1, 2)))
 
 
-def dac_no_birth(ctx: Ctx) -> Case:
-    case = dac_eligible(ctx)
-    case.birth_mode = "none"
-    return case
-
-
-def dac_no_commune(ctx: Ctx) -> Case:
-    case = dac_eligible(ctx)
-    case.addr_mode = "none"
-    return case
+dac_no_birth = _variant(dac_eligible, birth_mode="none")
+dac_no_commune = _variant(dac_eligible, addr_mode="none")
 
 
 def dac_family_incomplete(ctx: Ctx) -> Case:
@@ -665,10 +634,7 @@ def mr_eligible(ctx: Ctx) -> Case:
     return _mr_case(ctx)
 
 
-def mr_dsp_off(ctx: Ctx) -> Case:
-    case = _mr_case(ctx)
-    case.dsp = False
-    return case
+mr_dsp_off = _variant(mr_eligible, dsp=False)
 
 
 def mr_ald_out(ctx: Ctx) -> Case:
@@ -677,22 +643,9 @@ def mr_ald_out(ctx: Ctx) -> Case:
     return case
 
 
-def mr_no_dsp(ctx: Ctx) -> Case:
-    case = _mr_case(ctx)
-    case.dsp = None
-    return case
-
-
-def mr_no_birth(ctx: Ctx) -> Case:
-    case = _mr_case(ctx)
-    case.birth_mode = "none"
-    return case
-
-
-def mr_no_ald(ctx: Ctx) -> Case:
-    case = _mr_case(ctx)
-    case.ald, case.ald_numbers = None, []
-    return case
+mr_no_dsp = _variant(mr_eligible, dsp=None)
+mr_no_birth = _variant(mr_eligible, birth_mode="none")
+mr_no_ald = _variant(mr_eligible, ald=None, ald_numbers=[])
 
 
 def mr_family(ctx: Ctx) -> Case:
@@ -705,10 +658,7 @@ def mr_patient(ctx: Ctx) -> Case:
     return _mr_case(ctx, "patient")
 
 
-def mr_contra_dsp(ctx: Ctx) -> Case:
-    case = _mr_case(ctx)
-    case.contradiction = "dsp"
-    return case
+mr_contra_dsp = _variant(mr_eligible, contradiction="dsp")
 
 
 def finalize(case: Case, rng: random.Random) -> None:
@@ -735,31 +685,15 @@ def finalize(case: Case, rng: random.Random) -> None:
 
 
 # -- The recipe table -------------------------------------------------------------------
-_PRO = (
-    "terse_labels",
-    "prose",
-    "secretary_template",
-    "html_signature",
-    "forwarded_chain",
-    "docx_form",
-    "pdf_form",
-    "cda",
-    "short_note",
-    "social_worker_report",
-)
+# A recipe's styles are drawn in their order (corpus._plan): reordering changes the corpus.
+# Professionals' styles: all but a relative's or patient's mail and the hospital discharge
+# note, with the social worker's report last.
+_NOT_PRO = ("discharge_note", "social_worker_report", "family_mail", "patient_mail")
+_PRO = (*(s for s in STYLES if s not in _NOT_PRO), "social_worker_report")
 _SIG = (*_PRO, "discharge_note")
 _SIG_NO_DISCHARGE = _PRO
 _LABELS = ("terse_labels", "docx_form", "pdf_form")
-_TE = (
-    "terse_labels",
-    "prose",
-    "secretary_template",
-    "html_signature",
-    "forwarded_chain",
-    "docx_form",
-    "cda",
-    "short_note",
-)
+_TE = tuple(s for s in _PRO if s not in ("pdf_form", "social_worker_report"))
 _TE_ANY = ("terse_labels", "prose", "html_signature", "forwarded_chain", "docx_form", "short_note")
 _DAC = (
     "social_worker_report",

@@ -52,23 +52,9 @@ def _table(mapping: dict[str, list[str]]) -> _Table:
 
 
 @cache
-def _professions() -> _Table:
-    return _table(load_toml("referentials.toml")["professions"])
-
-
-@cache
-def _specialities() -> _Table:
-    return _table(load_toml("referentials.toml")["specialities"])
-
-
-@cache
-def _filieres() -> _Table:
-    return _table(load_toml("referentials.toml")["filieres"])
-
-
-@cache
-def _roles() -> _Table:
-    return _table(load_toml("referentials.toml")["roles"])
+def _referential(name: str) -> _Table:
+    """The label table of one section of referentials.toml ("professions", "roles", ...)."""
+    return _table(load_toml("referentials.toml")[name])
 
 
 @cache
@@ -79,7 +65,7 @@ def _other_professionals() -> frozenset[str]:
 
 def match_profession(text: str) -> str | None:
     """TRE_G15 code for a profession as written ("Infirmière libérale" -> "60")."""
-    return _professions().find(text)
+    return _referential("professions").find(text)
 
 
 def profession_label(code: str) -> str | None:
@@ -97,26 +83,21 @@ def match_speciality(text: str) -> str | None:
     match = re.search(r"\b(S[A-Z]{1,2}\d{2})\b", text.upper())
     if match:
         return match.group(1)
-    return _specialities().find(text)
+    return _referential("specialities").find(text)
 
 
 def match_filiere(text: str) -> str | None:
     """The filière's key: an open one ("orl"), else a speciality the CPTS has not opened."""
-    return _filieres().find(text) or _other_filieres().find(text)
-
-
-@cache
-def _other_filieres() -> _Table:
-    return _table(load_toml("referentials.toml")["other_filieres"])
+    return _referential("filieres").find(text) or _referential("other_filieres").find(text)
 
 
 def match_role(text: str) -> Role | None:
-    code = _roles().find(text, contains=False)
+    code = _referential("roles").find(text, contains=False)
     if code in ("professional", "patient", "family"):
         return code  # type: ignore[return-value]
     if match_profession(text) or is_other_professional(text):
         return "professional"
-    code = _roles().find(text)
+    code = _referential("roles").find(text)
     if code in ("professional", "patient", "family"):
         return code  # type: ignore[return-value]
     return None

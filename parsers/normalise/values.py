@@ -38,6 +38,13 @@ class Normalised:
     def set(self, path: str, value: FieldValue) -> None:
         self.pairs.append((path, value))
 
+    def set_parsed(self, path: str, value: FieldValue | None) -> None:
+        """Record ``value``, or the problem ``<path>.invalid`` when it could not be read."""
+        if value is None:
+            self.problems.append(f"{path}.invalid")
+        else:
+            self.set(path, value)
+
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _RPPS = re.compile(r"(?<!\d)(?:8)?(\d{11})(?!\d)")
@@ -112,11 +119,7 @@ def _person(path: str, value: str, out: Normalised) -> None:
 
 
 def _date(path: str, value: str, out: Normalised) -> None:
-    parsed = parse_date(value)
-    if parsed is None:
-        out.problems.append(f"{path}.invalid")
-    else:
-        out.set(path, parsed)
+    out.set_parsed(path, parse_date(value))
 
 
 def _ins(path: str, value: str, out: Normalised) -> None:
@@ -139,11 +142,7 @@ def _postal(path: str, value: str, out: Normalised) -> None:
 
 
 def _insee(path: str, value: str, out: Normalised) -> None:
-    code = normalise_insee_code(value)
-    if code is None:
-        out.problems.append(f"{path}.invalid")
-    else:
-        out.set(path, code)
+    out.set_parsed(path, normalise_insee_code(value))
 
 
 _AGE_VALUE = re.compile(r"^\s*(\d{1,3})\s*(ans?|mois)?\b", re.IGNORECASE)
@@ -183,19 +182,12 @@ def _address(path: str, value: str, out: Normalised) -> None:
 
 
 def _phone(path: str, value: str, out: Normalised) -> None:
-    phone = normalise_phone(value)
-    if phone is None:
-        out.problems.append(f"{path}.invalid")
-    else:
-        out.set(path, phone)
+    out.set_parsed(path, normalise_phone(value))
 
 
 def _email(path: str, value: str, out: Normalised) -> None:
     match = _EMAIL.search(value)
-    if match is None:
-        out.problems.append(f"{path}.invalid")
-    else:
-        out.set(path, match.group(0).lower())
+    out.set_parsed(path, match.group(0).lower() if match else None)
 
 
 def _bool(path: str, value: str, out: Normalised) -> None:
@@ -276,10 +268,7 @@ def _criterion(path: str, value: str, out: Normalised) -> None:
 
 def _rpps(path: str, value: str, out: Normalised) -> None:
     match = _RPPS.search(re.sub(r"[\s.]", "", value))
-    if match is None:
-        out.problems.append(f"{path}.invalid")
-    else:
-        out.set(path, match.group(1))
+    out.set_parsed(path, match.group(1) if match else None)
 
 
 def _profession(path: str, value: str, out: Normalised) -> None:
