@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +20,15 @@ class Params(BaseModel):
     """Base of every rule's parameters: unknown keys are configuration errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # At least one of these must be filled in before the rule can decide anything
+    # (a territory's codes, say); all empty, the rule escalates and config check warns.
+    required_any: ClassVar[tuple[str, ...]] = ()
+
+    def unconfigured(self) -> tuple[str, ...]:
+        """The names of ``required_any`` when every one of them is empty, else ()."""
+        if self.required_any and not any(getattr(self, n) for n in self.required_any):
+            return self.required_any
+        return ()
 
 
 class NoParams(Params):

@@ -16,6 +16,8 @@ NOT_CONFIGURED = "non configuré"
 
 
 class TerritoryParams(Params):
+    required_any = ("insee_codes", "postal_codes")
+
     insee_codes: frozenset[str] = frozenset()
     postal_codes: frozenset[str] = frozenset()
     # Commune names, for a request that gives the commune without its code.
@@ -32,7 +34,7 @@ def _commune_key(name: str) -> str:
 def check(request: Request, context: RuleContext, params: TerritoryParams) -> RuleResult:
     insee = (request.patient.insee_code or "").strip().upper()
     postal = (request.patient.postal_code or "").strip()
-    if not params.insee_codes and not params.postal_codes:
+    if params.unconfigured():
         # An unconfigured territory must not let everyone in; a coordinator sees why.
         return failed(
             RULE_ID,

@@ -108,6 +108,10 @@ class ProgrammeSpec:
     def step(self, rule_id: str) -> RuleStep | None:
         return next((s for s in self.steps if s.rule_id == rule_id), None)
 
+    def unconfigured(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(rule id, parameters) of each rule that cannot decide until they are filled in."""
+        return [(s.rule_id, s.params.unconfigured()) for s in self.steps if s.params.unconfigured()]
+
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:

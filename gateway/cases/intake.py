@@ -13,7 +13,7 @@ from gateway.cases.offers import send_offer
 from gateway.replies.facts import ReplyKind
 from gateway.replies.issues import blocking_issues, merge_issues, rule_issues
 from gateway.routing.assess import Assessment
-from gateway.routing.decision import verdict
+from gateway.routing.decision import TO_COORDINATOR, verdict
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseStatus, OfferKind, RuleResultRow
 from gateway.wording import say
@@ -81,7 +81,6 @@ def decide(
     decision = assessment.decision(request)
     outcome = decision.outcome
     parse_issues = blocking_issues(request)
-    case.decision = outcome
     case.updated_at = flow.now
     cause = (
         f"inbound:{incoming.row.id}"
@@ -105,6 +104,8 @@ def decide(
         repo.add_event(flow.session, case.id, "sender_unverified", {"policy": "accept"})
     spec = flow.spec(case)
     step = verdict(decision, close_on_ineligible=spec is not None and spec.close_on_ineligible)
+    # What the sender is told: a case a coordinator must decide is not "ineligible" yet.
+    case.decision = TO_COORDINATOR if step.step == "escalate" else outcome
     if step.step == "escalate":
         assert step.escalate_reason_fr is not None
         return flow.escalate(case, step.escalate_reason_fr, incoming, cause)

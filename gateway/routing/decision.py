@@ -23,12 +23,17 @@ from rules.result import Outcome
 
 __all__ = [
     "NOT_CONFIGURED",
+    "TO_COORDINATOR",
     "FinalDecision",
     "Verdict",
     "decisive_conflicts",
     "final_decision",
     "verdict",
 ]
+
+
+# The case's decision when the verdict escalates: neither eligible nor refused yet.
+TO_COORDINATOR = "coordinator"
 
 
 class FinalDecision(BaseModel):

@@ -204,3 +204,16 @@ def test_a_bad_programmes_file_is_a_gateway_config_error(tmp_path: Path) -> None
     config = Config.model_validate({"routing": {"programmes_path": str(broken)}})
     with pytest.raises(ConfigError, match="TOML syntax error"):
         RoutingServices.load(config)
+
+
+def test_an_empty_territory_is_reported_as_unconfigured_until_it_is_set() -> None:
+    defaults = programmes_from_mapping({})
+    assert defaults["signalement"].unconfigured() == [
+        ("patient_in_territory", ("insee_codes", "postal_codes"))
+    ]
+    assert all(not spec.unconfigured() for n, spec in defaults.items() if n != "signalement")
+    for key, codes in (("postal_codes", ["88400"]), ("insee_codes", ["88196"])):
+        set_up = programmes_from_mapping(
+            {"signalement": {"params": {"patient_in_territory": {key: codes}}}}
+        )
+        assert set_up["signalement"].unconfigured() == []

@@ -456,7 +456,9 @@ def test_unconfigured_territory_goes_to_a_coordinator_not_to_a_refusal(engine: E
         programmes=programmes_from_mapping({}),
     )
     world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
-    assert world.case().status == "waiting_coordinator"
+    case = world.case()
+    # The case shows what the sender was told: a coordinator decides, not "ineligible".
+    assert case.status == "waiting_coordinator" and case.decision == "coordinator"
     assert "pas encore configuré" in text(world.only(IDE, "no_solution"))
     world.only(COORDINATOR, "coordinator_alert")
     assert world.mails(kind="ineligible") == []
