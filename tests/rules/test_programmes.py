@@ -217,3 +217,12 @@ def test_an_empty_territory_is_reported_as_unconfigured_until_it_is_set() -> Non
             {"signalement": {"params": {"patient_in_territory": {key: codes}}}}
         )
         assert set_up["signalement"].unconfigured() == []
+
+
+def test_the_example_programmes_file_loads_and_leaves_nothing_unconfigured() -> None:
+    example = Path(__file__).resolve().parents[2] / "deploy" / "programmes.example.toml"
+    specs = load_programmes(example)
+    territory = specs["signalement"].step("patient_in_territory")
+    assert territory is not None and isinstance(territory.params, TerritoryParams)
+    assert "88400" in territory.params.postal_codes
+    assert all(not spec.unconfigured() for spec in specs.values())
