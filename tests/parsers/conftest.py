@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.support.ci import in_ci
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(
+    os.environ.get("AIGUILLEUR_CORPUS")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+)
 
 
 @pytest.fixture(scope="session")
