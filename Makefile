@@ -4,10 +4,14 @@ export UV_LINK_MODE := copy
 # uv from PATH, or a pinned release fetched by the standard library (stock Debian has no pip).
 UV := python3 deploy/uv.py
 
-.PHONY: demo test lint deps system-deps bench-parsers
+.PHONY: demo dev test lint deps system-deps mail-deps bench-parsers
 
 demo: deps
 	$(UV) run aiguilleur demo
+
+# A whole local installation: mail stack, daemon, web UI (deploy/dev.py). Ctrl-C stops it.
+dev: deps mail-deps
+	$(UV) run python -m deploy.dev
 
 test: deps system-deps
 	$(UV) run pytest
@@ -25,3 +29,6 @@ deps:
 # Debian's build; its own download does not work here), from Debian's packages (we run as root).
 system-deps:
 	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix chromium
+
+mail-deps:
+	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix
