@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,8 +33,25 @@ WorkerFn = Callable[[bytes, ParseLimits | None, RequestKind | None], ParsedMessa
 WARM_UP_TIMEOUT = 300.0
 
 
+# How often a worker checks that the daemon that started it is still there.
+PARENT_CHECK_INTERVAL = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A killed daemon's workers would wait on their call queue for ever (each end of its
+    # pipe is held by the workers themselves, so no EOF comes), keeping their NLP models.
+    while True:
+        time.sleep(PARENT_CHECK_INTERVAL)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _ready() -> bool:
     """Run in each new worker before it takes a message (the executor's initializer)."""
+    watch = threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    )
+    watch.start()
     warm_up()
     return True
 

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from gateway.pipeline.parse_pool import ParsePool
 from parsers import ParsedMessage, ParseLimits, parse_message
@@ -52,3 +55,46 @@ async def test_dead_worker_gives_problem() -> None:
         assert ok.request.patient.family_name in ("DUPONT", None)
         after = await pool.parse(b"Subject: c\r\n\r\nNom : MARTIN", timeout=60)
         assert after.request.patient.family_name == "MARTIN"
+
+
+_ORPHAN_SCRIPT = """
+import asyncio, sys, time
+from gateway.pipeline.parse_pool import ParsePool
+
+async def main() -> None:
+    pool = ParsePool(max_workers=1)
+    await pool.parse(b"Subject: x\\r\\n\\r\\nbonjour", timeout=120)
+    print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+    time.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_workers_exit_when_the_daemon_is_killed() -> None:
+    # SIGKILL leaves no chance to shut the pool down: the workers must notice alone.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_SCRIPT],
+        cwd=Path(__file__).resolve().parents[3],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), "parse workers outlived their daemon"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
