@@ -29,6 +29,7 @@ from gateway.pipeline.parse_pool import ParsePool
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import make_engine
+from gateway.storage.instance_lock import InstanceLock, sqlite_path
 from parsers import ParsedMessage, ParseLimits
 from parsers.request import RequestKind
 
@@ -133,6 +134,18 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
     # the outbox's claim behind them.
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="db"))
 
+    database = sqlite_path(config.database.url)
+    lock = InstanceLock(database) if database is not None else None
+    if lock is not None:
+        lock.acquire()  # before any mailbox is opened: a second daemon reads nothing
+    try:
+        await _run(config, stop, loop)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _run(config: Config, stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     components = build_components(config)
