@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import func, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from gateway.directory.verify import identify, verify_sender
@@ -18,6 +20,7 @@ from gateway.routing.assess import StoredFacts
 from gateway.routing.requis import QUOTA_WINDOW, patient_key
 from gateway.routing.roster import RosterDoctor
 from gateway.routing.strategies import Strategy
+from gateway.storage.db import is_postgres
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter, TeleExpertiseAct
 from parsers.normalise.addresses import normalise_address
 from parsers.request import Request
@@ -33,6 +36,8 @@ __all__ = [
 ]
 
 RR_COUNTER = "signalement_round_robin"
+# pg_advisory_xact_lock key of GP offer decisions (an arbitrary constant of ours).
+GP_OFFERS_LOCK = 0x41494731
 
 
 def acts_by_requis(session: Session | None, key: str | None, on_date: date) -> dict[str, int]:
@@ -79,16 +84,32 @@ def open_offer_counts(session: Session) -> dict[str, int]:
 
 
 def rr_cursor(session: Session) -> int:
-    row = session.get(RoutingCounter, RR_COUNTER)
-    return row.value if row else 0
+    """The round-robin cursor; on PostgreSQL, GP offers are decided one at a time.
+
+    Replicas would otherwise read the same cursor and open-offer counts and offer two
+    patients to the same doctor. A transaction-scoped advisory lock (allowed in a read-only
+    transaction, unlike FOR UPDATE) serialises the read, the offers and the bump until
+    commit. SQLite has a single writer already.
+    """
+    if is_postgres(session.get_bind()):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GP_OFFERS_LOCK})
+    value = session.exec(
+        select(RoutingCounter.value).where(col(RoutingCounter.name) == RR_COUNTER)
+    ).first()
+    return value or 0
 
 
 def bump_rr(session: Session) -> None:
-    row = session.get(RoutingCounter, RR_COUNTER)
-    if row is None:
-        session.add(RoutingCounter(name=RR_COUNTER, value=1))
-    else:
-        row.value += 1
+    """Advance the cursor in one statement: no increment is lost, whoever else writes."""
+    insert = pg_insert if is_postgres(session.get_bind()) else sqlite_insert
+    statement = (
+        insert(RoutingCounter)
+        .values(name=RR_COUNTER, value=1)
+        .on_conflict_do_update(
+            index_elements=["name"], set_={"value": col(RoutingCounter.value) + 1}
+        )
+    )
+    session.execute(statement)
 
 
 def offered_to(session: Session, case_id: int) -> frozenset[str]:
