@@ -67,41 +67,42 @@ def quarantine_page(call: Call) -> Response:
     return render(call.ctx, call.request, "quarantine.html", call.visitor, rows=rows)
 
 
-def _settle(
-    call: Call,
-    change: Callable[[Session, int], InboundMessage],
-    kind: CaseEventKind,
-    detail: Callable[[InboundMessage], dict[str, str]],
-) -> Response:
-    """Release or discard a quarantined message, with its audit record."""
+def _quarantined(
+    call: Call, change: Callable[[Session, int], InboundMessage]
+) -> InboundMessage | None:
+    """Release or discard the quarantined message of the path; None if it is not one."""
     try:
-        message = change(call.db, _ident(call, "message_id"))
+        return change(call.db, _ident(call, "message_id"))
     except NotQuarantinedError:
-        return _not_quarantined()
-    call.audited(
-        kind, case_id=message.case_id, target=f"inbound:{message.id}", detail=detail(message)
-    )
-    return _back(call, "/quarantine")
+        return None
 
 
 def release_message(call: Call) -> Response:
-    return _settle(
-        call,
-        lambda db, ident: release(db, ident, now=utcnow()),
-        CaseEventKind.MESSAGE_RELEASED,
-        lambda message: {"previous_error": (message.error or "")[:200]},
+    message = _quarantined(call, lambda db, ident: release(db, ident, now=utcnow()))
+    if message is None:
+        return _not_quarantined()
+    detail = {"previous_error": (message.error or "")[:200]}
+    target = f"inbound:{message.id}"
+    call.audited(
+        CaseEventKind.MESSAGE_RELEASED, case_id=message.case_id, target=target, detail=detail
     )
+    return _back(call, "/quarantine")
 
 
 def discard_message(call: Call) -> Response:
     reason = call.form.get("reason", "").strip()[:200]
     by = call.visitor.username
-    return _settle(
-        call,
-        lambda db, ident: discard(db, ident, by=by, reason=reason, now=utcnow()),
-        CaseEventKind.MESSAGE_DISCARDED,
-        lambda message: {"reason": reason},
+    message = _quarantined(
+        call, lambda db, ident: discard(db, ident, by=by, reason=reason, now=utcnow())
     )
+    if message is None:
+        return _not_quarantined()
+    target = f"inbound:{message.id}"
+    detail = {"reason": reason}
+    call.audited(
+        CaseEventKind.MESSAGE_DISCARDED, case_id=message.case_id, target=target, detail=detail
+    )
+    return _back(call, "/quarantine")
 
 
 def resend_reply(call: Call) -> Response:
