@@ -27,8 +27,9 @@ deps:
 
 # Dovecot and Postfix for the end-to-end tests, Chromium for the browser tests (Playwright drives
 # Debian's build; its own download does not work here), from Debian's packages (we run as root).
+# libatomic1: Playwright's bundled node needs it, and a minimal Debian lacks it.
 system-deps:
-	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix chromium
+	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix chromium libatomic1
 
 mail-deps:
 	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix

@@ -45,6 +45,7 @@ WHEELS = {
     ),
 }
 HERE = Path(__file__).resolve().parent
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 class BootstrapError(RuntimeError):
@@ -151,6 +152,10 @@ def main(argv: list[str]) -> int:
     if argv == ["--which"]:
         print(uv)
         return 0
+    if Path(SYSTEM_CA_BUNDLE).is_file():
+        # uv trusts its own bundled roots by default; the system's store is the one this
+        # machine's administrator keeps (a company proxy's CA, say), as the download above did.
+        os.environ.setdefault("UV_SYSTEM_CERTS", "1")
     os.execv(uv, [uv, *argv])  # noqa: S606 - replaces this process by uv
 
 

@@ -7,11 +7,14 @@ pyarrow (about 100 MB per worker) for what ``parsers.normalise.dates`` already r
 
 from __future__ import annotations
 
-import atexit
 import logging
+import multiprocessing.util
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from parsers.prose.vocabulary import Vocabulary, vocabulary
@@ -40,6 +43,28 @@ class Mention:
 
 
 _FUZZY_SPANS = "fuzzy_context"
+
+
+_SIMSTRING_PREFIX = "aiguilleur-simstring-"
+
+
+def _sweep_simstring_folders() -> None:
+    """Remove the index folders of processes that no longer exist."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SIMSTRING_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_SIMSTRING_PREFIX).split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _deletes(word: str) -> set[str]:
@@ -123,9 +148,12 @@ def _pipeline() -> Any:
     }
     fuzzy = {key: terms for key, terms in fuzzy.items() if terms}
     if fuzzy:
-        # Simstring keeps its n-gram index on disk: one folder per process, removed at exit.
-        folder = tempfile.TemporaryDirectory(prefix="aiguilleur-simstring-")
-        atexit.register(folder.cleanup)
+        # Simstring keeps its n-gram index on disk: one folder per process, removed at exit
+        # (multiprocessing's finalizers run in pool workers too, atexit does not), and
+        # those of processes killed before their exit are swept by the next one.
+        _sweep_simstring_folders()
+        folder = tempfile.TemporaryDirectory(prefix=f"{_SIMSTRING_PREFIX}{os.getpid()}-")
+        multiprocessing.util.Finalize(None, folder.cleanup, exitpriority=0)
         nlp.add_pipe(
             eds.matcher(
                 terms=fuzzy,

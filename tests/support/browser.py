@@ -51,12 +51,19 @@ def launch_chromium(playwright: Playwright) -> Browser:
 # thread while it is open, and every later asyncio test would then fail to start its own.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
+    try:
+        playwright = sync_playwright().start()
+    except Exception as exc:  # its driver (node) cannot run: a library missing, say
+        _unavailable(f"Playwright's driver does not start: {str(exc).splitlines()[0]}")
+        raise
+    try:
         chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:
             chromium.close()
+    finally:
+        playwright.stop()
 
 
 def free_port() -> int:
