@@ -32,6 +32,7 @@ from bench.realistic import (
     Verdict,
     generate,
 )
+from tests.support.criteria import DAC_CRITERIA
 
 PACKAGE = Path(__file__).resolve().parents[2] / "bench" / "realistic"
 COMMON_FIELDS = (
@@ -59,18 +60,7 @@ PROGRAMME_FIELDS = {
         "tele_expertise.consent",
         "tele_expertise.requis_name",
     ),
-    "appui_dac": tuple(
-        f"situation.{name}"
-        for name in (
-            "polypathologie",
-            "pathologie_desequilibree",
-            "hospitalisations_repetees",
-            "isolement_social",
-            "vulnerabilite_sociale",
-            "pratiques_inadaptees",
-            "dependance_multi_acteurs",
-        )
-    ),
+    "appui_dac": tuple(f"situation.{name}" for name in DAC_CRITERIA),
     "medecin_referent": ("situation.ald", "situation.ald_declared", "situation.dsp_active"),
 }
 

@@ -72,20 +72,32 @@ def task_of(msg: EmailMessage) -> dict[str, object]:
     return data
 
 
-def signalement_mail(sender: str, to: str, *, subject: str = "Signalement patient") -> EmailMessage:
+def text_mail(
+    sender: str, to: str, subject: str, body: str, *, dated: bool = False
+) -> EmailMessage:
+    """A new plain-text mail; without ``dated``, no Date header (the reception dates it)."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime.now(UTC))
+    if dated:
+        msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(idstring=uuid.uuid4().hex[:8], domain="medecin.test")
-    msg.set_content(
+    msg.set_content(body)
+    return msg
+
+
+def signalement_mail(sender: str, to: str, *, subject: str = "Signalement patient") -> EmailMessage:
+    return text_mail(
+        sender,
+        to,
+        subject,
         "Bonjour,\n\nSignalement d'un patient sans médecin traitant.\n\n"
         "Nom : DURAND\nPrénom : Jeanne\nDate de naissance : 12/03/1948\n"
         "Code postal : 88400\nCommune : Gérardmer\nMédecin traitant : non\n"
-        "ALD : oui\n\nCordialement\n"
+        "ALD : oui\n\nCordialement\n",
+        dated=True,
     )
-    return msg
 
 
 @dataclass

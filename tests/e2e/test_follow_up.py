@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import json
-from email.message import EmailMessage
-from email.utils import make_msgid
 
 import pytest
 
 from deploy.mailstack import MailUser
-from tests.e2e.harness import Gateway, signalement_mail, task_of, wait_until
+from tests.e2e.harness import Gateway, signalement_mail, task_of, text_mail, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 def test_follow_up_in_thread_completes_the_case(gateway: Gateway, professional: MailUser) -> None:
     gateway.start()
-    first = EmailMessage()
-    first["From"] = professional.address
-    first["To"] = gateway.address
-    first["Subject"] = "Signalement"
-    first["Message-ID"] = make_msgid(domain="medecin.test")
-    first.set_content("Nom : LEROY\nPrénom : Marcel\nMédecin traitant : non\nALD : oui\n")
+    first = text_mail(
+        professional.address,
+        gateway.address,
+        "Signalement",
+        "Nom : LEROY\nPrénom : Marcel\nMédecin traitant : non\nALD : oui\n",
+    )
     gateway.send(first)
 
     wait_until(lambda: len(gateway.replies_to(professional)) == 1, what="the incomplete reply")

@@ -13,7 +13,14 @@ from email.utils import make_msgid
 
 from deploy.mailstack import MailStack, MailUser
 from gateway.cli.demo_routing import DemoDoctor
-from tests.e2e.harness import AIGUILLEUR, Gateway, signalement_mail, task_of, wait_until
+from tests.e2e.harness import (
+    AIGUILLEUR,
+    Gateway,
+    signalement_mail,
+    task_of,
+    text_mail,
+    wait_until,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n% compte rendu ORL\n%%EOF\n"
 
@@ -64,9 +71,10 @@ def _roster(gateway: Gateway, *doctors: DemoDoctor) -> None:
     gateway.doctors[:] = list(doctors)
 
 
-def test_signalement_refused_by_first_gp_accepted_by_second(
+def _two_gps_and_a_signalement(
     gateway: Gateway, professional: MailUser
-) -> None:
+) -> tuple[MailUser, MailUser]:
+    """Two GPs in the roster, the daemon started, and an eligible signalement sent."""
     gp1, gp2 = _user(gateway.stack, "gp1"), _user(gateway.stack, "gp2")
     _roster(
         gateway,
@@ -75,6 +83,13 @@ def test_signalement_refused_by_first_gp_accepted_by_second(
     )
     gateway.start()
     gateway.send(signalement_mail(professional.address, gateway.address))
+    return gp1, gp2
+
+
+def test_signalement_refused_by_first_gp_accepted_by_second(
+    gateway: Gateway, professional: MailUser
+) -> None:
+    gp1, gp2 = _two_gps_and_a_signalement(gateway, professional)
 
     offer1 = _one(gateway, gp1, "Proposition de nouveau patient")
     assert "ACCEPTE ou REFUSE" in _body(offer1) and "DURAND" not in _body(offer1)
@@ -110,15 +125,13 @@ def test_tele_expertise_broadcast_first_acceptance_and_avis_with_pdf(
         DemoDoctor("10000000012", "Dr Bruno Orl", orl2.address, "SM39", False, 0, (), ("orl",)),
     )
     gateway.start()
-    request = EmailMessage()
-    request["From"] = professional.address
-    request["To"] = te_box.address
-    request["Subject"] = "Demande de télé-expertise ORL"
-    request["Message-ID"] = make_msgid(domain="medecin.test")
-    request.set_content(
+    request = text_mail(
+        professional.address,
+        te_box.address,
+        "Demande de télé-expertise ORL",
         "Filière : ORL\nNom du patient : BLANC\nPrénom : Paul\nDate de naissance : 02/06/1985\n"
         "Accord du patient : oui\n"
-        "Question : otite séreuse persistante depuis 3 mois, faut-il des aérateurs ?\n"
+        "Question : otite séreuse persistante depuis 3 mois, faut-il des aérateurs ?\n",
     )
     gateway.send(request)
 
@@ -148,14 +161,7 @@ def test_tele_expertise_broadcast_first_acceptance_and_avis_with_pdf(
 
 
 def test_deadline_expiry_moves_the_offer_on(gateway: Gateway, professional: MailUser) -> None:
-    gp1, gp2 = _user(gateway.stack, "gp1"), _user(gateway.stack, "gp2")
-    _roster(
-        gateway,
-        DemoDoctor("10000000001", "Dr Claire Martin", gp1.address),
-        DemoDoctor("10000000002", "Dr Hugo Bernard", gp2.address),
-    )
-    gateway.start()
-    gateway.send(signalement_mail(professional.address, gateway.address))
+    gp1, gp2 = _two_gps_and_a_signalement(gateway, professional)
     _one(gateway, gp1, "Proposition de nouveau patient")
 
     def timers_at(hours: float) -> str:

@@ -79,6 +79,17 @@ def _login(page: Page, site: Site, username: str) -> None:
     expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
 
 
+def _logged_in(browser: Browser, site: Site, username: str) -> Page:  # noqa: F811
+    page = browser.new_page()
+    _login(page, site, username)
+    return page
+
+
+def _screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
 def test_log_in_and_see_the_dashboard(site: Site, browser: Browser) -> None:  # noqa: F811
     page = browser.new_page()
     page.goto(site.url + "/login")
@@ -89,14 +100,12 @@ def test_log_in_and_see_the_dashboard(site: Site, browser: Browser) -> None:  # 
     _login(page, site, "coord")
     expect(page.get_by_text("dossier(s) en attente de coordination")).to_be_visible()
     expect(page.get_by_text("message(s) en quarantaine")).to_contain_text("1")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    _screenshot(page, "dashboard.png")
     page.close()
 
 
 def test_filter_the_routing_log_and_open_a_case(site: Site, browser: Browser) -> None:  # noqa: F811
-    page = browser.new_page()
-    _login(page, site, "coord")
+    page = _logged_in(browser, site, "coord")
     page.get_by_role("link", name="Journal des orientations").click()
     expect(page.locator("table.log tbody tr")).to_have_count(8)
     page.get_by_label("Programme").select_option("tele_expertise")
@@ -114,14 +123,12 @@ def test_filter_the_routing_log_and_open_a_case(site: Site, browser: Browser) ->
     page.get_by_label("Nouvelle note").fill("Patient rappelé, attend un retour")
     page.get_by_role("button", name="Ajouter la note").click()
     expect(page.locator("#notes")).to_contain_text("Patient rappelé, attend un retour")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "case.png"), full_page=True)
+    _screenshot(page, "case.png")
     page.close()
 
 
 def test_resend_a_failed_reply_from_the_case_page(site: Site, browser: Browser) -> None:  # noqa: F811
-    page = browser.new_page()
-    _login(page, site, "coord")
+    page = _logged_in(browser, site, "coord")
     seeded = site.cases[0]
     page.goto(f"{site.url}/cases/{seeded.reference}")
     page.get_by_role("button", name="Renvoyer").click()
@@ -138,8 +145,7 @@ def test_viewer_gets_no_action_buttons_and_a_forged_post_is_refused(
     site: Site,
     browser: Browser,  # noqa: F811
 ) -> None:
-    page = browser.new_page()
-    _login(page, site, "viewer")
+    page = _logged_in(browser, site, "viewer")
     quarantined = site.cases[2]
     page.goto(f"{site.url}/cases/{quarantined.reference}")
     expect(page.get_by_role("heading", name=f"Dossier {quarantined.reference}")).to_be_visible()
@@ -156,8 +162,7 @@ def test_viewer_gets_no_action_buttons_and_a_forged_post_is_refused(
 
 
 def test_a_csrf_less_post_is_refused(site: Site, browser: Browser) -> None:  # noqa: F811
-    page = browser.new_page()
-    _login(page, site, "coord")
+    page = _logged_in(browser, site, "coord")
     seeded = site.cases[0]
     response = page.request.post(
         f"{site.url}/cases/{seeded.reference}/notes", form={"text": "sans jeton"}

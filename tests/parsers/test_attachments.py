@@ -26,24 +26,22 @@ def _multipart(subtype: str, *parts: bytes, boundary: str, params: str = "") -> 
     return body + b"--" + boundary.encode() + b"--\r\n"
 
 
+def _part(content_type: str, data: bytes, headers: str = "") -> bytes:
+    """A base64 body part; ``headers`` are more CRLF-ended lines after its two own."""
+    head = f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n{headers}"
+    return head.encode() + b"\r\n" + base64.encodebytes(data)
+
+
 def _file(
-    name: str,
-    data: bytes,
-    content_type: str = "application/pdf",
-    *,
-    disposition: str = "attachment",
-    extra: str = "",
+    name: str, data: bytes, content_type: str = "application/pdf", headers: str = ""
 ) -> bytes:
-    headers = f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n{extra}"
-    if disposition:
-        headers += f"Content-Disposition: {disposition}; filename={name}\r\n"
-    return headers.encode() + b"\r\n" + base64.encodebytes(data)
+    disposition = f"Content-Disposition: attachment; filename={name}\r\n"
+    return _part(content_type, data, headers + disposition)
 
 
 def _logo(name: str = "image001.png") -> bytes:
-    return _file(
-        name, b"\x89PNG logo", "image/png", disposition="inline", extra="Content-ID: <logo@x>\r\n"
-    )
+    headers = f"Content-ID: <logo@x>\r\nContent-Disposition: inline; filename={name}\r\n"
+    return _part("image/png", b"\x89PNG logo", headers)
 
 
 def _summary(parts: tuple[AttachmentPart, ...]) -> list[tuple[int, str, str, int, bool]]:
@@ -117,7 +115,7 @@ def test_related_root_and_explicit_attachments() -> None:
         "related",
         _logo("logo.png"),
         b"Content-ID: <root@x>\r\n" + HTML,
-        _file("scan.png", b"\x89PNG scan", "image/png", extra="Content-ID: <scan@x>\r\n"),
+        _file("scan.png", b"\x89PNG scan", "image/png", "Content-ID: <scan@x>\r\n"),
         boundary="rel",
         params='; start="<root@x>"',
     )
@@ -202,7 +200,7 @@ def test_non_ascii_rfc2231_filenames() -> None:
 
 def test_unnamed_part_gets_a_name() -> None:
     raw = HEAD + _multipart(
-        "mixed", PLAIN, _file("", b"blob", "application/octet-stream", disposition=""), boundary="m"
+        "mixed", PLAIN, _part("application/octet-stream", b"blob"), boundary="m"
     )
     assert _summary(list_attachments(raw)) == [
         (0, "piece-jointe-1", "application/octet-stream", 4, False)

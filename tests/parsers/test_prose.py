@@ -175,25 +175,31 @@ def test_consent_in_a_sentence() -> None:
     assert refused.tele_expertise.consent is False
 
 
-def test_dac_complexity_in_prose() -> None:
-    situation = parse(
-        "3 hospitalisations depuis janvier pour décompensation cardiaque. Vit seul, refuse les "
-        "aides. Aidant épuisé.",
-        kind=RequestKind.APPUI_DAC,
-    ).situation
-    assert situation.hospitalisations_repetees is True
-    assert situation.isolement_social is True
-    assert situation.dependance_multi_acteurs is True
-
-
-def test_a_signature_is_not_the_patients_situation() -> None:
-    situation = parse(
-        "Mme Léa Lambert, 60 ans, polypathologique.\n\nCordialement,\nIsabelle Rémond\n"
-        "Infirmière coordinatrice SSIAD, aide à domicile\n",
-        kind=RequestKind.APPUI_DAC,
-    ).situation
-    assert situation.polypathologie is True
-    assert situation.dependance_multi_acteurs is None
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "3 hospitalisations depuis janvier pour décompensation cardiaque. Vit seul, refuse "
+            "les aides. Aidant épuisé.",
+            {
+                "hospitalisations_repetees": True,
+                "isolement_social": True,
+                "dependance_multi_acteurs": True,
+            },
+            id="dac_complexity_in_prose",
+        ),
+        pytest.param(
+            "Mme Léa Lambert, 60 ans, polypathologique.\n\nCordialement,\nIsabelle Rémond\n"
+            "Infirmière coordinatrice SSIAD, aide à domicile\n",
+            {"polypathologie": True, "dependance_multi_acteurs": None},
+            id="a_signature_is_not_the_patients_situation",
+        ),
+    ],
+)
+def test_dac_situation_in_prose(body: str, expected: dict[str, bool | None]) -> None:
+    situation = parse(body, kind=RequestKind.APPUI_DAC).situation
+    for name, value in expected.items():
+        assert getattr(situation, name) is value, name
 
 
 def test_a_sentence_and_a_label_that_disagree_are_both_kept() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -13,30 +15,56 @@ from psycopg import sql
 
 from gateway.storage.db import upgrade
 from tests.support.ci import in_ci
+from tests.support.pg_cluster import ClusterError, start_cluster
 
-PG_ADMIN = os.environ.get("AIGUILLEUR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+# Unset: the local server if one lets us in, else a throwaway cluster of our own.
+# A URL: that server, which must answer. "throwaway": always a cluster of our own.
+PG_SETTING = os.environ.get("AIGUILLEUR_TEST_PG", "").strip()
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """A missing server fails in CI and skips elsewhere, with the reason."""
     if in_ci():
         pytest.fail(f"required test server unavailable in CI: {reason}")
     pytest.skip(reason)
 
 
-def _pg_url(dbname: str) -> str:
-    base, _, _ = PG_ADMIN.rpartition("/")
+def _pg_url(admin_url: str, dbname: str) -> str:
+    base, _, _ = admin_url.rpartition("/")
     return f"{base}/{dbname}"
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> str:
+def _answers(url: str) -> str | None:
+    """None when ``url`` lets us in, else why not."""
     try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=5) as conn:
+        with psycopg.connect(url, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        unavailable(f"PostgreSQL at {PG_ADMIN} not reachable: {exc}")
-    return PG_ADMIN
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """An admin URL on a PostgreSQL server that may create and drop databases."""
+    if PG_SETTING and PG_SETTING != "throwaway":
+        failure = _answers(PG_SETTING)
+        if failure is not None:
+            unavailable(f"PostgreSQL at {PG_SETTING} not reachable: {failure}")
+        yield PG_SETTING
+        return
+    if not PG_SETTING and _answers(PG_DEFAULT) is None:
+        yield PG_DEFAULT
+        return
+    try:
+        cluster = start_cluster()
+    except (ClusterError, OSError, subprocess.SubprocessError) as exc:
+        unavailable(f"no PostgreSQL answers and none could be started: {exc}")
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
 
 
 def create_pg_database(admin_url: str) -> str:
@@ -63,7 +91,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     admin = request.getfixturevalue("pg_server")
     name = create_pg_database(admin)
-    url = _pg_url(name)
+    url = _pg_url(admin, name)
     try:
         upgrade(url)
         yield url

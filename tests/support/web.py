@@ -30,6 +30,7 @@ from parsers.request import Conflict, Patient, Provenance, Request, RequestKind
 __all__ = [
     "PASSWORD",
     "SeededCase",
+    "add_rule_results",
     "login",
     "make_users",
     "seed_case",
@@ -88,6 +89,16 @@ class SeededCase:
     reference: str
     inbound_id: int
     outbound_failed_id: int
+
+
+def add_rule_results(
+    db: Session, case_id: int, rules: list[tuple[str, str, str]], evaluation: int = 1
+) -> None:
+    """One evaluation's results, ``(rule_id, outcome, reason_fr)`` in their order."""
+    for position, (rule_id, outcome, reason) in enumerate(rules):
+        row = RuleResultRow(case_id=case_id, rule_id=rule_id, outcome=outcome, reason_fr=reason)
+        row.evaluation, row.position = evaluation, position
+        db.add(row)
 
 
 def _mail(family: str) -> bytes:
@@ -165,22 +176,13 @@ def seed_case(
             received_at=when,
         )
         db.add(inbound)
-        db.add(
-            RuleResultRow(
-                case_id=case.id,
-                rule_id="territory",
-                outcome="passed",
-                reason_fr="Le patient habite le territoire.",
-            )
-        )
-        db.add(
-            RuleResultRow(
-                case_id=case.id,
-                rule_id="no_medecin_traitant",
-                outcome="missing",
-                reason_fr="Le médecin traitant n'est pas précisé.",
-                position=1,
-            )
+        add_rule_results(
+            db,
+            case.id,
+            [
+                ("territory", "passed", "Le patient habite le territoire."),
+                ("no_medecin_traitant", "missing", "Le médecin traitant n'est pas précisé."),
+            ],
         )
         db.add(
             Offer(

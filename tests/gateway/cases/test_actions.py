@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import Engine
@@ -59,9 +59,21 @@ def _act(world: World, action, *args: object) -> object:  # type: ignore[no-unty
     return result
 
 
-def test_reassign_withdraws_the_pending_offer_and_offers_to_the_chosen_gp(engine: Engine) -> None:
+def _refused(world: World, match: str, action: Callable[..., object], *args: object) -> None:
+    """The action is refused with an ``ActionError`` whose message matches ``match``."""
+    with pytest.raises(ActionError, match=match):
+        _act(world, action, *args)
+
+
+def _world(engine: Engine, signalement: str = SIGNALEMENT) -> World:
+    """A world that has received ``signalement`` from the IDE in the signalement mailbox."""
     world = World(engine)
-    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    world.receive(mail(signalement, sender=IDE, to=BOXES["sig"][1]))
+    return world
+
+
+def test_reassign_withdraws_the_pending_offer_and_offers_to_the_chosen_gp(engine: Engine) -> None:
+    world = _world(engine)
     _act(world, assign_case, "10000000002", "coord:alice")
     assert [(o.doctor_email, o.status, o.created_by) for o in world.all(Offer)] == [
         (CLAIRE, "withdrawn", "aiguilleur"),
@@ -71,29 +83,24 @@ def test_reassign_withdraws_the_pending_offer_and_offers_to_the_chosen_gp(engine
     world.only(HUGO, "offer")
     (assigned,) = [e for e in world.all(CaseEvent) if e.kind == "assigned"]
     assert assigned.actor == "coord:alice"
-    with pytest.raises(ActionError, match="RPPS"):
-        _act(world, assign_case, "99999999999", "coord:alice")
+    _refused(world, "RPPS", assign_case, "99999999999", "coord:alice")
 
 
 def test_close_sends_the_outcome_to_the_sender(engine: Engine) -> None:
-    world = World(engine)
-    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    world = _world(engine)
     _act(world, close_case, "oriente_autrement", "Le patient est suivi par la MSP.", "coord:bob")
     case: Case = world.case()
     assert case.status == "closed" and case.closed_at is not None
     closed = world.only(IDE, "closed")
     assert "suivi par la MSP" in text(closed) and "autre solution" in text(closed)
     world.only(CLAIRE, "offer_withdrawn")
-    with pytest.raises(ActionError, match="déjà clos"):
-        _act(world, close_case, "annule", "", "coord:bob")
-    with pytest.raises(ActionError, match="inconnue"):
-        _act(world, close_case, "n_importe_quoi", "", "coord:bob")
+    _refused(world, "déjà clos", close_case, "annule", "", "coord:bob")
+    _refused(world, "inconnue", close_case, "n_importe_quoi", "", "coord:bob")
 
 
 def test_correct_a_field_and_rerun_the_rules(engine: Engine) -> None:
-    world = World(engine)
     # Outside the territory: ineligible.
-    world.receive(mail(SIGNALEMENT.replace("88400", "75011"), sender=IDE, to=BOXES["sig"][1]))
+    world = _world(engine, SIGNALEMENT.replace("88400", "75011"))
     assert world.case().status == "ineligible"
     reply = _act(world, correct_and_rerun, "patient.postal_code", "88400", "coord:carol")
     assert reply == "ack"
@@ -101,15 +108,14 @@ def test_correct_a_field_and_rerun_the_rules(engine: Engine) -> None:
     world.only(CLAIRE, "offer")
     events = [(e.kind, e.actor) for e in world.all(CaseEvent)]
     assert ("field_corrected", "coord:carol") in events
-    with pytest.raises(ActionError, match="déjà orienté"):
-        _act(world, correct_and_rerun, "patient.postal_code", "88200", "coord:carol")
-    with pytest.raises(ActionError, match="ne peut pas"):
-        _act(world, correct_and_rerun, "reporter.email", "x@y.z", "coord:carol")
+    _refused(
+        world, "déjà orienté", correct_and_rerun, "patient.postal_code", "88200", "coord:carol"
+    )
+    _refused(world, "ne peut pas", correct_and_rerun, "reporter.email", "x@y.z", "coord:carol")
 
 
 def test_a_note_is_added_stripped_and_kept_within_its_length(engine: Engine) -> None:
-    world = World(engine)
-    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    world = _world(engine)
     with repo.session_for(world.engine) as session:
         case = world.case()
         note = add_note(session, case, "  Rappeler le Dr House lundi \n", author="coord:alice")

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 from sqlmodel import SQLModel
 
-from gateway.storage.db import make_engine, upgrade
+from gateway.storage.db import make_engine
 from gateway.storage.directory_models import DirectoryImport, MssanteAddress, Professional
+from tests.support.migrations import downgrade_then_upgrade, schema_diffs
 
 TABLES = {"directory_import", "professional", "mssante_address"}
 
@@ -38,9 +37,7 @@ def test_migration_creates_the_directory_tables_as_modelled(db_url: str) -> None
     engine = make_engine(db_url)
     try:
         assert set(inspect(engine).get_table_names()) >= TABLES
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diffs = compare_metadata(context, _directory_metadata())
+        diffs = schema_diffs(engine, _directory_metadata())
         ours = [d for d in diffs if _table_of(d) in TABLES]
         assert ours == []
         keys = inspect(engine).get_pk_constraint("professional")["constrained_columns"]
@@ -50,16 +47,4 @@ def test_migration_creates_the_directory_tables_as_modelled(db_url: str) -> None
 
 
 def test_migration_downgrades_and_upgrades_again(db_url: str) -> None:
-    from alembic import command
-
-    from gateway.storage.db import alembic_config
-
-    command.downgrade(alembic_config(db_url), "0001")
-    engine = make_engine(db_url)
-    try:
-        assert not TABLES & set(inspect(engine).get_table_names())
-        upgrade(db_url)
-        inspector = inspect(engine)
-        assert set(inspector.get_table_names()) >= TABLES
-    finally:
-        engine.dispose()
+    assert downgrade_then_upgrade(db_url, "0001", TABLES) == (set(), set())

@@ -12,6 +12,7 @@ from gateway.outbox import Outbox, SmtpEnvelope
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import OutboundMessage
+from tests.support.outbound import outbound_ack
 
 
 class RecordingTransport:
@@ -43,16 +44,10 @@ def _queue(engine: Engine, n: int, recipients: int = 0) -> None:
     """``n`` mails; with ``recipients``, shared round robin by that many people."""
     with repo.session_for(engine) as s:
         for i in range(n):
+            recipient = f"dr{i % recipients if recipients else i}@x.test"
             repo.queue_outbound(
                 s,
-                OutboundMessage(
-                    cause_key=f"c{i}",
-                    kind="ack",
-                    recipient=f"dr{i % recipients if recipients else i}@x.test",
-                    message_id=f"<m{i}@x>",
-                    subject="s",
-                    raw=f"raw {i}".encode(),
-                ),
+                outbound_ack(f"c{i}", recipient, message_id=f"<m{i}@x>", raw=f"raw {i}".encode()),
             )
         s.commit()
 

@@ -18,24 +18,13 @@ from rules.context import RuleContext
 from rules.engine import evaluate
 from rules.programmes import programmes_from_mapping
 from tests.parsers.builders import build_mail
+from tests.support.criteria import DAC_CRITERIA
 
 PROGRAMMES = programmes_from_mapping(
     {"signalement": {"params": {"patient_in_territory": {"postal_codes": ["88400"]}}}}
 )
 ON = date(2026, 6, 1)
-CRITERIA = (
-    "ald",
-    "ald_declared",
-    "arret_travail",
-    "sortie_hospitalisation",
-    "polypathologie",
-    "pathologie_desequilibree",
-    "hospitalisations_repetees",
-    "isolement_social",
-    "vulnerabilite_sociale",
-    "pratiques_inadaptees",
-    "dependance_multi_acteurs",
-)
+CRITERIA = ("ald", "ald_declared", "arret_travail", "sortie_hospitalisation", *DAC_CRITERIA)
 # Words of the trade and of daily life, mixed at random: most phrases mean nothing to us.
 WORDS = (
     "patiente",

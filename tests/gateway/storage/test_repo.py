@@ -6,8 +6,9 @@ from sqlmodel import select
 
 from gateway.storage import repo
 from gateway.storage.db import make_engine
-from gateway.storage.models import InboundMessage, OutboundMessage, utcnow
+from gateway.storage.models import InboundMessage, utcnow
 from gateway.storage.repo import IncomingRaw
+from tests.support.outbound import outbound_ack
 
 RAW = b"Message-ID: <a@b>\r\nFrom: x@y.fr\r\nSubject: s\r\n\r\nbody\r\n"
 
@@ -106,20 +107,10 @@ def test_references_are_sequential_per_year(db_url: str) -> None:
 def test_outbound_is_queued_once_per_cause(db_url: str) -> None:
     engine = make_engine(db_url)
 
-    def row() -> OutboundMessage:
-        return OutboundMessage(
-            cause_key="inbound:1:ack",
-            kind="ack",
-            recipient="dr@x.fr",
-            message_id="<m@x>",
-            subject="s",
-            raw=b"x",
-        )
-
     with repo.session_for(engine) as s:
-        assert repo.queue_outbound(s, row()) is True
+        assert repo.queue_outbound(s, outbound_ack("inbound:1:ack", "dr@x.fr")) is True
         s.commit()
     with repo.session_for(engine) as s:
-        assert repo.queue_outbound(s, row()) is False
+        assert repo.queue_outbound(s, outbound_ack("inbound:1:ack", "dr@x.fr")) is False
         assert repo.count_recent_replies(s, "dr@x.fr", utcnow() - timedelta(hours=1)) == 1
     engine.dispose()

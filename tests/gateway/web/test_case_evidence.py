@@ -7,11 +7,11 @@ from email.message import EmailMessage
 
 from sqlmodel import Session
 
-from gateway.storage.models import Case, RuleResultRow
+from gateway.storage.models import Case
 from parsers import parse_message
 from parsers.request import Conflict, Patient, Provenance, Request, RequestKind, Situation
 from tests.gateway.web.conftest import Web
-from tests.support.web import login, seed_case
+from tests.support.web import add_rule_results, login, seed_case
 
 PROSE = (
     "Bonjour,\n"
@@ -32,27 +32,21 @@ def _prose_request() -> Request:
     return parse_message(bytes(msg), default_kind=RequestKind.SIGNALEMENT).request
 
 
-def _with_request(web: Web, request: Request, rules: list[tuple[str, str, str]]) -> str:
-    """A seeded case (rules of evaluation 1) given ``request`` and an evaluation 2."""
+def _case_page(web: Web, request: Request, rules: list[tuple[str, str, str]]) -> str:
+    """The page, as a viewer sees it, of a seeded case (rules of evaluation 1) given
+    ``request`` and an evaluation 2."""
     seeded = seed_case(web.engine, 7)
     with Session(web.engine) as db:
         case = db.get(Case, seeded.case_id)
         assert case is not None
         case.request_json = request.model_dump_json()
         db.add(case)
-        for position, (rule_id, outcome, reason) in enumerate(rules):
-            db.add(
-                RuleResultRow(
-                    case_id=seeded.case_id,
-                    evaluation=2,
-                    position=position,
-                    rule_id=rule_id,
-                    outcome=outcome,
-                    reason_fr=reason,
-                )
-            )
+        add_rule_results(db, seeded.case_id, rules, evaluation=2)
         db.commit()
-    return seeded.reference
+    client = web.client()
+    login(client, "viewer")
+    page: str = client.get(f"/cases/{seeded.reference}").text
+    return page
 
 
 def _latest_rows(page: str) -> dict[str, str]:
@@ -66,7 +60,7 @@ def test_prose_evidence_shows_the_sentence_with_the_span_and_its_qualifiers(web:
     request = _prose_request()
     prov = request.provenance["patient.has_medecin_traitant"]
     assert prov.span == "médecin traitant" and "négation" in prov.qualifiers
-    reference = _with_request(
+    page = _case_page(
         web,
         request,
         [
@@ -74,9 +68,6 @@ def test_prose_evidence_shows_the_sentence_with_the_span_and_its_qualifiers(web:
             ("no_medecin_traitant", "passed", "Le patient n'a pas de médecin traitant."),
         ],
     )
-    client = web.client()
-    login(client, "viewer")
-    page = client.get(f"/cases/{reference}").text
     assert "Évaluation 2 (la plus récente)" in page
     rows = _latest_rows(page)
     mt = rows["no_medecin_traitant"]
@@ -120,7 +111,7 @@ def test_hostile_sentence_span_and_qualifier_are_rendered_inert(web: Web) -> Non
             ),
         },
     )
-    reference = _with_request(
+    page = _case_page(
         web,
         request,
         [
@@ -128,9 +119,6 @@ def test_hostile_sentence_span_and_qualifier_are_rendered_inert(web: Web) -> Non
             ("situation_eligible", "passed", "En arrêt de travail."),
         ],
     )
-    client = web.client()
-    login(client, "viewer")
-    page = client.get(f"/cases/{reference}").text
     assert "<script>alert" not in page and "<img" not in page and "<b>gras" not in page
     rows = _latest_rows(page)
     mt = rows["no_medecin_traitant"]
@@ -157,10 +145,7 @@ def test_conflicts_show_both_values_and_both_sources(web: Web) -> None:
             other_from=Provenance(source="body", kind="body", locator="ligne 2 (texte libre)"),
         )
     ]
-    reference = _with_request(web, request, [("no_medecin_traitant", "passed", "Aucun.")])
-    client = web.client()
-    login(client, "viewer")
-    page = client.get(f"/cases/{reference}").text
+    page = _case_page(web, request, [("no_medecin_traitant", "passed", "Aucun.")])
     block = page.split('<div class="conflicts" id="conflicts" role="note">', 1)[1]
     block = block.split("</div>", 1)[0]
     assert "<h3>Informations contradictoires</h3>" in block
@@ -171,7 +156,4 @@ def test_conflicts_show_both_values_and_both_sources(web: Web) -> None:
 
 
 def test_no_conflict_block_without_conflicts(web: Web) -> None:
-    reference = _with_request(web, _prose_request(), [])
-    client = web.client()
-    login(client, "viewer")
-    assert "Informations contradictoires" not in client.get(f"/cases/{reference}").text
+    assert "Informations contradictoires" not in _case_page(web, _prose_request(), [])

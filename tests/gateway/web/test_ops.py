@@ -11,9 +11,10 @@ from sqlmodel import Session
 from gateway.directory.roster import load_roster
 from gateway.metrics import Metrics
 from gateway.storage import repo
-from gateway.storage.models import MailboxCursor, OutboundMessage, utcnow
+from gateway.storage.models import MailboxCursor, utcnow
 from gateway.web.context import WebContext
 from tests.gateway.web.conftest import Web
+from tests.support.outbound import outbound_ack
 from tests.support.web import csrf_of, login, seed_case, web_config
 
 
@@ -37,16 +38,7 @@ def test_readyz_says_which_check_failed(web: Web) -> None:
     assert response.status_code == 200 and response.json()["status"] == "ok"
     with Session(web.engine) as db:
         repo.queue_outbound(
-            db,
-            OutboundMessage(
-                cause_key="old",
-                kind="ack",
-                recipient="a@b.test",
-                message_id="<m@x>",
-                subject="s",
-                raw=b"x",
-                created_at=utcnow() - timedelta(hours=2),
-            ),
+            db, outbound_ack("old", "a@b.test", created_at=utcnow() - timedelta(hours=2))
         )
         db.commit()
     response = client.get("/readyz")

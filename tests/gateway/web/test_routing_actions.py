@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlmodel import Session, select
+from starlette.testclient import TestClient
 
 from gateway.storage.models import Case, CaseEvent, Offer, OutboundMessage
 from gateway.storage.web_models import AuditEntry
@@ -22,6 +23,13 @@ def _audit(web: Web) -> list[AuditEntry]:
         return [a for a in db.exec(select(AuditEntry)).all() if a.action != "login"]
 
 
+def _logged_in(web: Web, username: str, reference: str) -> tuple[TestClient, str]:
+    """A client logged in as ``username``, and the CSRF token of the case page it opened."""
+    client = web.client()
+    login(client, username)
+    return client, csrf_of(client.get(f"/cases/{reference}").text)
+
+
 def test_case_page_offers_the_three_actions_to_a_coordinator(web: Web) -> None:
     seeded = seed_case(web.engine, 1)
     client = web.client()
@@ -37,9 +45,7 @@ def test_case_page_offers_the_three_actions_to_a_coordinator(web: Web) -> None:
 
 def test_reassign_withdraws_and_offers_to_the_chosen_doctor(web: Web) -> None:
     seeded = seed_case(web.engine, 1)
-    client = web.client()
-    login(client, "coord")
-    token = csrf_of(client.get(f"/cases/{seeded.reference}").text)
+    client, token = _logged_in(web, "coord", seeded.reference)
     response = client.post(
         f"/cases/{seeded.reference}/assign",
         data={"csrf": token, "rpps": HUGO},
@@ -64,9 +70,7 @@ def test_reassign_withdraws_and_offers_to_the_chosen_doctor(web: Web) -> None:
 
 def test_close_queues_the_outcome_for_the_sender(web: Web) -> None:
     seeded = seed_case(web.engine, 1)
-    client = web.client()
-    login(client, "coord")
-    token = csrf_of(client.get(f"/cases/{seeded.reference}").text)
+    client, token = _logged_in(web, "coord", seeded.reference)
     client.post(
         f"/cases/{seeded.reference}/close",
         data={"csrf": token, "outcome": "sans_solution", "message": "Nous vous rappelons."},
@@ -85,18 +89,14 @@ def test_close_queues_the_outcome_for_the_sender(web: Web) -> None:
 
 def test_correct_refused_on_a_routed_case_and_for_a_viewer(web: Web) -> None:
     seeded = seed_case(web.engine, 1)
-    client = web.client()
-    login(client, "coord")
-    token = csrf_of(client.get(f"/cases/{seeded.reference}").text)
+    client, token = _logged_in(web, "coord", seeded.reference)
     refused = client.post(
         f"/cases/{seeded.reference}/correct",
         data={"csrf": token, "field": "patient.postal_code", "value": "88400"},
     )
     assert refused.status_code == 409 and "déjà orienté" in refused.text
     assert _audit(web) == []
-    viewer = web.client()
-    login(viewer, "viewer")
-    vtoken = csrf_of(viewer.get(f"/cases/{seeded.reference}").text)
+    viewer, vtoken = _logged_in(web, "viewer", seeded.reference)
     forged = viewer.post(f"/cases/{seeded.reference}/assign", data={"csrf": vtoken, "rpps": HUGO})
     assert forged.status_code == 403
     assert _outbound(web, "offer") == []

@@ -59,41 +59,42 @@ def _expected_march() -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def test_export_to_a_file(tmp_path: Path) -> None:
+def _export(month: str, *options: str) -> tuple[int, str, str]:
+    return run_cli("export", "billing", "--month", month, *options)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Site:
     site = make_site(tmp_path, with_database=True)
     _seed(site)
+    return site
+
+
+def test_export_to_a_file(seeded: Site, tmp_path: Path) -> None:
     output = tmp_path / "facturation-2025-03.csv"
-    code, out, err = run_cli(
-        "export", "billing", "--month", "2025-03", "--config", str(site.config), "-o", str(output)
-    )
+    code, out, err = _export("2025-03", "--config", str(seeded.config), "-o", str(output))
     assert code == 0, err
     assert out == ""
     assert "8 acte(s) exporté(s)" in err
     raw = output.read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf")  # UTF-8 without BOM
-    assert raw.decode("utf-8") == _expected_march()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM
+    assert raw.decode("utf-8-sig") == _expected_march()
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8")), delimiter=";"))
     assert rows[0]["nom"] == 'Dr Anne "Nanou" Roux; Gérardmer'
     assert {r["code_acte"] for r in rows} == {"TE2", "RQD"}
 
 
-def test_export_to_stdout(tmp_path: Path) -> None:
-    site = make_site(tmp_path, with_database=True)
-    _seed(site)
-    code, out, err = run_cli("export", "billing", "--month", "2025-03", "-c", str(site.config))
+def test_export_to_stdout(seeded: Site) -> None:
+    code, out, err = _export("2025-03", "-c", str(seeded.config))
     assert code == 0, err
-    assert out.replace("\r\n", "\n") == _expected_march().replace("\r\n", "\n")
+    assert out.replace("\r\n", "\n") == "\ufeff" + _expected_march().replace("\r\n", "\n")
 
 
-def test_a_month_without_acts_has_the_header_only(tmp_path: Path) -> None:
-    site = make_site(tmp_path, with_database=True)
-    _seed(site)
+def test_a_month_without_acts_has_the_header_only(seeded: Site, tmp_path: Path) -> None:
     output = tmp_path / "out.csv"
-    code, _out, err = run_cli(
-        "export", "billing", "--month", "2025-05", "-c", str(site.config), "-o", str(output)
-    )
+    code, _out, err = _export("2025-05", "-c", str(seeded.config), "-o", str(output))
     assert code == 0, err
-    assert output.read_bytes().decode("utf-8") == HEADER + "\r\n"
+    assert output.read_bytes().decode("utf-8-sig") == HEADER + "\r\n"
     assert "0 acte(s)" in err
 
 
@@ -103,7 +104,7 @@ def test_february_of_a_leap_year_ends_on_the_29th(tmp_path: Path) -> None:
         for i, day in enumerate((date(2024, 2, 29), date(2024, 3, 1)), 1):
             add_act(session, add_case(session, f"AIG-2024-00000{i}"), "TE2", day, patient_key="p")
         session.commit()
-    code, out, err = run_cli("export", "billing", "--month", "2024-02", "-c", str(site.config))
+    code, out, err = _export("2024-02", "-c", str(site.config))
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 2
@@ -113,7 +114,7 @@ def test_february_of_a_leap_year_ends_on_the_29th(tmp_path: Path) -> None:
 @pytest.mark.parametrize("month", ["2025-13", "2025-00", "2025-3", "25-03", "mars", "2025/03", ""])
 def test_invalid_month_exits_2(tmp_path: Path, month: str) -> None:
     site = make_site(tmp_path, with_database=True)
-    code, out, err = run_cli("export", "billing", "--month", month, "-c", str(site.config))
+    code, out, err = _export(month, "-c", str(site.config))
     assert code == 2
     assert out == ""
     assert "mois invalide" in err and "AAAA-MM" in err
@@ -121,7 +122,7 @@ def test_invalid_month_exits_2(tmp_path: Path, month: str) -> None:
 
 def test_missing_database_exits_2_without_creating_it(tmp_path: Path) -> None:
     site = make_site(tmp_path)
-    code, out, err = run_cli("export", "billing", "--month", "2025-03", "-c", str(site.config))
+    code, out, err = _export("2025-03", "-c", str(site.config))
     assert code == 2
     assert out == ""
     assert "base de données absente" in err
@@ -129,8 +130,6 @@ def test_missing_database_exits_2_without_creating_it(tmp_path: Path) -> None:
 
 
 def test_missing_config_exits_2(tmp_path: Path) -> None:
-    code, _out, err = run_cli(
-        "export", "billing", "--month", "2025-03", "-c", str(tmp_path / "absent.toml")
-    )
+    code, _out, err = _export("2025-03", "-c", str(tmp_path / "absent.toml"))
     assert code == 2
     assert "cannot read configuration file" in err
