@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 # Imported for their side effect: registering the tables on SQLModel.metadata.
 import gateway.storage.directory_models
+import gateway.storage.lease_models
 import gateway.storage.models
 import gateway.storage.web_models  # noqa: F401
 from gateway.storage.db import make_engine

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import gateway.storage.directory_models
+import gateway.storage.lease_models
 import gateway.storage.models
 import gateway.storage.web_models  # noqa: F401  (registers the tables)
-from gateway.storage.db import alembic_config, make_engine
+from gateway.storage.db import make_engine
+from tests.support.migrations import downgrade_then_upgrade, schema_diffs
 
 WEB_TABLES = {"web_user", "web_session", "login_attempt", "case_note", "audit_log"}
 
@@ -19,10 +18,7 @@ WEB_TABLES = {"web_user", "web_session", "login_attempt", "case_note", "audit_lo
 def test_head_matches_every_model(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
-            diffs = compare_metadata(context, SQLModel.metadata)
-        assert diffs == []
+        assert schema_diffs(engine, SQLModel.metadata) == []
         names = {ix["name"] for ix in inspect(engine).get_indexes("cases")}
         assert {"ix_cases_opened_id", "ix_cases_status_opened"} <= names
     finally:
@@ -30,11 +26,4 @@ def test_head_matches_every_model(db_url: str) -> None:
 
 
 def test_web_migration_downgrades_and_upgrades_again(db_url: str) -> None:
-    command.downgrade(alembic_config(db_url), "0003")
-    engine = make_engine(db_url)
-    try:
-        assert not WEB_TABLES & set(inspect(engine).get_table_names())
-        command.upgrade(alembic_config(db_url), "head")
-        assert set(inspect(engine).get_table_names()) >= WEB_TABLES
-    finally:
-        engine.dispose()
+    assert downgrade_then_upgrade(db_url, "0003", WEB_TABLES) == (set(), set())
