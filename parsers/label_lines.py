@@ -85,6 +85,7 @@ class LineReader:
         self.section = section
         self._title_count = title_count
         self._pending: tuple[str, str] | None = None  # (label, locator) awaiting a value
+        self._bare_pending = False  # that label had no colon: its value must follow at once
         self._lone_tick: str | None = None  # a box alone on its line, labelled by the next
         self._continuing: int | None = None  # index in fields of a long_text being extended
 
@@ -103,6 +104,8 @@ class LineReader:
         text = normalise_ticks(line.strip())
         if not text:
             self._continuing = None
+            if self._bare_pending:  # "MT" alone, then a blank line: a word, not a label
+                self._pending = None
             return
         if len(self.title_lines) < self._title_count:
             self.title_lines.append(text[:200])
@@ -139,11 +142,13 @@ class LineReader:
             return
         if find_field(bare, self.section) is not None and len(bare) < 90:
             self._pending = (bare, locator)
+            self._bare_pending = True
             self._continuing = None
             return
         if self._pending is not None:
             label, pending_locator = self._pending
             self._pending = None
+            self._bare_pending = False
             self._emit(label, text, pending_locator)
             self._continuing = len(self.fields) - 1 if self._is_long_text(label) else None
             return
@@ -169,6 +174,7 @@ class LineReader:
             if section is not None:
                 self.section = section
             self._pending = (label, locator)
+            self._bare_pending = False
             return True
         self._pending = None
         self._emit(label, value, locator)

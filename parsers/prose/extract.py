@@ -112,11 +112,20 @@ def _padded(text: str) -> str:
     return f" {fold(text, drop_parens=False)} "
 
 
+def _bare(mention: Mention) -> bool:
+    """The sentence says nothing but the term, after a label if any ("Situation : MT")."""
+    rest = mention.sentence.replace(mention.span, " ", 1)
+    rest = rest.split(":", 1)[1] if ":" in rest else rest
+    return not any(c.isalpha() for c in rest)
+
+
 def _judge(concept: Concept, mention: Mention) -> tuple[bool | None, list[str]]:
     """The value a mention gives, or None when it is no evidence (hypothesis, relative)."""
     sentence = _padded(mention.sentence)
     words = vocabulary()
     if concept.requires and not any(f" {w} " in sentence for w in concept.requires):
+        return None, []
+    if not concept.bare_counts and _bare(mention):
         return None, []
     family_history = mention.family and any(f" {w} " in sentence for w in words.family_history)
     voided = any(f" {w} " in sentence for w in concept.void)

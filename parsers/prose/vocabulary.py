@@ -30,6 +30,9 @@ class Concept:
     requires: tuple[str, ...]  # folded words, one of which must be in the sentence
     label_fr: str
     fuzzy: bool  # also matched with one typo or so (long terms only)
+    # A sentence that is the term alone ("MT", "Situation : MT") counts as evidence; false
+    # where a bare word would lead to a refusal without saying anything of the patient.
+    bare_counts: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ def _load(data: dict[str, Any]) -> Vocabulary:
             requires=_strings(entry, "requires", folded=True),
             label_fr=str(entry.get("label_fr", key)),
             fuzzy=bool(entry.get("fuzzy", False)),
+            bare_counts=bool(entry.get("bare_counts", True)),
         )
     qualifiers: dict[str, Any] = data.get("qualifiers", {})
     return Vocabulary(

@@ -254,3 +254,20 @@ def test_unclosed_parentheses_stay_linear(body: str) -> None:
     started = time.process_time()
     parse(body)
     assert time.process_time() - started < 5.0
+
+
+# -- A bare "MT" is no evidence of a médecin traitant ------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Situation : MT\n\nCordialement,\nClaire Colin, IDE", None),
+        ("MT\n\nCordialement,\nClaire Colin, IDE", None),  # and the sign-off is not its name
+        ("Le patient a un MT depuis 2010.", True),
+        ("Pas de MT depuis le départ du Dr Morel.", False),
+        ("MT\nDr Dupont", True),
+    ],
+)
+def test_medecin_traitant_needs_more_than_the_word(text: str, expected: bool | None) -> None:
+    request = parse(f"Bonjour,\n\nNom : THIRIET\nPrénom : Jeanne\n\n{text}\n")
+    assert request.patient.has_medecin_traitant is expected
+    assert request.patient.medecin_traitant in (None, "Dr Dupont")
