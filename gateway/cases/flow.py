@@ -24,7 +24,7 @@ from gateway.cases.services import RoutingServices, assess_stored
 from gateway.outbox.queue import NO_THREAD, Mailer, Thread
 from gateway.replies.compose import OutboundAttachment
 from gateway.replies.facts import ReplyExtras, ReplyFacts, ReplyKind, SummaryLine
-from gateway.replies.summary import summary
+from gateway.replies.summary import AgeCriteria, summary
 from gateway.replies.understood import understood_fr
 from gateway.routing.assess import Assessment
 from gateway.routing.status import status_view
@@ -33,6 +33,7 @@ from gateway.storage.models import Case, CaseStatus, InboundMessage, Offer, Offe
 from parsers import ParsedMessage
 from parsers.request import Request
 from rules.programmes import ProgrammeSpec
+from rules.situation_eligible import SituationCriterion, SituationParams
 
 __all__ = ["NO_THREAD", "CaseFlow", "Incoming", "local_date"]
 
@@ -89,10 +90,36 @@ class CaseFlow:
         self.now = mailer.now
         self.config = services.config
         self.opened: set[int] = set()  # cases opened by this transaction
+        self._request_received: dict[int, datetime] = {}  # case id → when its request arrived
+
+    def note_opened(self, case: Case, incoming: Incoming) -> None:
+        """``case`` was just opened for ``incoming``: its request arrived with that message."""
+        assert case.id is not None
+        self.opened.add(case.id)
+        self._request_received[case.id] = incoming.row.received_at
+
+    def request_received_at(self, case: Case) -> datetime:
+        """When the request the case was opened for arrived: the stored reception time of
+        its first message (committed by ingest), not when the case was opened, which a
+        backlog or a retry delays."""
+        if case.id is None:
+            return case.opened_at
+        found = self._request_received.get(case.id)
+        if found is None:
+            found = self.session.exec(
+                select(InboundMessage.received_at)
+                .where(col(InboundMessage.case_id) == case.id)
+                .order_by(col(InboundMessage.id))
+                .limit(1)
+            ).first()
+            found = found or case.opened_at  # a case with no message of its own
+            self._request_received[case.id] = found
+        return found
 
     def facts(self, case: Case, kind: ReplyKind, **extra: Unpack[ReplyExtras]) -> ReplyFacts:
         spec = self.spec(case)
         view = status_view(case.status, spec)
+        received_at = self.request_received_at(case)
         data: dict[str, object] = {
             "kind": kind,
             "reference": case.reference,
@@ -102,7 +129,8 @@ class CaseFlow:
             "task_status": view.task_status,
             "business_status": view.code,
             "business_status_fr": view.label_fr,
-            "received_at": case.opened_at,
+            "received_at": received_at,
+            "authored_on": received_at,
             "structure_name": self.config.replies.structure_name,
             "doctor_name": case.doctor_name,
         }
@@ -174,6 +202,9 @@ class CaseFlow:
         cause: str,
         **extra: Unpack[ReplyExtras],
     ) -> str | None:
+        if kind == ReplyKind.FOLLOW_UP and incoming is not None:
+            # "Nous avons bien reçu votre complément du …": the complement's arrival.
+            extra.setdefault("received_at", incoming.row.received_at)
         return self.to_sender(
             case, self.facts(case, kind, **extra), f"{cause}:{kind.value}", incoming
         )
@@ -257,7 +288,20 @@ class CaseFlow:
         on = local_date(self.now)
         spec = self.spec(case)
         sections = spec.summary_sections if spec else ("patient", "situation", "sender")
-        return summary(sections, case.sender, request, on, identity=identity)
+        ages = _age_criteria(spec)
+        return summary(sections, case.sender, request, on, identity=identity, ages=ages)
+
+    def requester_name(self, case: Case, request: Request) -> str | None:
+        """Who sent the request, by name: the roster's entry for the sender's address, else
+        the name the request gives for its author."""
+        sender = (case.sender or "").lower()
+        doctor = next((d for d in self.services.roster if d.email.lower() == sender), None)
+        if doctor is not None and sender:
+            return doctor.name
+        reporter = request.reporter
+        if not reporter.family_name:
+            return None
+        return " ".join(x for x in (reporter.given_name, reporter.family_name.upper()) if x)
 
     def spec(self, case: Case) -> ProgrammeSpec | None:
         """The case's programme (None if a CPTS file no longer declares it)."""
@@ -266,3 +310,19 @@ class CaseFlow:
     def request_of(self, case: Case) -> Request:
         """The case's request as stored (merged with every complement)."""
         return Request.model_validate_json(case.request_json or "{}")
+
+
+def _age_criteria(spec: ProgrammeSpec | None) -> AgeCriteria | None:
+    """The age criteria of the programme's situation rule, for the summary's situation line."""
+    step = spec.step("situation_eligible") if spec is not None else None
+    if step is None or not isinstance(step.params, SituationParams):
+        return None
+    params = step.params
+    return AgeCriteria(
+        older_than_years=(
+            params.older_than_years if SituationCriterion.AGE_ELDER in params.criteria else None
+        ),
+        child_max_months=(
+            params.child_max_months if SituationCriterion.ENFANT in params.criteria else None
+        ),
+    )

@@ -51,7 +51,7 @@ def open_case(flow: CaseFlow, incoming: Incoming, mailbox_name: str, programme: 
     flow.session.add(case)
     flow.session.flush()
     assert case.id is not None
-    flow.opened.add(case.id)
+    flow.note_opened(case, incoming)
     incoming.row.case_id = case.id  # now, so the routing below can forward the original
     repo.add_event(flow.session, case.id, "case_opened", {"programme": programme})
     repo.add_event(

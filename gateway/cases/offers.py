@@ -54,6 +54,8 @@ def send_offer(
     offer.message_id = flow.mailer.message_id_for(cause)
     mail_kind = ReplyKind.OFFER if kind == OfferKind.SIGNALEMENT else ReplyKind.TE_REQUEST
     attachments = flow.original(case) if mail_kind == ReplyKind.TE_REQUEST else ()
+    # A requis sees who asks; a GP learns the signaleur's contact only once they accept.
+    te = mail_kind == ReplyKind.TE_REQUEST
     flow.to_party(
         case,
         mail_kind,
@@ -62,6 +64,8 @@ def send_offer(
         brief=request,
         attachments=attachments,
         deadline_at=deadline,
+        requester_email=case.sender if te else None,
+        requester_name=flow.requester_name(case, request) if te else None,
     )
     repo.add_event(
         flow.session,

@@ -77,7 +77,10 @@ class SmtpTransport:
         try:
             if self._client is None or not self._client.is_connected:
                 self._client = await self._connect()
-            errors, _ = await self._client.sendmail(item.sender, [item.recipient], item.raw)
+            options = await _body_options(self._client, item.raw)
+            errors, _ = await self._client.sendmail(
+                item.sender, [item.recipient], item.raw, mail_options=options
+            )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise _classify(exc.recipients[0].code, exc.recipients[0].message) from None
         except aiosmtplib.SMTPResponseException as exc:
@@ -103,6 +106,19 @@ class SmtpTransport:
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await self._client.quit()
         self._client = None
+
+
+async def _body_options(client: aiosmtplib.SMTP, raw: bytes) -> list[str]:
+    """BODY=8BITMIME (RFC 6152) for a mail with 8-bit bytes: a forwarded original travels
+    as received, as message/rfc822 allows. Everything else we write is 7-bit."""
+    if raw.isascii():
+        return []
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    if client.supports_extension("8bitmime"):
+        return ["BODY=8BITMIME"]
+    log.warning("smtp_8bit_without_8bitmime")  # most servers take it all the same
+    return []
 
 
 def _classify(code: int, message: str) -> TemporaryDeliveryError | PermanentDeliveryError:

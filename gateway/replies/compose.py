@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.charset import BASE64, QP, Charset
 from email.encoders import encode_base64
+from email.generator import Generator
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +31,7 @@ __all__ = [
     "OutboundAttachment",
     "ReplyRenderer",
     "deterministic_message_id",
+    "structure_names",
     "subject_for",
 ]
 
@@ -53,9 +57,45 @@ def _attachment(data: bytes, content_type: str, filename: str) -> MIMEBase:
     del part["MIME-Version"]
     part.set_payload(data)
     encode_base64(part)
+    _disposition(part, filename)
+    return part
+
+
+def _disposition(part: MIMEBase, filename: str) -> None:
     name: str | tuple[str, str, str] = filename if filename.isascii() else ("utf-8", "", filename)
     part.add_header("Content-Disposition", "attachment", filename=name)
+
+
+# RFC 5322: a line is at most 998 octets without its CRLF.
+_MAX_LINE = 998
+
+
+def _forwarded_mail(data: bytes, filename: str, boundary: str) -> MIMEBase | None:
+    """A mail attached as message/rfc822, its bytes as received (lines ending in CRLF).
+
+    RFC 2046 forbids base64 or quoted-printable on message/rfc822, so the bytes travel
+    as they are: "7bit", or "8bit" when they hold 8-bit bytes (the SMTP transport then
+    asks for 8BITMIME). None when a line is too long for SMTP, or when the mail holds the
+    enclosing boundary: then it goes as a file.
+    """
+    lines = data.splitlines()
+    if not lines or any(len(line) > _MAX_LINE for line in lines) or boundary.encode() in data:
+        return None
+    part = MIMEBase("message", "rfc822")
+    del part["MIME-Version"]
+    # Kept as text, undecodable bytes as surrogates: the generator writes the payload of a
+    # message/rfc822 part as it is, and ``_wire`` turns the surrogates back into the bytes.
+    part.set_payload((b"\r\n".join(lines) + b"\r\n").decode("ascii", "surrogateescape"))
+    part["Content-Transfer-Encoding"] = "7bit" if data.isascii() else "8bit"
+    _disposition(part, filename)
     return part
+
+
+def _wire(msg: Message) -> bytes:
+    """The mail as SMTP sends it: CRLF, and a forwarded mail's 8-bit bytes as received."""
+    out = io.StringIO()
+    Generator(out, mangle_from_=False, policy=_WIRE).flatten(msg)
+    return out.getvalue().encode("ascii", "surrogateescape")
 
 
 def deterministic_message_id(cause_key: str, domain: str) -> str:
@@ -66,6 +106,31 @@ def deterministic_message_id(cause_key: str, domain: str) -> str:
 
 def local_datetime_fr(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime(wording.say("reply.datetime_format"))
+
+
+@cache
+def structure_names(name: str) -> tuple[str, str, str]:
+    """The structure's name as a sentence uses it, with its article (``structure.*``):
+    mid-sentence ("la CPTS de démonstration"), at its start ("La CPTS …") and after "de"
+    ("de la CPTS …", "du DAC …"). The article follows the name's first word; a name that
+    starts with an article keeps it; a first word the catalogue does not list (a proper
+    name) takes none."""
+    name = " ".join(name.split())
+    first = name.split(" ", 1)[0].casefold() if name else ""
+    gender, rest = "none", name
+    for article, kind in wording.labels("structure.article").items():
+        elided = article.endswith(("'", "\u2019"))  # l', l’
+        if elided and first.startswith(article) and len(first) > len(article):
+            gender, rest = kind, name[len(article) :]
+            break
+        if first == article and " " in name:
+            gender, rest = kind, name.split(" ", 1)[1]
+            break
+    else:
+        gender = wording.label("structure.gender", first, default="none")
+    the = wording.say(f"structure.the.{gender}", name=rest)
+    of = wording.say(f"structure.of.{gender}", name=rest)
+    return the, the[:1].upper() + the[1:], of
 
 
 def subject_for(facts: ReplyFacts, original_subject: str) -> str:
@@ -108,8 +173,12 @@ class ReplyRenderer:
 
     def text(self, facts: ReplyFacts) -> str:
         template = self._env.get_template(f"{facts.kind.value}.txt.j2")
+        the, start, of = structure_names(facts.structure_name)
         return template.render(
             facts=facts,
+            structure=the,  # "la CPTS …", inside a sentence
+            Structure=start,  # "La CPTS …", at its start
+            of_structure=of,  # "de la CPTS …", "du DAC …"
             programme_label=facts.programme_label_fr or wording.say("reply.your_message"),
             received_fr=local_datetime_fr(facts.received_at),
             deadline_fr=local_datetime_fr(facts.deadline_at) if facts.deadline_at else "",
@@ -130,6 +199,10 @@ class ReplyRenderer:
         attachments: Sequence[OutboundAttachment] = (),
     ) -> ComposedReply:
         message_id = deterministic_message_id(cause_key, self._domain)
+        # Fixed here, or the generator would compile a regex per mail to pick one. "=_" can
+        # occur neither in base64 nor in quoted-printable text, so no part we encode holds
+        # it, and a forwarded mail that does goes as a file.
+        boundary = "=_aig_" + message_id[5:29]
         subject = subject_for(facts, original_subject)
         body = MIMEBase("text", "plain")
         body.set_payload(self.text(facts), _QP_UTF8)
@@ -143,17 +216,20 @@ class ReplyRenderer:
                 )
             )
         for item in attachments:
-            content_type = item.content_type
+            content_type = item.content_type.lower()
+            if content_type == "message/rfc822":
+                # A forwarded original: an embedded mail the reader opens as one.
+                forwarded = _forwarded_mail(item.data, item.filename, boundary)
+                if forwarded is not None:
+                    parts.append(forwarded)
+                    continue
             if content_type.startswith("message/") or "/" not in content_type:
-                # Carried as a file, not as an embedded message: the bytes stay as received.
+                # Carried as a file: the bytes stay as received.
                 content_type = "application/octet-stream"
             parts.append(_attachment(item.data, content_type, item.filename))
         msg: Message = body
         if parts:
             del body["MIME-Version"]
-            # Fixed here, or the generator would compile a regex per mail to pick one. "=_"
-            # can occur neither in base64 nor in quoted-printable text, so no part holds it.
-            boundary = "=_aig_" + message_id[5:29]
             msg = MIMEMultipart("mixed", boundary=boundary, _subparts=[body, *parts])
         msg["From"] = self._from
         msg["To"] = to_addr
@@ -173,4 +249,4 @@ class ReplyRenderer:
         msg["X-Auto-Response-Suppress"] = "All"
         if facts.reference:
             msg["X-Aiguilleur-Reference"] = facts.reference
-        return ComposedReply(message_id=message_id, subject=subject, raw=msg.as_bytes(policy=_WIRE))
+        return ComposedReply(message_id=message_id, subject=subject, raw=_wire(msg))

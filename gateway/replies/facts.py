@@ -93,13 +93,18 @@ class ReplyFacts(BaseModel):
     business_status_fr: str
     status_reason_fr: str | None = None
     issues: list[ReplyIssue] = Field(default_factory=list)
+    # When the message the text speaks of arrived ("reçu le …", "votre complément du …"):
+    # its stored reception time (``inbound_message.received_at``), never the case's opening.
     received_at: datetime
+    # Task.authoredOn: when the request the case was opened for arrived (default: received_at).
+    authored_on: datetime | None = None
     structure_name: str = "CPTS"
     # What happens next, or why, in plain French (routing reasons, coordinator message).
     lines_fr: list[str] = Field(default_factory=list)
     doctor_name: str | None = None
     doctor_email: str | None = None
     requester_email: str | None = None  # the sender of the request, for the doctor
+    requester_name: str | None = None  # who the requérant is, when the roster or form says
     summary: list[SummaryLine] = Field(default_factory=list)
     text_fr: str | None = None  # quoted text: an avis, a doctor's unclear answer
     deadline_at: datetime | None = None
@@ -118,10 +123,12 @@ class ReplyExtras(TypedDict, total=False):
     lines_fr: list[str]
     doctor_email: str | None
     requester_email: str | None
+    requester_name: str | None
     summary: list[SummaryLine]
     text_fr: str | None
     deadline_at: datetime | None
     received_at: datetime
+    authored_on: datetime
     status_reason_fr: str | None
     business_status: str  # a coordinator's closing outcome overrides the status's own
     business_status_fr: str

@@ -49,7 +49,7 @@ def build_task(facts: ReplyFacts) -> Task:
             "coding": [{"system": BUSINESS_STATUS_SYSTEM, "code": facts.business_status}],
             "text": facts.business_status_fr,
         },
-        "authoredOn": facts.received_at.isoformat(),
+        "authoredOn": (facts.authored_on or facts.received_at).isoformat(),
     }
     if facts.reference:
         data["identifier"] = [{"system": CASE_SYSTEM, "value": facts.reference}]

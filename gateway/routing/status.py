@@ -25,6 +25,10 @@ class StatusView:
 
 
 # Case status (a ``CaseStatus`` value) → FHIR Task status and the generic business code.
+# The Task follows FHIR's state machine as the case moves on: received (read, being
+# examined) → accepted (eligible) → in-progress (routed: offers or referral sent; a
+# doctor took it; a coordinator has it) → completed; or rejected. A doctor accepting a
+# routed case keeps it in progress: the Task never steps back from in-progress to accepted.
 _VIEWS: dict[str, tuple[TaskStatus, str]] = {
     "received": ("received", "recu"),
     "incomplete": ("received", "incomplet"),
@@ -33,7 +37,7 @@ _VIEWS: dict[str, tuple[TaskStatus, str]] = {
     "rejected": ("rejected", "non_recevable"),
     "routed": ("in-progress", "oriente"),
     "waiting_coordinator": ("in-progress", "attente_coordinateur"),
-    "accepted": ("accepted", "pris_en_charge"),
+    "accepted": ("in-progress", "pris_en_charge"),
     "completed": ("completed", "termine"),
     "closed": ("completed", "clos"),
 }

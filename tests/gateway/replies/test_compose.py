@@ -133,8 +133,8 @@ def test_non_ascii_names_and_relayed_files_survive_the_wire() -> None:
     assert msg["Subject"] == reply.subject and "télé-expertise" in msg["Subject"]
     files = {p.get_filename(): p for p in msg.iter_attachments()}
     assert files["compte-rendu é.pdf"].get_content() == b"%PDF-1.4\x00\xff"
-    assert files["demande.eml"].get_content_type() == "application/octet-stream"
-    assert files["demande.eml"].get_content() == b"From: a\r\n\r\nbody\r\n"
+    assert files["demande.eml"].get_content_type() == "message/rfc822"
+    assert files["demande.eml"].get_content().as_bytes() == b"From: a\n\nbody\n"
     body = msg.get_body(("plain",))
     assert body is not None and "AIG-2026-000042" in body.get_content()
 
