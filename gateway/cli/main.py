@@ -1,4 +1,8 @@
-"""The `aiguilleur` command line."""
+"""The `aiguilleur` command line.
+
+Every command and group is built with ``gateway.cli.help`` (help without ``<bool>``,
+short metavars) and reports errors in its audience's language (``gateway.cli.audience``).
+"""
 
 from __future__ import annotations
 
@@ -10,35 +14,29 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.config import Config, load_config
-from gateway.errors import ConfigError
+from gateway.cli.audience import Audience, load_or_exit, print_error
+from gateway.cli.commands.config_file import ConfigOption, OptionalConfigOption
+from gateway.cli.help import Command, Group, new_app
+from gateway.config import Config
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
+    cls=Group,
     name="aiguilleur",
     help="Secure-mail gateway for primary-care coordination (CPTS, DAC).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration files.", no_args_is_help=True)
+db_app = new_app("Database schema.")
+config_app = new_app("Configuration files.")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="TOML configuration file.", exists=False)
-]
-err = Console(stderr=True)
-
-
-def _load(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        raise typer.Exit(2) from None
+OPERATOR = Audience.OPERATOR
+COORDINATOR = Audience.COORDINATOR
 
 
 def _logging(config: Config) -> None:
@@ -47,114 +45,163 @@ def _logging(config: Config) -> None:
     configure_logging(config.logging.level, config.logging.format)
 
 
-@config_app.command("check")
-def config_check(path: Annotated[Path, typer.Argument(help="TOML file to validate.")]) -> None:
+def _first_line(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).splitlines()[0]
+
+
+def _upgrade_or_exit(url: str) -> None:
+    from gateway.storage.db import upgrade
+
+    try:
+        upgrade(url)
+    except SQLAlchemyError as exc:
+        print_error(OPERATOR, f"cannot upgrade the database: {_first_line(exc)}")
+        raise typer.Exit(1) from None
+
+
+@config_app.command("check", cls=Command)
+def config_check(
+    path: Annotated[Path, typer.Argument(metavar="FILE", help="TOML file to validate.")],
+) -> None:
     """Validate a configuration file; errors name the key."""
-    config = _load(path)
+    config = load_or_exit(path, OPERATOR)
     typer.echo(
         f"{path}: OK ({len(config.mailboxes)} mailbox(es), database "
         f"{config.database.url.split(':', 1)[0]}, smtp {config.smtp.transport})"
     )
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=Command)
 def db_upgrade(
     config: ConfigOption = Path("aiguilleur.toml"),
-    url: Annotated[str | None, typer.Option(help="Database URL (overrides the file).")] = None,
+    url: Annotated[
+        str | None, typer.Option(metavar="URL", help="Database URL (overrides the file).")
+    ] = None,
 ) -> None:
     """Apply the database migrations."""
-    from gateway.storage.db import upgrade
-
-    target = url or _load(config).database.url
-    upgrade(target)
+    _upgrade_or_exit(url or load_or_exit(config, OPERATOR).database.url)
     typer.echo("database schema is up to date")
 
 
-@app.command("run")
+@app.command("run", cls=Command)
 def run(config: ConfigOption = Path("aiguilleur.toml")) -> None:
     """Run the daemon until SIGTERM; then drain and stop."""
     from gateway.app import run_daemon
-    from gateway.storage.db import upgrade
 
-    cfg = _load(config)
+    cfg = load_or_exit(config, OPERATOR)
     _logging(cfg)
-    upgrade(cfg.database.url)
+    _upgrade_or_exit(cfg.database.url)
     asyncio.run(run_daemon(cfg))
 
 
-@app.command("demo")
+@app.command("demo", cls=Command)
 def demo(
     directory: Annotated[
-        Path, typer.Option("--dir", help="Where the demo keeps its database and Maildirs.")
+        Path,
+        typer.Option(
+            "--dir", metavar="DIR", help="Where the demo keeps its database and Maildirs."
+        ),
     ] = Path("demo-data"),
 ) -> None:
     """Embedded default: SQLite + local Maildirs, seeded with sample requests."""
-    from gateway.cli.demo import run_demo
+    from gateway.cli.demo import DemoError, run_demo
 
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped output: don't squeeze the table to 80 columns
-    raise typer.Exit(run_demo(directory, console))
+    try:
+        code = run_demo(directory, console)
+    except DemoError as exc:
+        print_error(OPERATOR, exc)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
-@app.command("process")
+@app.command("process", cls=Command)
 def process(
-    file: Annotated[Path, typer.Argument(help="An .eml file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A mail (.eml or Maildir file).")],
     config: ConfigOption = Path("aiguilleur.toml"),
     mailbox: Annotated[
-        str | None, typer.Option(help="Mailbox it arrived in (default: the first).")
+        str | None,
+        typer.Option(metavar="NAME", help="Mailbox it arrived in (default: the first)."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and decide only.")] = False,
 ) -> None:
-    """Put one message through the pipeline."""
-    from gateway.cli.process import process_file
+    """Put one message through the pipeline; prints the result as JSON."""
+    from gateway.cli.process import ProcessError, process_file
 
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        err.print(f"error: cannot read {file}: {exc.strerror}")
+        print_error(OPERATOR, f"cannot read {file}: {exc.strerror or exc}")
         raise typer.Exit(2) from None
-    cfg = _load(config) if (config.exists() or not dry_run) else Config()
+    cfg = load_or_exit(config, OPERATOR) if (config.exists() or not dry_run) else Config()
     if not dry_run:
         _logging(cfg)
-    result = asyncio.run(process_file(cfg, raw, mailbox=mailbox, dry_run=dry_run))
+    try:
+        result = asyncio.run(process_file(cfg, raw, mailbox=mailbox, dry_run=dry_run))
+    except ProcessError as exc:
+        print_error(OPERATOR, exc)
+        raise typer.Exit(2) from None
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
 
 
-directory_app = typer.Typer(help="The professional directory (the ANS's extracts).")
+directory_app = new_app("The professional directory (the ANS's extracts).")
 app.add_typer(directory_app, name="directory")
 
 
-@directory_app.command("import")
+@directory_app.command("import", cls=Command)
 def directory_import(
     files: Annotated[
         list[Path],
-        typer.Argument(help="PS_LibreAcces and Extraction_Correspondance_MSSante files."),
+        typer.Argument(
+            metavar="FILE",
+            help="PS_LibreAcces_Personne_activite and Extraction_Correspondance_MSSante "
+            "files (.txt, unzipped).",
+        ),
     ],
     config: ConfigOption = Path("aiguilleur.toml"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Import Annuaire Santé extracts (streaming, idempotent)."""
+    """Import Annuaire Santé extracts (streaming, idempotent); prints a summary per file."""
     from gateway.cli.commands.directory import directory_import_command
 
-    raise typer.Exit(directory_import_command(files, _load(config).database.url, quiet))
+    url = load_or_exit(config, COORDINATOR).database.url
+    raise typer.Exit(directory_import_command(files, url, quiet))
 
 
-@app.command("parse")
-def parse(file: Annotated[Path, typer.Argument(help=".eml, .docx, .pdf, .xml or .zip")]) -> None:
+@app.command("parse", cls=Command)
+def parse(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="A mail (.eml, Maildir file), DOCX, PDF, CDA XML or IHE_XDM ZIP; "
+            "the type is read from the content, not the name.",
+        ),
+    ],
+) -> None:
     """Parse one file and print the Request as JSON (exit 2 when unreadable)."""
     from gateway.cli.commands.parse import parse_command
 
     raise typer.Exit(parse_command(file))
 
 
-@app.command("check")
+@app.command("check", cls=Command)
 def check(
-    file: Annotated[Path, typer.Argument(help="An .eml file.")],
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file.")] = None,
-    at: Annotated[str | None, typer.Option(help="Reception date (default: today).")] = None,
-    programme: Annotated[str | None, typer.Option(help="Programme to assess against.")] = None,
-    mailbox: Annotated[str | None, typer.Option(help="Mailbox it arrived in.")] = None,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A mail (.eml or Maildir file).")],
+    config: OptionalConfigOption = None,
+    at: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Reception date, YYYY-MM-DD (default: today)."),
+    ] = None,
+    programme: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Programme to assess against.")
+    ] = None,
+    mailbox: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Mailbox it arrived in.")
+    ] = None,
 ) -> None:
     """Dry run: rules, decision and routing plan as JSON; sends and writes nothing."""
     from gateway.cli.commands.check import check_command
@@ -162,9 +209,9 @@ def check(
     raise typer.Exit(check_command(file, config, at=at, programme=programme, mailbox=mailbox))
 
 
-@app.command("routes")
+@app.command("routes", cls=Command)
 def routes(
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="TOML file.")] = None,
+    config: OptionalConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Mailbox → programme → rules → routing, with roster counts."""
@@ -173,41 +220,41 @@ def routes(
     raise typer.Exit(routes_command(config, as_json=as_json))
 
 
-export_app = typer.Typer(help="Exports.", no_args_is_help=True)
+export_app = new_app("Exports.")
 app.add_typer(export_app, name="export")
 
 
-@export_app.command("billing")
+@export_app.command("billing", cls=Command)
 def export_billing(
-    month: Annotated[str, typer.Option("--month", help="YYYY-MM.")],
+    month: Annotated[str, typer.Option("--month", metavar="YYYY-MM", help="The month.")],
     config: ConfigOption = Path("aiguilleur.toml"),
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="CSV file (default: stdout)."),
+    ] = None,
 ) -> None:
-    """Télé-expertise acts (TE2, RQD) of one month as CSV (';', UTF-8)."""
+    """Télé-expertise acts (TE2, RQD) of one month as CSV (';', UTF-8 with BOM, CRLF)."""
     from gateway.cli.commands.billing import billing_command
 
     raise typer.Exit(billing_command(config, month, output))
 
 
-@app.command("timers")
+@app.command("timers", cls=Command)
 def timers(
     config: ConfigOption = Path("aiguilleur.toml"),
     at: Annotated[
         str | None,
-        typer.Option("--at", help="Run as if it were this ISO date-time (UTC unless given)."),
+        typer.Option(
+            "--at",
+            metavar="DATETIME",
+            help="Run as if it were this ISO date-time (UTC unless given).",
+        ),
     ] = None,
 ) -> None:
     """Expire overdue offers and send due reminders once (the daemon does it continuously)."""
-    from gateway.cli.commands.timers import parse_moment, timers_command
+    from gateway.cli.commands.timers import timers_cli
 
-    try:
-        moment = parse_moment(at) if at else None
-    except ValueError:
-        err.print(f"error: --at: not an ISO date-time: {at}")
-        raise typer.Exit(2) from None
-    cfg = _load(config)
-    _logging(cfg)
-    raise typer.Exit(timers_command(cfg, moment))
+    raise typer.Exit(timers_cli(config, at))
 
 
 # Web UI and ops commands (gateway/cli/commands/web.py, user.py, status.py).
@@ -216,8 +263,8 @@ from gateway.cli.commands.user import user_app  # noqa: E402
 from gateway.cli.commands.web import web_command  # noqa: E402
 
 app.add_typer(user_app, name="user")
-app.command("web")(web_command)
-app.command("status")(status_command)
+app.command("web", cls=Command)(web_command)
+app.command("status", cls=Command)(status_command)
 
 
 def main() -> None:

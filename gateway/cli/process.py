@@ -16,7 +16,11 @@ from parsers import parse_message
 from parsers.loop_guard import no_reply_reason
 from parsers.request import RequestKind
 
-__all__ = ["process_file"]
+__all__ = ["ProcessError", "process_file"]
+
+
+class ProcessError(Exception):
+    """The message cannot go through: the command prints ``error: …`` and exits 2."""
 
 
 async def process_file(
@@ -26,7 +30,8 @@ async def process_file(
         config.mailbox(mailbox) if mailbox else (config.mailboxes[0] if config.mailboxes else None)
     )
     if mailbox and box is None:
-        return {"error": f"unknown mailbox {mailbox!r}"}
+        known = ", ".join(m.name for m in config.mailboxes) or "none"
+        raise ProcessError(f"unknown mailbox {mailbox!r} (configured: {known})")
     if dry_run:
         programmes = RoutingServices.load(config).programmes
         spec = programmes.get(box.programme) if box else None
@@ -38,7 +43,7 @@ async def process_file(
             "request": parsed.request.model_dump(mode="json"),
         }
     if box is None:
-        return {"error": "no mailbox configured"}
+        raise ProcessError("no mailbox configured")
     upgrade(config.database.url)
     components = build_components(config)
     try:

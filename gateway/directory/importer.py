@@ -99,7 +99,17 @@ class ImportSummary:
 
     def lines_fr(self) -> list[str]:
         """The summary as printed by the command, in French."""
-        details = [say("directory.summary.counts", **self.counts())]
+        details = [
+            say(
+                "directory.summary.counts",
+                inserted=self.inserted,
+                updated=self.updated,
+                unchanged=self.unchanged,
+                duplicates=self.duplicates,
+                deactivated=self.deactivated,
+                rejected=self.rejected,
+            )
+        ]
         for reason, count in sorted(self.reasons.items(), key=lambda kv: -kv[1]):
             examples = ", ".join(str(n) for n in self.rejected_lines.get(reason, []))
             details.append(

@@ -1,8 +1,10 @@
 """`aiguilleur export billing --month YYYY-MM`: the month's télé-expertise acts, as CSV.
 
-Format (kept stable for the accountants' spreadsheets):
-- UTF-8 without BOM, one header row, ``;`` as separator (what French spreadsheets
-  expect), CRLF line ends, fields quoted only when they need it;
+Format (kept stable for the accountants' spreadsheets), the same as the routing log's
+CSV in the web UI:
+- UTF-8 with a BOM (so Excel reads the accents right), ``;`` as separator (what
+  French spreadsheets expect), CRLF line ends, one header row, fields quoted only
+  when they need it; the same bytes on stdout as in the ``-o`` file;
 - one row per act recorded by the daemon: TE2 for the requis, RQD for the
   requérant, both on the day the avis was relayed;
 - columns: ``date_acte`` (AAAA-MM-JJ), ``code_acte``, ``rpps``, ``nom``,
@@ -28,6 +30,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
+from gateway.cli.audience import Audience, print_error
 from gateway.cli.commands.check import CheckError, readonly_session
 from gateway.config import load_config
 from gateway.errors import ConfigError
@@ -35,13 +38,17 @@ from gateway.storage.models import Case, TeleExpertiseAct
 from gateway.wording import say
 
 __all__ = [
+    "BOM",
     "CSV_HEADER",
     "TARIFS_EUR",
     "BillingRow",
     "billing_command",
     "billing_rows",
     "month_bounds",
+    "render_csv",
 ]
+
+BOM = "\ufeff"  # U+FEFF, written as EF BB BF in UTF-8
 
 CSV_HEADER = (
     "date_acte",
@@ -111,7 +118,9 @@ def billing_rows(session: Session, first: date, last: date) -> list[BillingRow]:
 
 
 def render_csv(rows: list[BillingRow]) -> str:
+    """The whole file, BOM included."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     writer.writerows(row.cells() for row in rows)
@@ -128,23 +137,28 @@ def billing_command(config_path: Path, month: str, output: Path | None) -> int:
                 raise CheckError(say("cli.error.nothing_to_export", state=state, url=database_url))
             rows = billing_rows(session, first, last)
     except (CheckError, ConfigError) as exc:
-        print(say("cli.line.error", message=exc), file=sys.stderr)
+        print_error(Audience.COORDINATOR, exc)
         return 2
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-        unreadable = say("cli.error.database_unreadable", reason=reason)
-        print(say("cli.line.error", message=unreadable), file=sys.stderr)
+        print_error(Audience.COORDINATOR, say("cli.error.database_unreadable", reason=reason))
         return 2
-    content = render_csv(rows)
+    content = render_csv(rows).encode("utf-8")
     if output is None:
-        sys.stdout.write(content)
+        # Bytes, not text: the BOM and CRLF must come out whatever the locale's encoding.
         sys.stdout.flush()
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stream (an embedding caller's)
+            sys.stdout.write(content.decode("utf-8"))
+        else:
+            binary.write(content)
+            binary.flush()
     else:
         try:
-            output.write_text(content, encoding="utf-8", newline="")
+            output.write_bytes(content)
         except OSError as exc:
             failed = say("cli.error.cannot_write", path=output, reason=exc.strerror or exc)
-            print(say("cli.line.error", message=failed), file=sys.stderr)
+            print_error(Audience.COORDINATOR, failed)
             return 2
         print(say("cli.billing.exported", count=len(rows), path=output), file=sys.stderr)
     return 0

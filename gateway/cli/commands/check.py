@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from gateway.cases.services import RoutingServices, assess_stored
+from gateway.cli.audience import Audience, print_error
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
 from gateway.routing.assess import Assessment
@@ -364,7 +365,7 @@ def check_command(
             raw, config, received_on=received_on, programme=programme, mailbox=mailbox
         )
     except (CheckError, ConfigError) as exc:
-        print(say("cli.line.error", message=exc), file=sys.stderr)
+        print_error(Audience.COORDINATOR, exc)
         return 2
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0

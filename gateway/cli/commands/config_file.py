@@ -1,4 +1,7 @@
-"""Loading the configuration for a command: errors print one line and exit 2."""
+"""The ``--config``/``-c`` option every command shares, with its metavar.
+
+Loading it, with an error line in the command's language, is ``gateway.cli.audience``.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,14 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import Config, load_config
-from gateway.errors import ConfigError
+__all__ = ["ConfigOption", "OptionalConfigOption"]
 
-__all__ = ["ConfigOption", "load_or_exit"]
-
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="TOML configuration file.")]
-
-
-def load_or_exit(path: Path) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+# Commands that need a configuration: `aiguilleur.toml` in the current folder by default.
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", metavar="FILE", help="TOML configuration file.")
+]
+# Commands that run on the embedded defaults when it is not given.
+OptionalConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", metavar="FILE", help="TOML configuration file (default: none)."),
+]

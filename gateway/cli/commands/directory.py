@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from gateway.cli.audience import Audience, print_error
 from gateway.directory.extract import ExtractError
 from gateway.directory.importer import check_file, import_file
 from gateway.storage.db import make_engine
@@ -17,7 +17,7 @@ __all__ = ["directory_import_command"]
 
 
 def _error(message: str) -> None:
-    print(say("cli.line.error", message=message), file=sys.stderr)
+    print_error(Audience.COORDINATOR, message)
 
 
 def _file_error(path: Path, exc: OSError | ExtractError) -> int:

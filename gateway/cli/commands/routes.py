@@ -8,7 +8,6 @@ database is never opened. Programmes no mailbox serves are listed too (mailbox
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.cases.services import RoutingServices
+from gateway.cli.audience import Audience, print_error
 from gateway.cli.commands.check import PARIS
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
@@ -171,7 +171,7 @@ def routes_command(
         config = load_config(config_path) if config_path is not None else Config()
         services = RoutingServices.load(config)
     except ConfigError as exc:
-        print(say("cli.line.error", message=exc), file=sys.stderr)
+        print_error(Audience.COORDINATOR, exc)
         return 2
     data = routes_data(services, today or datetime.now(PARIS).date())
     if as_json:

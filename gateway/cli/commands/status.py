@@ -8,7 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gateway.cli.commands.config_file import ConfigOption, load_or_exit
+from gateway.cli.audience import Audience, load_or_exit
+from gateway.cli.commands.config_file import ConfigOption
 from gateway.health import HealthReport, readiness
 from gateway.storage.db import make_engine
 
@@ -41,7 +42,7 @@ def render_status(report: HealthReport, console: Console) -> None:
 
 def status_command(config: ConfigOption = Path("aiguilleur.toml")) -> None:
     """Print the health summary (database, mailboxes, outbox); exit 1 when a check fails."""
-    cfg = load_or_exit(config)
+    cfg = load_or_exit(config, Audience.OPERATOR)
     engine = make_engine(cfg.database.url)
     try:
         report = readiness(engine, cfg)

@@ -1,4 +1,9 @@
-"""`aiguilleur user add|passwd|disable`: web accounts, audited like UI actions."""
+"""`aiguilleur user add|passwd|disable`: web accounts, audited like UI actions.
+
+An operator command: its output and errors are English (``error: …``). Exit 1 when
+the account change is refused (name taken, no such user, password too short), 2 on
+a configuration error or when the two passwords typed differ.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from gateway.cli.commands.config_file import ConfigOption, load_or_exit
+from gateway.cli.audience import Audience, load_or_exit, print_error
+from gateway.cli.commands.config_file import ConfigOption
+from gateway.cli.help import Command, new_app
 from gateway.storage.db import make_engine, upgrade
 from gateway.storage.web_models import Role
 from gateway.web.audit import record
@@ -19,7 +26,7 @@ from gateway.web.users import UserError, add_user, disable_user, set_password
 
 __all__ = ["user_app"]
 
-user_app = typer.Typer(help="Web UI accounts.", no_args_is_help=True)
+user_app = new_app("Web UI accounts.")
 
 
 def _password(from_stdin: bool) -> str:
@@ -27,7 +34,7 @@ def _password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Again: "):
-        typer.echo("error: the two passwords differ", err=True)
+        print_error(Audience.OPERATOR, "the two passwords differ")
         raise typer.Exit(2)
     return first
 
@@ -39,7 +46,7 @@ def _actor() -> str:
 def _run(
     config_path: Path, action: str, username: str, change: Callable[[Session], object]
 ) -> None:
-    config = load_or_exit(config_path)
+    config = load_or_exit(config_path, Audience.OPERATOR)
     upgrade(config.database.url)
     engine = make_engine(config.database.url)
     try:
@@ -47,7 +54,7 @@ def _run(
             try:
                 change(db)
             except UserError as exc:
-                typer.echo(f"error: {exc}", err=True)
+                print_error(Audience.OPERATOR, exc)
                 raise typer.Exit(1) from None
             record(db, _actor(), action, target=f"user:{username}")
             db.commit()
@@ -55,16 +62,19 @@ def _run(
         engine.dispose()
 
 
+UsernameArgument = Annotated[str, typer.Argument(metavar="USERNAME", help="Login name.")]
 StdinOption = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input.")
 ]
 
 
-@user_app.command("add")
+@user_app.command("add", cls=Command)
 def user_add(
-    username: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[Role, typer.Option(help="viewer, coordinator or admin.")] = Role.VIEWER,
-    display_name: Annotated[str, typer.Option(help="Name shown in the UI.")] = "",
+    username: UsernameArgument,
+    role: Annotated[
+        Role, typer.Option(metavar="ROLE", help="viewer, coordinator or admin.")
+    ] = Role.VIEWER,
+    display_name: Annotated[str, typer.Option(metavar="TEXT", help="Name shown in the UI.")] = "",
     password_stdin: StdinOption = False,
     config: ConfigOption = Path("aiguilleur.toml"),
 ) -> None:
@@ -79,9 +89,9 @@ def user_add(
     typer.echo(f"user {username} added ({role.value})")
 
 
-@user_app.command("passwd")
+@user_app.command("passwd", cls=Command)
 def user_passwd(
-    username: Annotated[str, typer.Argument(help="Login name.")],
+    username: UsernameArgument,
     password_stdin: StdinOption = False,
     config: ConfigOption = Path("aiguilleur.toml"),
 ) -> None:
@@ -91,9 +101,9 @@ def user_passwd(
     typer.echo(f"password of {username} changed")
 
 
-@user_app.command("disable")
+@user_app.command("disable", cls=Command)
 def user_disable(
-    username: Annotated[str, typer.Argument(help="Login name.")],
+    username: UsernameArgument,
     config: ConfigOption = Path("aiguilleur.toml"),
 ) -> None:
     """Disable an account; its open sessions end at once."""

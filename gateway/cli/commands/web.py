@@ -6,16 +6,17 @@ import asyncio
 import signal
 from pathlib import Path
 
-from gateway.cli.commands.config_file import ConfigOption, load_or_exit
+from gateway.cli.audience import Audience, load_or_exit
+from gateway.cli.commands.config_file import ConfigOption
+from gateway.config import Config
 
 __all__ = ["web_command"]
 
 
-async def _serve_until_signal(config_path: Path) -> None:
+async def _serve_until_signal(config: Config) -> None:
     from gateway.storage.db import make_engine
     from gateway.web import serve
 
-    config = load_or_exit(config_path)
     engine = make_engine(config.database.url, echo=config.database.echo)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -32,7 +33,7 @@ def web_command(config: ConfigOption = Path("aiguilleur.toml")) -> None:
     from gateway.observability import configure_logging
     from gateway.storage.db import upgrade
 
-    cfg = load_or_exit(config)
+    cfg = load_or_exit(config, Audience.OPERATOR)
     configure_logging(cfg.logging.level, cfg.logging.format)
     upgrade(cfg.database.url)
-    asyncio.run(_serve_until_signal(config))
+    asyncio.run(_serve_until_signal(cfg))
