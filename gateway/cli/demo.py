@@ -22,7 +22,7 @@ from gateway.storage.db import upgrade
 from gateway.storage.models import Case, InboundMessage, OutboundMessage
 from gateway.wording import label, say
 
-__all__ = ["demo_config", "run_demo"]
+__all__ = ["DemoError", "demo_config", "run_demo"]
 
 MARKER = ".aiguilleur-demo"
 PROGRAMMES = {
@@ -83,10 +83,16 @@ def demo_config(root: Path) -> str:
     )
 
 
+class DemoError(Exception):
+    """The demo cannot start: the command prints ``error: …`` and exits 2."""
+
+
 def _prepare(root: Path) -> Config:
     if root.exists():
+        if not root.is_dir():
+            raise DemoError(f"{root} is not a directory; choose another --dir")
         if not (root / MARKER).exists() and any(root.iterdir()):
-            raise SystemExit(f"{root} exists and is not a demo directory; choose another --dir")
+            raise DemoError(f"{root} exists and is not a demo directory; choose another --dir")
         shutil.rmtree(root)
     root.mkdir(parents=True)
     (root / MARKER).write_text("created by aiguilleur demo\n")
@@ -154,9 +160,9 @@ def run_demo(root: Path, console: Console) -> int:
             table.add_row(
                 names.get(row.source_key or "", row.source_key or "?"),
                 row.mailbox,
-                row.status,
+                label("inbound_status", row.status, row.status),
                 case.reference if case else "-",
-                case.status if case else "-",
+                label("case_status", case.status, case.status) if case else "-",
                 ", ".join(f"{m.kind} → {m.recipient}" for m in mails) or say("cli.demo.no_mail"),
             )
     engine.dispose()

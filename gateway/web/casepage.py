@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -24,10 +23,10 @@ from gateway.storage.models import (
     RuleResultRow,
 )
 from gateway.storage.web_models import CaseNote
-from gateway.wording import label, say
+from gateway.web.labels import FIELD_VALUES, detail_text, field_label, field_value, french
+from gateway.wording import label, labels, say
 from parsers import envelope_from_raw
 from parsers import list_attachments as list_parts
-from parsers.field_catalog import field_label_fr
 from parsers.request import Conflict, Problem, Provenance, Request
 from rules.evidence import rule_evidence
 from rules.programmes import ProgrammeSpec
@@ -49,7 +48,8 @@ __all__ = [
 ]
 
 _SKIPPED = frozenset({"provenance", "conflicts", "problems", "attachments"})
-# The French words are in gateway/wording: events.toml ([event]) and web.toml ([web.*]).
+# The French words are in gateway/wording (events.toml, status.toml, web.toml), each code
+# through its enumeration's table (gateway.web.labels).
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
@@ -59,6 +59,7 @@ class FieldRow:
     value: str
     provenance: str
     conflict: Conflict | None
+    label: str = ""  # the field's French name (the path stays for support, as a tooltip)
 
 
 @dataclass(frozen=True)
@@ -131,16 +132,6 @@ class CasePage:
     timeline: list[TimelineItem]
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return say("web.value.yes") if value else say("web.value.no")
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, list):
-        return ", ".join(_text(v) for v in value)
-    return str(value)
-
-
 def _flatten(model: BaseModel, prefix: str = "") -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for name in type(model).model_fields:
@@ -160,23 +151,23 @@ def field_rows(request: Request) -> list[FieldRow]:
     rows = []
     for path, value in _flatten(request):
         prov = request.provenance.get(path)
-        where = ""
-        if prov is not None:
-            where = f"{prov.source} ({prov.kind}{', ' + prov.locator if prov.locator else ''})"
-        rows.append(FieldRow(path, _text(value), where, conflicts.get(path)))
+        where = _provenance(prov) if prov is not None else ""
+        rows.append(
+            FieldRow(path, field_value(path, value), where, conflicts.get(path), field_label(path))
+        )
     return rows
 
 
-def label_fr(path: str) -> str:
-    text = field_label_fr(path)
-    if text == path:
-        text = label("web.field", path, path)
-    return text[:1].upper() + text[1:]
+def _provenance(prov: Provenance) -> str:
+    """Where a value was read: a place of the mail in words, a file with its type."""
+    if prov.source in labels("web.source"):
+        return _where_from(prov)
+    return f"{prov.source} ({prov.kind}{', ' + prov.locator if prov.locator else ''})"
 
 
 def _value_fr(path: str, value: str) -> str:
-    if path == "reporter.declared_role":
-        return label("web.role", value, value)
+    if path in FIELD_VALUES:
+        return field_value(path, value)
     if date_match := _ISO_DATE.fullmatch(value):
         year, month, day = date_match.groups()
         return f"{day}/{month}/{year}"
@@ -223,7 +214,7 @@ def evidence_views(spec: ProgrammeSpec, request: Request) -> dict[str, list[Evid
             stray = e.span if e.span and parts is None and e.span != text else None
             shown.append(
                 EvidenceView(
-                    label=label_fr(e.field),
+                    label=field_label(e.field),
                     value=value,
                     where=_where(e.source, e.locator),
                     before=before,
@@ -240,7 +231,7 @@ def evidence_views(spec: ProgrammeSpec, request: Request) -> dict[str, list[Evid
 def conflict_views(request: Request) -> list[ConflictView]:
     return [
         ConflictView(
-            label=label_fr(c.field),
+            label=field_label(c.field),
             kept=_value_fr(c.field, c.kept),
             kept_where=_where_from(c.kept_from),
             other=_value_fr(c.field, c.other),
@@ -298,21 +289,7 @@ def _request(case: Case) -> Request | None:
 
 def event_label(kind: str) -> str:
     """The French label of a case event kind; the kind itself for one no longer written."""
-    return label("event", kind, kind)
-
-
-def _detail(detail_json: str) -> str:
-    try:
-        data = json.loads(detail_json)
-    except ValueError:
-        return detail_json
-    if not isinstance(data, dict):
-        return str(data)
-    return " · ".join(
-        say("web.value.detail_item", key=k, value=_text(v))
-        for k, v in data.items()
-        if v not in (None, "", [], {})
-    )
+    return french("event", kind)
 
 
 def load_case_page(
@@ -361,8 +338,11 @@ def load_case_page(
     events = db.exec(
         select(CaseEvent).where(CaseEvent.case_id == cid).order_by(col(CaseEvent.id))
     ).all()
+    names = {name: spec.short_label_fr for name, spec in (programmes or {}).items()}
     timeline = [
-        TimelineItem(e.at, "event", event_label(e.kind), e.actor, _detail(e.detail_json))
+        TimelineItem(
+            e.at, "event", event_label(e.kind), e.actor, detail_text(e.kind, e.detail_json, names)
+        )
         for e in events
     ]
     timeline += [
@@ -375,7 +355,11 @@ def load_case_page(
         TimelineItem(
             o.created_at,
             "outbound",
-            say("web.timeline.outbound", kind=o.kind, status=o.status),
+            say(
+                "web.timeline.outbound",
+                kind=french("reply_kind", o.kind),
+                status=french("outbound_status", o.status),
+            ),
             o.recipient,
             o.subject,
         )

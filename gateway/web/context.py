@@ -18,6 +18,7 @@ from gateway.config import Config
 from gateway.metrics import Metrics
 from gateway.replies.compose import ReplyRenderer
 from gateway.web.cookies import load_secret
+from gateway.web.labels import check_text, detail_text, french, target_text
 from rules.programmes import ProgrammeSpec
 
 __all__ = ["PARIS", "WebContext", "default_secret_path"]
@@ -46,6 +47,11 @@ def make_templates(programmes: Mapping[str, ProgrammeSpec]) -> Environment:
         lstrip_blocks=True,
     )
     env.filters["local"] = _local
+    # Every code a page shows goes through its enumeration's table: label("offer_status", …).
+    env.globals["label"] = french
+    env.globals["detail_text"] = detail_text
+    env.globals["target_text"] = target_text
+    env.globals["check_text"] = check_text
     # The programmes' names come from their specs, so a new programme needs no template.
     env.globals["PROGRAMME"] = {name: spec.short_label_fr for name, spec in programmes.items()}
     return env

@@ -12,7 +12,7 @@ from gateway.directory.roster import RosterError, load_roster
 from gateway.routing.roster import RosterDoctor
 from gateway.storage.directory_models import MssanteAddress, Professional
 from gateway.storage.web_models import Role
-from gateway.web.audit import record
+from gateway.web.audit import AuditAction, record
 from gateway.web.auth import Call, guarded, protect, render
 from gateway.web.context import WebContext
 from gateway.web.roster_file import AbsenceEdit, RosterEdit, apply_edit
@@ -114,7 +114,7 @@ def routes(ctx: WebContext) -> list[Route]:
         record(
             call.db,
             call.visitor.username,
-            "roster_edited",
+            AuditAction.ROSTER_EDITED,
             target=f"rpps:{rpps}",
             client=call.client,
             detail={

@@ -71,13 +71,16 @@ def routes(ctx: WebContext) -> list[Route]:
         return _log(call, "_case_rows.html")
 
     def case_csv(call: Call) -> Response:
+        """The routing log as CSV for a French spreadsheet, like `aiguilleur export billing`:
+        UTF-8 with a BOM (Excel then reads the accents right), ``;`` separator, CRLF."""
         flt = LogFilter.from_params(dict(call.request.query_params))
 
         def lines() -> Iterator[str]:
             # Its own session: the handler's closes when the response starts streaming.
             with Session(ctx.engine) as db:
                 buffer = io.StringIO()
-                writer = csv.writer(buffer)
+                buffer.write("\ufeff")  # the BOM
+                writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
                 writer.writerow(CSV_COLUMNS)
                 for case in walk_log(db, flt):
                     writer.writerow(

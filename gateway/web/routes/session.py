@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.storage.web_models import Role, WebSession
-from gateway.web.audit import record
+from gateway.web.audit import AuditAction, record
 from gateway.web.auth import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -89,7 +89,7 @@ def routes(ctx: WebContext) -> list[Route]:
                     )
                 response = RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
                 open_session(ctx, db, request, user, response)
-                record(db, user.username, "login", client=client)
+                record(db, user.username, AuditAction.LOGIN, client=client)
                 db.commit()
                 response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
                 return response
@@ -103,7 +103,7 @@ def routes(ctx: WebContext) -> list[Route]:
             row = call.db.get(WebSession, token_id(token))
             if row is not None:
                 call.db.delete(row)
-        record(call.db, call.visitor.username, "logout", client=call.client)
+        record(call.db, call.visitor.username, AuditAction.LOGOUT, client=call.client)
         call.db.commit()
         response = RedirectResponse("/login", status_code=303)
         clear_session_cookie(response)

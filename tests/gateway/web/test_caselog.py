@@ -64,9 +64,23 @@ def test_csv_export_follows_the_filters(web: Web) -> None:
     login(client, "viewer")
     response = client.get("/cases.csv?programme=signalement")
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 30 and {r["programme"] for r in rows} == {"signalement"}
     assert rows[0]["reference"] == "AIG-2026-000001"
+
+
+def test_csv_export_is_for_a_french_spreadsheet(web: Web) -> None:
+    """Like `aiguilleur export billing`: UTF-8 with a BOM, ";" and CRLF."""
+    seed_case(web.engine, 1, doctor=("10000000001", "Dr Hélène Géraud; Épinal"))
+    client = web.client()
+    login(client, "viewer")
+    raw = client.get("/cases.csv").content
+    assert raw.startswith(b"\xef\xbb\xbfreference;opened_at;programme;")
+    text = raw.decode("utf-8-sig")
+    assert text.endswith("\r\n") and text.count("\r\n") == text.count("\n") == 2
+    header, row = text.split("\r\n")[:2]
+    assert header.split(";")[-4:] == ["doctor_rpps", "doctor_name", "sender", "mailbox"]
+    assert ';"Dr Hélène Géraud; Épinal";' in row  # quoted: it holds the separator
 
 
 def test_live_refresh_partial_only_on_the_first_page(web: Web) -> None:
