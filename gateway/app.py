@@ -12,7 +12,6 @@ import signal
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import structlog
 from sqlalchemy import Engine
@@ -20,7 +19,9 @@ from sqlalchemy import Engine
 from gateway.cases.services import RoutingServices
 from gateway.cases.timers import Timers
 from gateway.config import Config
+from gateway.ingest.leases import MailboxLeases
 from gateway.ingest.maildir_source import MaildirSource
+from gateway.ingest.readers import Readers, Source
 from gateway.ingest.store import RawStore
 from gateway.metrics import Metrics
 from gateway.outbox import Outbox, Transport, build_transport
@@ -28,7 +29,7 @@ from gateway.pipeline import Pipeline
 from gateway.pipeline.parse_pool import ParsePool
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
-from gateway.storage.db import make_engine
+from gateway.storage.db import is_postgres, make_engine
 from gateway.storage.instance_lock import InstanceLock, sqlite_path
 from parsers import ParsedMessage, ParseLimits
 from parsers.request import RequestKind
@@ -36,10 +37,6 @@ from parsers.request import RequestKind
 __all__ = ["Components", "build_components", "run_daemon"]
 
 log = structlog.get_logger("aiguilleur.app")
-
-
-class Source(Protocol):
-    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 @dataclass
@@ -150,13 +147,31 @@ async def _run(config: Config, stop: asyncio.Event, loop: asyncio.AbstractEventL
         loop.add_signal_handler(sig, stop.set)
     components = build_components(config)
     ingest_stop, pipeline_stop, outbox_stop = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    names = [mailbox.name for mailbox in config.mailboxes]
+    leases = (
+        MailboxLeases(
+            components.engine,
+            config.instance,
+            names,
+            lease_seconds=config.replicas.lease_seconds,
+        )
+        if is_postgres(components.engine)
+        else None  # SQLite: this daemon is the only one (InstanceLock)
+    )
+    readers = Readers(
+        dict(zip(names, components.sources, strict=True)),
+        leases,
+        renew_seconds=config.replicas.renew_seconds,
+    )
+    try:
+        await readers.start()
+    except BaseException:
+        components.close()
+        raise
     log.info("daemon_started", mailboxes=len(config.mailboxes), instance=config.instance)
     try:
         async with asyncio.TaskGroup() as group:
-            source_tasks = [
-                group.create_task(src.run(ingest_stop), name=f"source-{i}")
-                for i, src in enumerate(components.sources)
-            ]
+            readers_task = group.create_task(readers.run(ingest_stop), name="readers")
             pipeline_task = group.create_task(components.pipeline.run(pipeline_stop))
             outbox_task = group.create_task(components.outbox.run(outbox_stop))
             timers_task = group.create_task(components.timers.run(pipeline_stop))
@@ -176,7 +191,7 @@ async def _run(config: Config, stop: asyncio.Event, loop: asyncio.AbstractEventL
             await stop.wait()
             log.info("daemon_draining")
             ingest_stop.set()
-            await asyncio.gather(*source_tasks)
+            await readers_task
             pipeline_stop.set()
             await pipeline_task
             await timers_task

@@ -166,6 +166,20 @@ class WebConfig(_Strict):
     ready_outbox_max_age_seconds: float = Field(default=900.0, gt=0)
 
 
+class ReplicasConfig(_Strict):
+    """Several daemons on one PostgreSQL database: each mailbox is read by one of them."""
+
+    # A dead replica's mailboxes are read again within lease_seconds + renew_seconds.
+    lease_seconds: float = Field(default=15.0, ge=2)
+    renew_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _renew_within_lease(self) -> ReplicasConfig:
+        if self.renew_seconds * 2 > self.lease_seconds:
+            raise ValueError("renew_seconds must be at most half of lease_seconds")
+        return self
+
+
 class LoggingConfig(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -182,6 +196,7 @@ class Config(_Strict):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    replicas: ReplicasConfig = Field(default_factory=ReplicasConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @model_validator(mode="after")

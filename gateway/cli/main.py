@@ -20,6 +20,7 @@ from gateway.cli.audience import Audience, load_or_exit, print_error
 from gateway.cli.commands.config_file import ConfigOption, OptionalConfigOption
 from gateway.cli.help import Command, Group, new_app
 from gateway.config import Config
+from gateway.errors import ConfigError
 
 __all__ = ["app", "main"]
 
@@ -64,12 +65,30 @@ def _upgrade_or_exit(url: str) -> None:
 def config_check(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="TOML file to validate.")],
 ) -> None:
-    """Validate a configuration file; errors name the key."""
+    """Validate a configuration file and its programmes; errors name the key."""
+    from gateway.cases.services import RoutingServices
+
     config = load_or_exit(path, OPERATOR)
+    try:
+        services = RoutingServices.load(config)
+    except ConfigError as exc:
+        print_error(OPERATOR, exc)
+        raise typer.Exit(2) from None
     typer.echo(
         f"{path}: OK ({len(config.mailboxes)} mailbox(es), database "
         f"{config.database.url.split(':', 1)[0]}, smtp {config.smtp.transport})"
     )
+    read = sorted({mailbox.programme for mailbox in config.mailboxes})
+    for name in read:
+        for rule_id, params in services.programmes[name].unconfigured():
+            # A warning, not an error: the daemon runs, and each request escalates instead.
+            typer.echo(
+                f"warning: programme {name}: rule {rule_id} cannot decide until one of "
+                f"{', '.join(params)} is set (routing.programmes_path, see "
+                "deploy/programmes.example.toml); until then every request goes to a "
+                "coordinator",
+                err=True,
+            )
 
 
 @db_app.command("upgrade", cls=Command)

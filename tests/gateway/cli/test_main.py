@@ -23,6 +23,34 @@ def test_config_check_accepts_a_valid_file(tmp_path: Path) -> None:
     assert "OK" in result.output
 
 
+def test_config_check_warns_about_an_unset_territory_until_it_is_set(tmp_path: Path) -> None:
+    box = '[[mailboxes]]\nname = "sig"\naddress = "s@cpts.test"\nprogramme = "signalement"\n'
+    path = tmp_path / "ok.toml"
+    path.write_text(box)
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: programme signalement: rule patient_in_territory" in result.stderr
+    assert "insee_codes, postal_codes" in result.stderr
+    example = ROOT.parent / "deploy" / "programmes.example.toml"
+    path.write_text(f'[routing]\nprogrammes_path = "{example}"\n\n{box}')
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+
+
+def test_config_check_rejects_a_broken_programmes_file(tmp_path: Path) -> None:
+    programmes = tmp_path / "programmes.toml"
+    programmes.write_text('[signalement]\nrules = ["no_such_rule"]\n')
+    path = tmp_path / "cfg.toml"
+    path.write_text(
+        f'[routing]\nprogrammes_path = "{programmes}"\n\n'
+        '[[mailboxes]]\nname = "sig"\naddress = "s@cpts.test"\nprogramme = "signalement"\n'
+    )
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "no_such_rule" in result.stderr
+
+
 def test_config_check_names_the_bad_key_and_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[pipeline]\nworkers = 0\n")

@@ -1,0 +1,106 @@
+"""Two daemons on one PostgreSQL database and one mailbox, real Dovecot and Postfix.
+
+Only the lease holder reads the mailbox; both decide and send; each message is stored
+once; when the holder is SIGKILLed the other one reads the mailbox within 30 s.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from deploy.mailstack import MailStack, MailUser
+from gateway.cli.demo_routing import DemoDoctor
+from gateway.storage.db import upgrade
+from gateway.storage.lease_models import MailboxLease
+from gateway.storage.models import InboundStatus
+from tests.e2e.harness import Gateway, signalement_mail, wait_until
+from tests.support.database import _pg_url, create_pg_database, drop_pg_database
+
+pytestmark = pytest.mark.e2e
+
+TAKEOVER_LIMIT = 30.0  # the issue's promise; the default lease is 15 s, renewed every 5 s
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    name = create_pg_database(pg_server)
+    url = _pg_url(pg_server, name)
+    upgrade(url)
+    yield url
+    drop_pg_database(pg_server, name)
+
+
+def _holder(gateway: Gateway) -> tuple[str | None, datetime | None]:
+    leases = gateway.db()._all(MailboxLease)
+    live = [lease for lease in leases if lease.expires_at > datetime.now(UTC)]
+    return (live[0].holder, live[0].acquired_at) if live else (None, None)
+
+
+def test_two_replicas_store_each_message_once_and_the_survivor_takes_over(
+    mail_stack: MailStack, pg_url: str, tmp_path: Path, professional: MailUser
+) -> None:
+    address = f"signalement-{uuid.uuid4().hex[:8]}@cpts.test"
+    box = mail_stack.add_user(address, "gateway-secret")
+    gp = mail_stack.add_user(f"gp-{uuid.uuid4().hex[:8]}@medecin.test")
+    replicas: dict[str, Gateway] = {}
+    for name in ("replica-1", "replica-2"):
+        workdir = tmp_path / name
+        workdir.mkdir()
+        gateway = Gateway(
+            stack=mail_stack,
+            workdir=workdir,
+            db_url=pg_url,
+            mailbox=box,
+            address=address,
+            extra_env={"AIGUILLEUR__INSTANCE": name},
+        )
+        gateway.doctors.append(DemoDoctor("10000000001", "Dr Claire Martin", gp.address))
+        replicas[name] = gateway
+    try:
+        for gateway in replicas.values():
+            gateway.start()
+        first = replicas["replica-1"]
+        for _ in range(12):
+            first.send(signalement_mail(professional.address, address))
+
+        def processed(count: int) -> bool:
+            rows = first.db().inbound()
+            return sum(r.status == InboundStatus.PROCESSED for r in rows) >= count
+
+        wait_until(lambda: processed(12), timeout=180, what="12 requests processed")
+        assert all(g.alive() for g in replicas.values()), "a replica exited"
+        holder, _ = _holder(first)
+        assert holder in replicas
+
+        # The holder dies without a word; the other reads the mailbox within 30 s.
+        replicas[holder].kill()
+        killed = time.monotonic()
+        survivor = next(g for n, g in replicas.items() if n != holder)
+        survivor_name = next(n for n in replicas if n != holder)
+        for _ in range(4):
+            survivor.send(signalement_mail(professional.address, address))
+        wait_until(
+            lambda: _holder(survivor)[0] == survivor_name,
+            timeout=TAKEOVER_LIMIT + 5,
+            what="the survivor holding the mailbox",
+        )
+        assert time.monotonic() - killed <= TAKEOVER_LIMIT
+        wait_until(lambda: processed(16), timeout=120, what="16 requests processed")
+        assert survivor.alive()
+
+        rows = survivor.db().inbound()
+        assert len(rows) == 16, [(r.uid, r.status) for r in rows]  # each message stored once
+        assert len({r.message_id for r in rows}) == 16
+        assert not [r for r in rows if r.status == InboundStatus.DUPLICATE]
+        acks = [m for m in survivor.replies_to(professional) if "AIG-" in str(m["Subject"])]
+        assert len({str(m["Message-ID"]) for m in acks}) >= 16
+        assert "mailbox_lease_lost" not in survivor.logs()
+    finally:
+        for gateway in replicas.values():
+            gateway.kill()

@@ -1,0 +1,100 @@
+"""Mailbox leases on a real PostgreSQL: spread, failover, loss, and one name per replica."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session, func
+
+from gateway.ingest.leases import InstanceNameInUseError, MailboxLeases
+from gateway.storage.db import make_engine, upgrade
+from gateway.storage.lease_models import MailboxLease
+from tests.support.database import _pg_url, create_pg_database, drop_pg_database
+
+BOXES = [f"box{i}" for i in range(6)]
+TTL = 1.5
+
+
+@pytest.fixture
+def engine(pg_server: str) -> Iterator[Engine]:
+    name = create_pg_database(pg_server)
+    url = _pg_url(pg_server, name)
+    upgrade(url)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+    drop_pg_database(pg_server, name)
+
+
+def replica(engine: Engine, name: str) -> MailboxLeases:
+    return MailboxLeases(engine, name, BOXES, lease_seconds=TTL)
+
+
+def test_one_replica_reads_every_mailbox(engine: Engine) -> None:
+    a = replica(engine, "a")
+    first = a.round()
+    assert first.held == frozenset(BOXES) and first.live_replicas == 1
+    assert a.round().held == frozenset(BOXES)  # renewed, not re-acquired
+
+
+def test_a_second_replica_gets_its_share_and_no_mailbox_is_read_twice(engine: Engine) -> None:
+    a, b = replica(engine, "a"), replica(engine, "b")
+    a.round()
+    assert b.round().held == frozenset()  # everything is held, and not expired
+    given = a.round()
+    assert len(given.held) == 3 and len(given.surplus) == 3
+    a.release(sorted(given.surplus))  # once their readers stopped
+    taken = b.round()
+    assert taken.held == given.surplus
+    assert a.round().held.isdisjoint(b.round().held)
+    assert a.held | b.held == frozenset(BOXES)
+
+
+def test_a_dead_replicas_mailboxes_are_taken_over_once_its_leases_expire(
+    engine: Engine,
+) -> None:
+    a, b = replica(engine, "a"), replica(engine, "b")
+    a.round()
+    b.round()
+    a.release(sorted(a.round().surplus))
+    b.round()
+    died = time.monotonic()  # "a" never renews again
+    while b.round().held != frozenset(BOXES):
+        assert time.monotonic() - died < TTL + 3, "no takeover"
+        time.sleep(0.2)
+    assert time.monotonic() - died >= TTL * 0.5  # not before its leases could expire
+
+
+def test_a_lease_taken_by_another_is_reported_lost(engine: Engine) -> None:
+    a, b = replica(engine, "a"), replica(engine, "b")
+    a.round()
+    with Session(engine) as session:  # a long pause: "a" missed its renewals
+        session.execute(
+            update(MailboxLease)
+            .where(MailboxLease.mailbox == "box0")  # type: ignore[arg-type]
+            .values(expires_at=func.now())
+        )
+        session.commit()
+    assert "box0" in b.round().held
+    after = a.round()
+    assert "box0" in after.lost and "box0" not in after.held
+
+
+def test_a_live_instance_name_cannot_be_used_twice(engine: Engine) -> None:
+    a = replica(engine, "same")
+    a.round()
+    with pytest.raises(InstanceNameInUseError, match="in use by a live replica"):
+        replica(engine, "same").round()
+    a.leave()
+    again = replica(engine, "same")
+    assert again.round().held == frozenset(BOXES)
+
+
+def test_leaving_gives_every_lease_back_at_once(engine: Engine) -> None:
+    a, b = replica(engine, "a"), replica(engine, "b")
+    a.round()
+    a.leave()
+    assert b.round().held == frozenset(BOXES)  # no wait for expiry, and "a" is not live
