@@ -232,15 +232,15 @@ def _request(number: int, family: str, kind: RequestKind) -> Request:
             family_name="GARNIER",
             given_name="Sophie",
             email="sophie.garnier@medecin.test",
-            declared_role=roles[number % len(roles)],  # type: ignore[arg-type]
+            declared_role=roles[number % len(roles)],
         ),
         patient=Patient(
             family_name=family,
             given_names=["Jeanne"],
-            sex=sexes[number % len(sexes)],  # type: ignore[arg-type]
+            sex=sexes[number % len(sexes)],
             birth_date=date(1948, 3, 12),
             ins="248031234567890",
-            ins_kind=ins_kinds[number % len(ins_kinds)],  # type: ignore[arg-type]
+            ins_kind=ins_kinds[number % len(ins_kinds)],
             postal_code="88400",
             city="Gérardmer",
             has_medecin_traitant=False,
@@ -459,9 +459,9 @@ def seed_every_state(engine: Engine, actor: str = "claire") -> Seeded:
                 quarantined = inbound.id
             outbound_id = mails[0].id or 0
             # Every event kind, every value of its details, on the first case; one each elsewhere.
-            for kind, details in _details(inbound.id, offers[0].id, outbound_id).items():
+            for event, details in _details(inbound.id, offers[0].id, outbound_id).items():
                 for detail in details if number == 1 else details[:1]:
-                    repo.add_event(db, case.id, kind, detail, actor=actor)
+                    repo.add_event(db, case.id, event, detail, actor=actor)
             if number == 1:
                 audit = _audit(inbound.id, offers[0].id, outbound_id)
                 for action, (target, detail) in audit.items():
