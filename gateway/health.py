@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
 from gateway.config import Config
+from gateway.storage.db import is_postgres
+from gateway.storage.lease_models import MailboxLease
 from gateway.storage.models import MailboxCursor, OutboundMessage, OutboundStatus, utcnow
 
 __all__ = ["Check", "HealthReport", "MailboxState", "readiness", "readiness_in"]
@@ -33,6 +36,10 @@ class MailboxState:
     last_sync_at: datetime | None
     reconnects: int
     last_error: str | None
+    # Several replicas (PostgreSQL): who reads it, since when, and until when unless renewed.
+    holder: str | None = None
+    held_for: float | None = None  # seconds
+    expires_in: float | None = None  # seconds; negative: expired, nobody reads it
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,9 @@ class HealthReport:
         return [c.name for c in self.checks if not c.ok]
 
 
-def _mailbox_check(state: MailboxState, max_age: float, now: datetime) -> Check:
+def _mailbox_check(state: MailboxState, max_age: float, now: datetime, *, leased: bool) -> Check:
+    if leased and (state.holder is None or (state.expires_in or 0) <= 0):
+        return Check(f"mailbox:{state.name}", False, "no replica holds its lease")
     if state.connected:
         return Check(f"mailbox:{state.name}", True, "connected")
     if state.last_sync_at is None:
@@ -59,6 +68,16 @@ def _mailbox_check(state: MailboxState, max_age: float, now: datetime) -> Check:
     if age <= max_age:
         return Check(f"mailbox:{state.name}", True, f"synced {age:.0f}s ago")
     return Check(f"mailbox:{state.name}", False, f"not connected; last sync {age:.0f}s ago")
+
+
+def _lease_state(lease: MailboxLease | None, now: datetime) -> dict[str, Any]:
+    if lease is None or lease.holder is None:
+        return {}
+    return {
+        "holder": lease.holder,
+        "held_for": max(0.0, (now - lease.acquired_at).total_seconds()),
+        "expires_in": (lease.expires_at - now).total_seconds(),
+    }
 
 
 def readiness(engine: Engine, config: Config, now: datetime | None = None) -> HealthReport:
@@ -82,6 +101,8 @@ def readiness_in(session: Session, config: Config, now: datetime | None = None) 
             OutboundMessage.status == OutboundStatus.PENDING
         )
     ).one()
+    leased = is_postgres(session.get_bind())
+    leases = {lease.mailbox: lease for lease in session.exec(select(MailboxLease)).all()}
     mailboxes = tuple(
         MailboxState(
             name=m.name,
@@ -90,12 +111,15 @@ def readiness_in(session: Session, config: Config, now: datetime | None = None) 
             last_sync_at=cursors[m.name].last_sync_at if m.name in cursors else None,
             reconnects=cursors[m.name].reconnects if m.name in cursors else 0,
             last_error=cursors[m.name].last_error if m.name in cursors else None,
+            **(_lease_state(leases.get(m.name), now) if leased else {}),
         )
         for m in config.mailboxes
     )
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     checks = [Check("database", True, "reachable")]
-    checks += [_mailbox_check(m, web.ready_mailbox_max_age_seconds, now) for m in mailboxes]
+    checks += [
+        _mailbox_check(m, web.ready_mailbox_max_age_seconds, now, leased=leased) for m in mailboxes
+    ]
     checks.append(
         Check(
             "outbox_backlog",

@@ -18,6 +18,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from gateway.storage.db import is_postgres
+from gateway.storage.lease_models import MailboxLease
 from gateway.storage.models import (
     Case,
     InboundMessage,
@@ -149,6 +151,21 @@ class DatabaseCollector(Collector):
         yield connected
         yield last_sync
         yield reconnects
+
+        if is_postgres(session.get_bind()):
+            # Several replicas: a mailbox whose lease is expired or absent is read by nobody.
+            held = GaugeMetricFamily(
+                "aiguilleur_mailbox_lease_held",
+                "1 when a live replica holds the mailbox's lease",
+                labels=["mailbox", "holder"],
+            )
+            leases = {lease.mailbox: lease for lease in session.exec(select(MailboxLease)).all()}
+            for mailbox in self._programmes:
+                lease = leases.get(mailbox)
+                live = lease is not None and lease.holder is not None and lease.expires_at > now
+                holder = lease.holder if lease is not None and live else ""
+                held.add_metric([mailbox, holder or ""], int(live))
+            yield held
 
 
 def _age(now: datetime, then: datetime | None) -> float:

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from sqlmodel import Session
 
-from gateway.config import parse_config
 from gateway.metrics import Metrics
 from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import MailboxCursor, utcnow
+from tests.support.database import _pg_url, create_pg_database, drop_pg_database
 from tests.support.web import seed_case
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -21,24 +21,33 @@ METRIC = re.compile(r"\baiguilleur_[a-z0-9_]+")
 SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+def _render(url: str) -> set[str]:
     """Metric family names in a real /metrics exposition, with their series suffixes."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('metrics') / 'a.db'}"
     upgrade(url)
     engine = make_engine(url)
     seed_case(engine, 1)
     with Session(engine) as db:
         db.add(MailboxCursor(mailbox="sig", connected=True, last_sync_at=utcnow(), reconnects=2))
         db.commit()
-    config = parse_config({"database": {"url": url}}, environ={})
     metrics = Metrics()
-    metrics.watch_database(engine, {m.name: m.programme for m in config.mailboxes})
+    metrics.watch_database(engine, {"sig": "signalement"})
     metrics.observe_parse("signalement", 0.1)
     text = metrics.render().decode()
     engine.dispose()
     series = [line for line in text.splitlines() if line and not line.startswith("#")]
     return {line.split("{")[0].split(" ")[0] for line in series}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory, pg_server: str) -> set[str]:
+    """What SQLite and PostgreSQL export (the mailbox leases only exist on PostgreSQL)."""
+    names = _render(f"sqlite:///{tmp_path_factory.mktemp('metrics') / 'a.db'}")
+    database = create_pg_database(pg_server)
+    try:
+        names |= _render(_pg_url(pg_server, database))
+    finally:
+        drop_pg_database(pg_server, database)
+    return names
 
 
 def _used(text: str) -> set[str]:

@@ -26,18 +26,27 @@ def render_status(report: HealthReport, console: Console) -> None:
     console.print(checks)
     if report.mailboxes:
         boxes = Table(title="Mailboxes")
-        for column in ("mailbox", "programme", "connected", "last sync (UTC)", "reconnects"):
+        columns = ["mailbox", "programme", "connected", "last sync (UTC)", "reconnects"]
+        leased = any(m.holder is not None for m in report.mailboxes)
+        for column in (*columns, "held by", "lease age", "expires in") if leased else columns:
             boxes.add_column(column)
         for m in report.mailboxes:
-            boxes.add_row(
+            row = [
                 m.name,
                 m.programme,
                 "yes" if m.connected else "no",
                 m.last_sync_at.strftime("%Y-%m-%d %H:%M:%S") if m.last_sync_at else "never",
                 str(m.reconnects),
-            )
+            ]
+            if leased:
+                row += [m.holder or "nobody", _seconds(m.held_for), _seconds(m.expires_in)]
+            boxes.add_row(*row)
         console.print(boxes)
     console.print(f"overall: {'OK' if report.ok else 'FAILING: ' + ', '.join(report.failed())}")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} s"
 
 
 def status_command(config: ConfigOption = Path("aiguilleur.toml")) -> None:

@@ -29,6 +29,17 @@ def routes(ctx: WebContext) -> list[Route]:
             "status": "ok" if report.ok else "failing",
             "failed": report.failed(),
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks],
+            # Which replica reads which mailbox (PostgreSQL), and the lease's age.
+            "mailboxes": [
+                {
+                    "name": m.name,
+                    "connected": m.connected,
+                    "holder": m.holder,
+                    "held_for_seconds": m.held_for,
+                    "expires_in_seconds": m.expires_in,
+                }
+                for m in report.mailboxes
+            ],
         }
         return JSONResponse(body, status_code=200 if report.ok else 503)
 
