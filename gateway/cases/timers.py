@@ -90,6 +90,8 @@ class Timers:
             session.refresh(offer)
             if offer.status != OfferStatus.PENDING:
                 return False  # answered meanwhile
+            if action == "remind" and offer.reminded_at is not None:
+                return False  # another replica's pass reminded it meanwhile
             flow = CaseFlow(
                 session, self._services, Mailer(session, self._renderer, self._services.config, now)
             )

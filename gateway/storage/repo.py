@@ -162,11 +162,44 @@ def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[
             copies.append((row, first))
         elif message_id is not None and status == InboundStatus.RECEIVED:
             first_in_batch[(message_id, digest)] = row
-    session.add_all(rows)
-    session.flush()  # one batch of INSERTs
+    _insert_new(session, rows)
     for copy, first in copies:
-        copy.error = f"duplicate of inbound {first.id}"
+        if copy.id is not None and first.id is not None:
+            session.execute(
+                update(InboundMessage)
+                .where(col(InboundMessage.id) == copy.id)
+                .values(error=f"duplicate of inbound {first.id}")
+            )
     return [r.id for r in rows if r.id is not None and r.status == InboundStatus.RECEIVED]
+
+
+def _insert_new(session: Session, rows: Sequence[InboundMessage]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, setting ``id`` on the rows really inserted.
+
+    Two readers of one mailbox (a lease changing hands) may commit the same UID at once:
+    the second one's row is skipped instead of failing its whole batch.
+    """
+    if not rows:
+        return
+    insert_into = pg_insert if _postgres(session) else sqlite_insert
+    key = (
+        col(InboundMessage.id),
+        col(InboundMessage.mailbox),
+        col(InboundMessage.uidvalidity),
+        col(InboundMessage.uid),
+        col(InboundMessage.source_key),
+    )
+    keyed = [r for r in rows if r.uid is not None or r.source_key is not None]
+    by_key = {(r.mailbox, r.uidvalidity, r.uid, r.source_key): r for r in keyed}
+    if keyed:
+        statement = insert_into(InboundMessage).on_conflict_do_nothing().returning(*key)
+        values = [r.model_dump(exclude={"id"}) for r in keyed]
+        for row_id, mailbox, uidvalidity, uid, source_key in session.execute(statement, values):
+            by_key[(mailbox, uidvalidity, uid, source_key)].id = row_id
+    for row in rows:  # no source key, so no conflict: one by one, to learn each id
+        if row.uid is None and row.source_key is None:
+            single = insert_into(InboundMessage).returning(col(InboundMessage.id))
+            row.id = session.execute(single, row.model_dump(exclude={"id"})).scalar_one()
 
 
 def update_cursor(
