@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import ColumnElement, Engine, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
@@ -47,6 +47,21 @@ class LeaseRound:
     lost: frozenset[str]  # held before, taken since: stop their readers at once
     surplus: frozenset[str]  # above the fair share: stop their readers, then release()
     live_replicas: int
+
+
+def _predecessor(other: Replica) -> bool:
+    """The row is this instance's previous process on this host, which no longer runs."""
+    if other.host != socket.gethostname()[:255]:
+        return False
+    if other.pid == os.getpid():
+        return True  # a restarted container: its new process got the same pid
+    try:
+        os.kill(other.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _preference(instance: str, mailbox: str) -> bytes:
@@ -96,11 +111,28 @@ class MailboxLeases:
                 select(Replica).where(col(Replica.instance) == self.instance, fresh)
             ).first()
             if other is not None and other.token != self.token:
+                if _predecessor(other):
+                    self._adopt(session, other.token)
+                    return self._beat(session, fresh)
                 raise InstanceNameInUseError(
                     f"instance name {self.instance!r} is in use by a live replica "
                     f"(host {other.host}, pid {other.pid}); give each replica its own "
                     "`instance` (or AIGUILLEUR__INSTANCE)"
                 )
+        return self._beat(session, fresh)
+
+    def _adopt(self, session: Session, token: str) -> None:
+        """Our own crashed predecessor's leases: nobody else may read those mailboxes, and
+        waiting for them to expire would leave them unread after a quick restart."""
+        rows = session.execute(
+            update(MailboxLease)
+            .where(col(MailboxLease.holder) == self.instance, col(MailboxLease.token) == token)
+            .values(token=self.token)
+            .returning(col(MailboxLease.mailbox))
+        ).all()
+        self._held = frozenset(str(row[0]) for row in rows)
+
+    def _beat(self, session: Session, fresh: ColumnElement[bool]) -> int:
         host, pid = socket.gethostname()[:255], os.getpid()
         values: dict[str, Any] = {
             "instance": self.instance,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ from sqlmodel import Session, func
 
 from gateway.ingest.leases import InstanceNameInUseError, MailboxLeases
 from gateway.storage.db import make_engine, upgrade
-from gateway.storage.lease_models import MailboxLease
+from gateway.storage.lease_models import MailboxLease, Replica
 from tests.support.database import _pg_url, create_pg_database, drop_pg_database
 
 BOXES = [f"box{i}" for i in range(6)]
@@ -83,14 +84,36 @@ def test_a_lease_taken_by_another_is_reported_lost(engine: Engine) -> None:
     assert "box0" in after.lost and "box0" not in after.held
 
 
+def _run_by(engine: Engine, instance: str, pid: int) -> None:
+    """Say the replica row belongs to another process (this test has only one)."""
+    with Session(engine) as session:
+        session.execute(
+            update(Replica).where(Replica.instance == instance).values(pid=pid)  # type: ignore[arg-type]
+        )
+        session.commit()
+
+
 def test_a_live_instance_name_cannot_be_used_twice(engine: Engine) -> None:
     a = replica(engine, "same")
     a.round()
+    _run_by(engine, "same", 1)  # a live process (init) on this host
     with pytest.raises(InstanceNameInUseError, match="in use by a live replica"):
         replica(engine, "same").round()
     a.leave()
     again = replica(engine, "same")
     assert again.round().held == frozenset(BOXES)
+
+
+def test_a_restart_after_a_crash_takes_its_own_leases_back_at_once(engine: Engine) -> None:
+    crashed = replica(engine, "same")
+    crashed.round()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    _run_by(engine, "same", gone.pid)  # its process is dead; its leases are still valid
+    restarted = replica(engine, "same")
+    first = restarted.round()
+    assert first.held == frozenset(BOXES) and first.lost == frozenset()
+    assert crashed.round().lost == frozenset(BOXES)  # had it lived, it would stop reading
 
 
 def test_leaving_gives_every_lease_back_at_once(engine: Engine) -> None:
