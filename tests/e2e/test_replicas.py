@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,24 +15,13 @@ import pytest
 
 from deploy.mailstack import MailStack, MailUser
 from gateway.cli.demo_routing import DemoDoctor
-from gateway.storage.db import upgrade
 from gateway.storage.lease_models import MailboxLease
 from gateway.storage.models import InboundStatus
 from tests.e2e.harness import Gateway, signalement_mail, wait_until
-from tests.support.database import _pg_url, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.e2e
 
 TAKEOVER_LIMIT = 30.0  # the promise; the default lease is 15 s, renewed every 5 s
-
-
-@pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    name = create_pg_database(pg_server)
-    url = _pg_url(pg_server, name)
-    upgrade(url)
-    yield url
-    drop_pg_database(pg_server, name)
 
 
 def _holder(gateway: Gateway) -> tuple[str | None, datetime | None]:

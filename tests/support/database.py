@@ -12,8 +12,9 @@ from typing import NoReturn
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy import Engine
 
-from gateway.storage.db import upgrade
+from gateway.storage.db import make_engine, upgrade
 from tests.support.ci import in_ci
 from tests.support.pg_cluster import ClusterError, start_cluster
 
@@ -97,3 +98,30 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         drop_pg_database(admin, name)
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url`` (each kind), disposed after the test."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A migrated, empty PostgreSQL database only: what replicas share."""
+    name = create_pg_database(pg_server)
+    url = _pg_url(pg_server, name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_pg_database(pg_server, name)
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()

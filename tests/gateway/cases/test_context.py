@@ -4,56 +4,40 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
 
 from gateway.cases.context import bump_rr, rr_cursor
 from gateway.storage import repo
-from gateway.storage.db import is_postgres, make_engine
+from gateway.storage.db import is_postgres
+from tests.support.threads import together
 
 
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
-
-
-def test_concurrent_bumps_lose_nothing(engine: Engine) -> None:
+def test_concurrent_bumps_lose_nothing(db_engine: Engine) -> None:
     threads, each = 6, 25
-    errors: list[BaseException] = []
 
     def bumper() -> None:
-        try:
-            for _ in range(each):
-                with repo.session_for(engine) as session:
-                    bump_rr(session)
-                    session.commit()
-        except BaseException as exc:  # reported below, with the count
-            errors.append(exc)
+        for _ in range(each):
+            with repo.session_for(db_engine) as session:
+                bump_rr(session)
+                session.commit()
 
-    workers = [threading.Thread(target=bumper) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
-    with repo.session_for(engine) as session:
+    assert together(threads, bumper) == []
+    with repo.session_for(db_engine) as session:
         assert rr_cursor(session) == threads * each
 
 
-def test_on_postgresql_a_second_gp_decision_waits_for_the_first(engine: Engine) -> None:
-    if not is_postgres(engine):
+def test_on_postgresql_a_second_gp_decision_waits_for_the_first(db_engine: Engine) -> None:
+    if not is_postgres(db_engine):
         pytest.skip("SQLite has one writer: there is nothing to serialise")
-    first = repo.session_for(engine)
+    first = repo.session_for(db_engine)
     first.connection()
     assert rr_cursor(first) == 0
     seen: list[tuple[float, int]] = []
 
     def second() -> None:
-        with repo.session_for(engine) as session:
+        with repo.session_for(db_engine) as session:
             cursor = rr_cursor(session)
             seen.append((time.monotonic(), cursor))
             session.rollback()

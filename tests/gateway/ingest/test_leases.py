@@ -4,45 +4,31 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, func
 
 from gateway.ingest.leases import InstanceNameInUseError, MailboxLeases
-from gateway.storage.db import make_engine, upgrade
 from gateway.storage.lease_models import MailboxLease, Replica
-from tests.support.database import _pg_url, create_pg_database, drop_pg_database
 
 BOXES = [f"box{i}" for i in range(6)]
 TTL = 1.5
-
-
-@pytest.fixture
-def engine(pg_server: str) -> Iterator[Engine]:
-    name = create_pg_database(pg_server)
-    url = _pg_url(pg_server, name)
-    upgrade(url)
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
-    drop_pg_database(pg_server, name)
 
 
 def replica(engine: Engine, name: str) -> MailboxLeases:
     return MailboxLeases(engine, name, BOXES, lease_seconds=TTL)
 
 
-def test_one_replica_reads_every_mailbox(engine: Engine) -> None:
-    a = replica(engine, "a")
+def test_one_replica_reads_every_mailbox(pg_engine: Engine) -> None:
+    a = replica(pg_engine, "a")
     first = a.round()
     assert first.held == frozenset(BOXES) and first.live_replicas == 1
     assert a.round().held == frozenset(BOXES)  # renewed, not re-acquired
 
 
-def test_a_second_replica_gets_its_share_and_no_mailbox_is_read_twice(engine: Engine) -> None:
-    a, b = replica(engine, "a"), replica(engine, "b")
+def test_a_second_replica_gets_its_share_and_no_mailbox_is_read_twice(pg_engine: Engine) -> None:
+    a, b = replica(pg_engine, "a"), replica(pg_engine, "b")
     a.round()
     assert b.round().held == frozenset()  # everything is held, and not expired
     given = a.round()
@@ -55,9 +41,9 @@ def test_a_second_replica_gets_its_share_and_no_mailbox_is_read_twice(engine: En
 
 
 def test_a_dead_replicas_mailboxes_are_taken_over_once_its_leases_expire(
-    engine: Engine,
+    pg_engine: Engine,
 ) -> None:
-    a, b = replica(engine, "a"), replica(engine, "b")
+    a, b = replica(pg_engine, "a"), replica(pg_engine, "b")
     a.round()
     b.round()
     a.release(sorted(a.round().surplus))
@@ -69,10 +55,10 @@ def test_a_dead_replicas_mailboxes_are_taken_over_once_its_leases_expire(
     assert time.monotonic() - died >= TTL * 0.5  # not before its leases could expire
 
 
-def test_a_lease_taken_by_another_is_reported_lost(engine: Engine) -> None:
-    a, b = replica(engine, "a"), replica(engine, "b")
+def test_a_lease_taken_by_another_is_reported_lost(pg_engine: Engine) -> None:
+    a, b = replica(pg_engine, "a"), replica(pg_engine, "b")
     a.round()
-    with Session(engine) as session:  # a long pause: "a" missed its renewals
+    with Session(pg_engine) as session:  # a long pause: "a" missed its renewals
         session.execute(
             update(MailboxLease)
             .where(MailboxLease.mailbox == "box0")  # type: ignore[arg-type]
@@ -93,31 +79,31 @@ def _run_by(engine: Engine, instance: str, pid: int) -> None:
         session.commit()
 
 
-def test_a_live_instance_name_cannot_be_used_twice(engine: Engine) -> None:
-    a = replica(engine, "same")
+def test_a_live_instance_name_cannot_be_used_twice(pg_engine: Engine) -> None:
+    a = replica(pg_engine, "same")
     a.round()
-    _run_by(engine, "same", 1)  # a live process (init) on this host
+    _run_by(pg_engine, "same", 1)  # a live process (init) on this host
     with pytest.raises(InstanceNameInUseError, match="in use by a live replica"):
-        replica(engine, "same").round()
+        replica(pg_engine, "same").round()
     a.leave()
-    again = replica(engine, "same")
+    again = replica(pg_engine, "same")
     assert again.round().held == frozenset(BOXES)
 
 
-def test_a_restart_after_a_crash_takes_its_own_leases_back_at_once(engine: Engine) -> None:
-    crashed = replica(engine, "same")
+def test_a_restart_after_a_crash_takes_its_own_leases_back_at_once(pg_engine: Engine) -> None:
+    crashed = replica(pg_engine, "same")
     crashed.round()
     gone = subprocess.Popen(["true"])
     gone.wait()
-    _run_by(engine, "same", gone.pid)  # its process is dead; its leases are still valid
-    restarted = replica(engine, "same")
+    _run_by(pg_engine, "same", gone.pid)  # its process is dead; its leases are still valid
+    restarted = replica(pg_engine, "same")
     first = restarted.round()
     assert first.held == frozenset(BOXES) and first.lost == frozenset()
     assert crashed.round().lost == frozenset(BOXES)  # had it lived, it would stop reading
 
 
-def test_leaving_gives_every_lease_back_at_once(engine: Engine) -> None:
-    a, b = replica(engine, "a"), replica(engine, "b")
+def test_leaving_gives_every_lease_back_at_once(pg_engine: Engine) -> None:
+    a, b = replica(pg_engine, "a"), replica(pg_engine, "b")
     a.round()
     a.leave()
     assert b.round().held == frozenset(BOXES)  # no wait for expiry, and "a" is not live

@@ -5,16 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from gateway.ingest.leases import LeaseRound, MailboxLeases
 from gateway.ingest.readers import Readers
-from gateway.storage.db import make_engine, upgrade
-from tests.support.database import _pg_url, create_pg_database, drop_pg_database
 
 BOXES = [f"box{i}" for i in range(4)]
 
@@ -100,25 +96,14 @@ async def test_readers_stop_at_once_when_the_leases_can_no_longer_be_trusted() -
     await task
 
 
-@pytest.fixture
-def engine(pg_server: str) -> Iterator[Engine]:
-    name = create_pg_database(pg_server)
-    url = _pg_url(pg_server, name)
-    upgrade(url)
-    eng = make_engine(url)
-    yield eng
-    eng.dispose()
-    drop_pg_database(pg_server, name)
-
-
 async def test_two_replicas_never_read_one_mailbox_and_take_over_a_dead_one(
-    engine: Engine,
+    pg_engine: Engine,
 ) -> None:
     reading = Reading()
     replicas = {
         name: Readers(
             {n: reading.source(n) for n in BOXES},
-            MailboxLeases(engine, name, BOXES, lease_seconds=2.0),
+            MailboxLeases(pg_engine, name, BOXES, lease_seconds=2.0),
             renew_seconds=0.3,
         )
         for name in ("a", "b")

@@ -18,33 +18,29 @@ branch_labels = None
 depends_on = None
 
 
-def _s(length: int) -> sqlmodel.sql.sqltypes.AutoString:
-    return sqlmodel.sql.sqltypes.AutoString(length=length)
-
-
-def _at() -> sqlmodel.sql.sqltypes.UTCDateTime:
-    return sqlmodel.sql.sqltypes.UTCDateTime()
+text = sqlmodel.sql.sqltypes.AutoString
+when = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
     op.create_table(
         "replica",
-        sa.Column("instance", _s(120), nullable=False),
-        sa.Column("token", _s(64), nullable=False),
-        sa.Column("host", _s(255), nullable=False),
+        sa.Column("instance", text(length=120), nullable=False),
+        sa.Column("token", text(length=64), nullable=False),
+        sa.Column("host", text(length=255), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
-        sa.Column("started_at", _at(), nullable=False),
-        sa.Column("heartbeat_at", _at(), nullable=False),
+        sa.Column("started_at", when(), nullable=False),
+        sa.Column("heartbeat_at", when(), nullable=False),
         sa.PrimaryKeyConstraint("instance"),
     )
     op.create_table(
         "mailbox_lease",
-        sa.Column("mailbox", _s(64), nullable=False),
-        sa.Column("holder", _s(120), nullable=True),
-        sa.Column("token", _s(64), nullable=True),
-        sa.Column("acquired_at", _at(), nullable=False),
-        sa.Column("renewed_at", _at(), nullable=False),
-        sa.Column("expires_at", _at(), nullable=False),
+        sa.Column("mailbox", text(length=64), nullable=False),
+        sa.Column("holder", text(length=120), nullable=True),
+        sa.Column("token", text(length=64), nullable=True),
+        sa.Column("acquired_at", when(), nullable=False),
+        sa.Column("renewed_at", when(), nullable=False),
+        sa.Column("expires_at", when(), nullable=False),
         sa.PrimaryKeyConstraint("mailbox"),
     )
     op.create_index("ix_mailbox_lease_expires_at", "mailbox_lease", ["expires_at"])
