@@ -163,7 +163,8 @@ def run_demo(root: Path, console: Console) -> int:
                 label("inbound_status", row.status, row.status),
                 case.reference if case else "-",
                 label("case_status", case.status, case.status) if case else "-",
-                ", ".join(f"{m.kind} → {m.recipient}" for m in mails) or say("cli.demo.no_mail"),
+                ", ".join(f"{label('subject', m.kind, m.kind)} → {m.recipient}" for m in mails)
+                or say("cli.demo.no_mail"),
             )
     engine.dispose()
     console.print(table)

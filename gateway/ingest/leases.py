@@ -174,13 +174,23 @@ class MailboxLeases:
         self, session: Session, ttl: timedelta, wanted: int, exclude: frozenset[str]
     ) -> set[str]:
         taken: set[str] = set()
-        candidates = sorted(
-            (m for m in self.mailboxes if m not in exclude),
+        # Only leases that look free are tried, and in one global order: an upsert locks
+        # the row even when its WHERE refuses it, and two replicas locking rows in their own
+        # preference orders (one taking, one giving back) would deadlock.
+        busy = set(
+            session.exec(
+                select(MailboxLease.mailbox).where(
+                    col(MailboxLease.mailbox).in_(list(self.mailboxes)),
+                    col(MailboxLease.holder).is_not(None),
+                    col(MailboxLease.expires_at) > func.now(),
+                )
+            ).all()
+        )
+        preferred = sorted(
+            (m for m in self.mailboxes if m not in exclude and m not in busy),
             key=lambda m: _preference(self.instance, m),
         )
-        for mailbox in candidates:
-            if len(taken) >= wanted:
-                break
+        for mailbox in sorted(preferred[:wanted]):
             statement = (
                 insert(MailboxLease)
                 .values(

@@ -68,9 +68,13 @@ class Readers:
                     await asyncio.wait_for(stop.wait(), self._renew_seconds)
                 if stop.is_set():
                     break
-                if self._leases is not None:
-                    await self._round(self._leases)
-                self._revive()
+                try:
+                    if self._leases is not None:
+                        await self._round(self._leases)
+                    self._revive()
+                except Exception as exc:  # never the end of ingest: the next round retries
+                    self.round_failures += 1
+                    log.error("mailbox_readers_round_failed", error=type(exc).__name__)
         finally:
             await self._stop(list(self._running), graceful=True)
             if self._leases is not None:
@@ -79,9 +83,22 @@ class Readers:
                 except (SQLAlchemyError, OSError) as exc:  # they expire on their own
                     log.warning("mailbox_leases_not_released", error=type(exc).__name__)
 
+    async def _expire(self) -> None:
+        if self._running:
+            log.error("mailbox_leases_expired", mailboxes=sorted(self._running))
+            await self._stop(list(self._running), graceful=False)
+
     async def _round(self, leases: MailboxLeases) -> None:
+        pending = asyncio.ensure_future(asyncio.to_thread(leases.round))
+        # A round that is merely slow (a busy database, a long pause) must not let readers
+        # run past what the last good round vouched for: another replica may take over then.
+        remaining = max(0.0, leases.valid_until - self._clock())
+        done, _ = await asyncio.wait([pending], timeout=remaining)
+        if not done:
+            await self._expire()
+            await asyncio.wait([pending])
         try:
-            outcome = await asyncio.to_thread(leases.round)
+            outcome = pending.result()
         except (SQLAlchemyError, OSError) as exc:
             self.round_failures += 1
             log.warning(
@@ -89,9 +106,8 @@ class Readers:
                 error=type(exc).__name__,
                 failures=self.round_failures,
             )
-            if self._running and self._clock() > leases.valid_until:
-                log.error("mailbox_leases_expired", mailboxes=sorted(self._running))
-                await self._stop(list(self._running), graceful=False)
+            if self._clock() > leases.valid_until:
+                await self._expire()
             return
         self.round_failures = 0
         if outcome.lost:
@@ -99,8 +115,11 @@ class Readers:
             await self._stop(outcome.lost, graceful=False)
         if outcome.surplus:
             await self._stop(outcome.surplus, graceful=True)
-            await asyncio.to_thread(leases.release, sorted(outcome.surplus))
-            log.info("mailbox_leases_given_back", mailboxes=sorted(outcome.surplus))
+            try:
+                await asyncio.to_thread(leases.release, sorted(outcome.surplus))
+                log.info("mailbox_leases_given_back", mailboxes=sorted(outcome.surplus))
+            except (SQLAlchemyError, OSError) as exc:  # they expire instead; nobody reads them
+                log.warning("mailbox_leases_not_released", error=type(exc).__name__)
         self._start(outcome.held)
 
     def _revive(self) -> None:

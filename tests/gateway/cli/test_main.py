@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -128,6 +129,11 @@ def test_demo_processes_every_sample(tmp_path: Path) -> None:
     replies = list((tmp_path / "demo" / "outbox" / "new").iterdir())
     assert len(replies) == 7
     assert "AIG-" in result.output
+    # The summary speaks French: reply kinds and statuses by their labels, not their codes
+    # (whole words only: the table wraps its cells).
+    assert "réception" in result.output and "Orienté" in result.output
+    codes = r"\b(ack|offer|te_request|dac_referral|incomplete|transmitted|processed|routed)\b"
+    assert re.search(codes, result.output) is None, result.output
 
 
 def test_the_demo_samples_are_data_with_one_known_address_each() -> None:
