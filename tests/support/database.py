@@ -90,14 +90,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    admin = request.getfixturevalue("pg_server")
-    name = create_pg_database(admin)
-    url = _pg_url(admin, name)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_pg_database(admin, name)
+    yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
