@@ -36,8 +36,12 @@ def test_acknowledgement_round_trip(gateway: Gateway, professional: MailUser) ->
     wait_until(lambda: len(gateway.processed()) == 1, what="the move to Traites")
     assert gateway.processed()[0]["Message-ID"] == sent_id
     assert gateway.inbox() == []
-    outbound = gateway.db().outbound()
-    assert sorted((o.kind, o.status) for o in outbound) == [("ack", "sent"), ("offer", "sent")]
+    # The offer leaves through the outbox on its own schedule: wait for it, then check both.
+    wait_until(
+        lambda: sorted((o.kind, o.status) for o in gateway.db().outbound())
+        == [("ack", "sent"), ("offer", "sent")],
+        what="the acknowledgement and the offer sent",
+    )
 
     assert gateway.terminate() == 0  # SIGTERM drains cleanly
     logs = gateway.logs()
