@@ -25,6 +25,7 @@ from gateway.ingest.readers import Readers, Source
 from gateway.ingest.store import RawStore
 from gateway.metrics import Metrics
 from gateway.outbox import Outbox, Transport, build_transport
+from gateway.outbox.journal import SentJournal
 from gateway.pipeline import Pipeline
 from gateway.pipeline.parse_pool import ParsePool
 from gateway.replies.compose import ReplyRenderer
@@ -54,6 +55,7 @@ class Components:
 
     def close(self) -> None:
         self.pool.close()
+        self.outbox.close()
         self.engine.dispose()
 
 
@@ -86,6 +88,7 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
     metrics = Metrics()  # one per daemon: the pipeline and outbox feed it, /metrics reads it
     # Extra connections for SMTP only (a given transport, in tests, or a Maildir is one lane).
     lanes = config.smtp.connections if transport is None and config.smtp.transport == "smtp" else 1
+    database = sqlite_path(config.database.url)
     outbox = Outbox(
         config=config.smtp,
         engine=engine,
@@ -93,6 +96,7 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         owner=config.instance,
         metrics=metrics,
         extra_transports=[build_transport(config.smtp) for _ in range(lanes - 1)],
+        journal=SentJournal(database.with_name(database.name + ".sent")) if database else None,
     )
     pool = ParsePool(max_workers=config.pipeline.parse_processes)
     services = RoutingServices.load(config)

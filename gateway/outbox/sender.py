@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Engine, update
-from sqlmodel import col
+from sqlmodel import Session, col, select
 
 from gateway import failpoints
 from gateway.config import SmtpConfig
@@ -25,6 +25,7 @@ from gateway.errors import (
     TemporaryDeliveryError,
 )
 from gateway.metrics import Metrics
+from gateway.outbox.journal import SentJournal
 from gateway.outbox.transports import SmtpEnvelope, Transport
 from gateway.storage import repo
 from gateway.storage.models import OutboundMessage, OutboundStatus, utcnow
@@ -48,38 +49,70 @@ def _return_path(config: SmtpConfig) -> str:
 
 
 class _SentMarks:
-    """Group commit of "sent" marks, so that SMTP never waits for the database.
+    """Makes each 250 durable before its lane sends again.
 
-    A mail is marked sent by the first transaction that starts after its 250, while the sender
-    goes on with the next mail; the window in which a crash makes it go out again (with the
-    same Message-ID) stays "between the 250 and the next commit", as before, but the commits
-    no longer queue one by one behind the pipeline's transactions for the SQLite write lock.
+    A lane waits for its mail's mark before the next mail, so after a crash at most one mail per
+    SMTP connection goes out again (with the same Message-ID). Marks from lanes that arrive while
+    one write is under way share the next one (group commit). ``durable`` writes them where a
+    crash cannot lose them; with a journal, ``fold`` then copies them into the database in the
+    background, off the lanes' path.
     """
 
-    def __init__(self, record: Callable[[Sequence[OutboundMessage]], None]) -> None:
-        self._record = record
-        self._pending: list[OutboundMessage] = []
-        self._task: asyncio.Future[None] | None = None
+    def __init__(
+        self,
+        durable: Callable[[Sequence[OutboundMessage]], None],
+        fold: Callable[[Sequence[OutboundMessage]], None] | None = None,
+    ) -> None:
+        self._durable = durable
+        self._fold = fold
+        self._waiting: list[tuple[OutboundMessage, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._unfolded: list[OutboundMessage] = []
+        self._folder: asyncio.Task[None] | None = None
 
-    def add(self, row: OutboundMessage) -> None:
-        self._pending.append(row)
-        if self._task is None or self._task.done():
-            task, self._task = self._task, None
-            if task is not None:
-                task.result()  # a failed commit stops the round, as a failed _record did
-            self._launch()
+    async def mark(self, row: OutboundMessage) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        await done
 
-    def _launch(self) -> None:
-        rows, self._pending = self._pending, []
-        self._task = asyncio.ensure_future(asyncio.to_thread(self._record, rows))
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await asyncio.to_thread(self._durable, [row for row, _ in batch])
+                except Exception as exc:  # the lanes waiting on it see the error
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+                if self._fold is not None:
+                    self._unfolded.extend(row for row, _ in batch)
+                    if self._folder is None:
+                        self._folder = asyncio.create_task(self._folding())
+        finally:
+            self._writer = None
+
+    async def _folding(self) -> None:
+        assert self._fold is not None
+        try:
+            while self._unfolded:
+                rows, self._unfolded = self._unfolded, []
+                await asyncio.to_thread(self._fold, rows)
+        except Exception as exc:  # the journal keeps them: the next pass folds them first
+            self._unfolded.clear()
+            log.warning("sent_marks_not_folded", error_type=type(exc).__name__)
+        finally:
+            self._folder = None
 
     async def drain(self) -> None:
-        while self._task is not None or self._pending:
-            if self._task is not None:
-                task, self._task = self._task, None
-                await task
-            if self._pending:
-                self._launch()
+        while (task := self._writer or self._folder) is not None:
+            await task
 
 
 class Outbox:
@@ -93,8 +126,11 @@ class Outbox:
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
         extra_transports: Sequence[Transport] = (),
+        journal: SentJournal | None = None,
     ) -> None:
         self._config = config
+        # SQLite: 250s are recorded in the journal first (see gateway/outbox/journal.py).
+        self._journal = journal
         self._engine = engine
         # One lane per connection; a recipient always uses the same lane, so the mails one
         # person gets keep their order.
@@ -151,32 +187,41 @@ class Outbox:
 
     def _record_sent(self, rows: Sequence[OutboundMessage]) -> None:
         """Mark mails sent after their 250: every mail sent meanwhile, in one transaction."""
-        now = self._clock()
         with repo.session_for(self._engine) as session:
-            session.connection().execute(  # Core: the rows are not in this session
-                update(OutboundMessage)
-                .where(col(OutboundMessage.id).in_([r.id for r in rows]))
-                .values(
-                    lease_until=None,
-                    attempts=OutboundMessage.attempts + 1,
-                    status=OutboundStatus.SENT,
-                    sent_at=now,
-                    last_error=None,
-                )
-            )
-            repo.add_events(
-                session,
-                [
-                    (
-                        r.case_id,
-                        "reply_sent",
-                        {"kind": r.kind, "message_id": r.message_id, "error": None},
-                    )
-                    for r in rows
-                    if r.case_id is not None
-                ],
-            )
+            _mark_sent(session, rows, self._clock())
             session.commit()
+
+    def _journal_sent(self, rows: Sequence[OutboundMessage]) -> None:
+        assert self._journal is not None
+        self._journal.add((_id(r) for r in rows), self._clock().isoformat())
+
+    def _fold(self, rows: Sequence[OutboundMessage]) -> None:
+        assert self._journal is not None
+        self._record_sent(rows)
+        self._journal.remove(_id(r) for r in rows)
+
+    def _recover(self) -> None:
+        """Copy the journal's marks (left by a crash or a failed fold) into the database.
+
+        Runs before every claim, so a mail the journal knows was sent is never sent again.
+        """
+        assert self._journal is not None
+        entries = self._journal.entries()
+        if not entries:
+            return
+        with repo.session_for(self._engine) as session:
+            rows = session.exec(
+                select(OutboundMessage).where(
+                    col(OutboundMessage.id).in_(entries),
+                    col(OutboundMessage.status) == OutboundStatus.PENDING,
+                )
+            ).all()
+            for sent_at in sorted({entries[_id(r)] for r in rows}):
+                same = [r for r in rows if entries[_id(r)] == sent_at]
+                _mark_sent(session, same, datetime.fromisoformat(sent_at))
+            session.commit()
+        self._journal.remove(entries)
+        log.info("sent_marks_recovered", count=len(rows))
 
     def _release(self, rows: Sequence[OutboundMessage]) -> None:
         with repo.session_for(self._engine) as session:
@@ -190,7 +235,11 @@ class Outbox:
     async def deliver_due(self) -> int:
         """Send everything due now; returns how many were sent."""
         sent = 0
-        marks = _SentMarks(self._record_sent)
+        if self._journal is not None:
+            await asyncio.to_thread(self._recover)
+            marks = _SentMarks(self._journal_sent, fold=self._fold)
+        else:
+            marks = _SentMarks(self._record_sent)
         upcoming: asyncio.Future[Sequence[OutboundMessage]] | None = None
         try:
             rows = await asyncio.to_thread(self._claim)
@@ -262,7 +311,7 @@ class Outbox:
                     return sent, True
                 continue
             failpoints.hit("outbox.after_send")
-            marks.add(row)
+            await marks.mark(row)
             sent += 1
             log.info("reply_delivered", outbound_id=row.id, kind=row.kind)
         return sent, failed
@@ -280,3 +329,34 @@ class Outbox:
         finally:
             for transport in self._lanes:
                 await transport.close()
+
+    def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+
+
+def _id(row: OutboundMessage) -> int:
+    assert row.id is not None
+    return row.id
+
+
+def _mark_sent(session: Session, rows: Sequence[OutboundMessage], sent_at: datetime) -> None:
+    session.connection().execute(  # Core: the rows are not in this session
+        update(OutboundMessage)
+        .where(col(OutboundMessage.id).in_([_id(r) for r in rows]))
+        .values(
+            lease_until=None,
+            attempts=OutboundMessage.attempts + 1,
+            status=OutboundStatus.SENT,
+            sent_at=sent_at,
+            last_error=None,
+        )
+    )
+    repo.add_events(
+        session,
+        [
+            (r.case_id, "reply_sent", {"kind": r.kind, "message_id": r.message_id, "error": None})
+            for r in rows
+            if r.case_id is not None
+        ],
+    )

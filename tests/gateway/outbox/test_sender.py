@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -9,8 +11,9 @@ from gateway.config import SmtpConfig
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
 from gateway.metrics import Metrics
 from gateway.outbox import Outbox, SmtpEnvelope
+from gateway.outbox.journal import SentJournal
 from gateway.storage import repo
-from gateway.storage.db import make_engine
+from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import OutboundMessage
 from tests.support.outbound import outbound_ack
 
@@ -81,8 +84,6 @@ async def test_temporary_failure_is_retried_then_sent(engine: Engine) -> None:
     assert await outbox.deliver_due() == 0
     (row,) = _rows(engine)
     assert row.status == "pending" and row.attempts == 1 and "421" in (row.last_error or "")
-    import asyncio
-
     await asyncio.sleep(0.05)  # past the (tiny) backoff
     assert await outbox.deliver_due() == 1
     assert _rows(engine)[0].status == "sent"
@@ -102,8 +103,6 @@ async def test_gives_up_after_max_attempts(engine: Engine) -> None:
     _queue(engine, 1)
     transport = RecordingTransport([TemporaryDeliveryError("421")] * 5)
     outbox = _outbox(engine, transport, max_attempts=2)
-    import asyncio
-
     for _ in range(3):
         await outbox.deliver_due()
         await asyncio.sleep(0.05)
@@ -112,8 +111,6 @@ async def test_gives_up_after_max_attempts(engine: Engine) -> None:
 
 
 async def test_server_down_backs_off_the_whole_round(engine: Engine) -> None:
-    import asyncio
-
     from gateway.errors import ServerUnavailableError
 
     _queue(engine, 3)
@@ -163,3 +160,101 @@ async def test_lanes_send_at_once_and_keep_each_recipients_order(engine: Engine)
         {e.recipient for e in lanes[0].sent} & {e.recipient for e in lanes[1].sent}
     )
     assert all(r.status == "sent" for r in _rows(engine))
+
+
+class MarkCheckingTransport(RecordingTransport):
+    """Fails the test if a lane sends while a mail it sent before is not durably marked."""
+
+    def __init__(self, durable_ids: Callable[[], set[int]]) -> None:
+        super().__init__([])
+        self.durable_ids = durable_ids
+        self.unmarked_at_send: list[int] = []
+
+    async def send(self, item: SmtpEnvelope) -> None:
+        earlier = {int(e.raw.split()[1]) + 1 for e in self.sent}  # raw "raw i" is row id i + 1
+        self.unmarked_at_send.append(len(earlier - await asyncio.to_thread(self.durable_ids)))
+        await super().send(item)
+
+
+def _sent_in_db(engine: Engine) -> set[int]:
+    return {r.id for r in _rows(engine) if r.status == "sent" and r.id is not None}
+
+
+async def test_a_lane_never_sends_while_its_last_mail_is_unmarked(engine: Engine) -> None:
+    # After a crash at most one mail per connection may go out twice: the one between its 250
+    # and its mark. So a lane's next mail waits for the previous mark, in the database here.
+    _queue(engine, 12, recipients=6)
+    lanes = [MarkCheckingTransport(lambda: _sent_in_db(engine)) for _ in range(2)]
+    config = SmtpConfig(from_address="cpts@x.test", batch=4)
+    outbox = Outbox(
+        config=config, engine=engine, transport=lanes[0], owner="t", extra_transports=lanes[1:]
+    )
+    assert await outbox.deliver_due() == 12
+    assert all(lane.sent for lane in lanes)
+    assert [n for lane in lanes for n in lane.unmarked_at_send] == [0] * 12
+
+
+def _journal_outbox(
+    engine: Engine, path: Path, transport: RecordingTransport, *, batch: int = 4
+) -> Outbox:
+    config = SmtpConfig(from_address="cpts@x.test", batch=batch)
+    return Outbox(
+        config=config, engine=engine, transport=transport, owner="t", journal=SentJournal(path)
+    )
+
+
+async def test_with_a_journal_the_mark_is_the_journal_and_the_database_follows(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    _queue(engine, 8, recipients=3)
+    journal = tmp_path / "a.db.sent"
+
+    def durable() -> set[int]:
+        return set(SentJournal(journal).entries()) | _sent_in_db(engine)
+
+    lane = MarkCheckingTransport(durable)
+    outbox = _journal_outbox(engine, journal, lane)
+    assert await outbox.deliver_due() == 8
+    outbox.close()
+    assert lane.unmarked_at_send == [0] * 8
+    assert all(r.status == "sent" and r.sent_at is not None for r in _rows(engine))
+    assert SentJournal(journal).entries() == {}  # folded into the database, then forgotten
+    engine.dispose()
+
+
+async def test_a_crash_before_the_fold_sends_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with repo.session_for(engine) as s:
+        repo.queue_outbound(s, outbound_ack("c0", "dr@x.test", message_id="<m0@x>", raw=b"raw 0"))
+        s.commit()
+    journal = tmp_path / "a.db.sent"
+    first = _journal_outbox(engine, journal, RecordingTransport([]))
+
+    def database_down(rows: object) -> None:  # the fold never reaches the database
+        raise OSError("database gone")
+
+    monkeypatch.setattr(first, "_record_sent", database_down)
+    assert await first.deliver_due() == 1
+    first.close()
+    (row,) = _rows(engine)
+    assert row.status == "pending"  # the database does not know yet; the journal does
+    with repo.session_for(engine) as s:  # as after a restart: our own leases are given back
+        repo.release_own_leases(s, "t")
+        s.commit()
+
+    again = RecordingTransport([])
+    second = _journal_outbox(engine, journal, again)
+    assert await second.deliver_due() == 0
+    second.close()
+    assert again.sent == []
+    (row,) = _rows(engine)
+    assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
+    assert SentJournal(journal).entries() == {}
+    engine.dispose()
