@@ -97,9 +97,10 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         metrics=metrics,
         extra_transports=[build_transport(config.smtp) for _ in range(lanes - 1)],
         journal=SentJournal(database.with_name(database.name + ".sent")) if database else None,
+        loops=metrics.loops,
     )
     pool = ParsePool(max_workers=config.pipeline.parse_processes)
-    services = RoutingServices.load(config)
+    services = RoutingServices.load(config, metrics.loops)
     pipeline = Pipeline(
         config=config,
         engine=engine,
@@ -109,9 +110,14 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         owner=config.instance,
         outbox_wakeup=outbox.wakeup,
         metrics=metrics,
+        loops=metrics.loops,
     )
     timers = Timers(
-        engine=engine, services=services, renderer=renderer, outbox_wakeup=outbox.wakeup
+        engine=engine,
+        services=services,
+        renderer=renderer,
+        outbox_wakeup=outbox.wakeup,
+        loops=metrics.loops,
     )
     store = RawStore(engine, on_stored=pipeline.wakeup.set)
     sources: list[Source] = []
@@ -166,6 +172,7 @@ async def _run(config: Config, stop: asyncio.Event, loop: asyncio.AbstractEventL
         dict(zip(names, components.sources, strict=True)),
         leases,
         renew_seconds=config.replicas.renew_seconds,
+        loops=components.metrics.loops,
     )
     try:
         await readers.start()

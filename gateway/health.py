@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, text
 from sqlmodel import Session, select
 
 from gateway.config import Config
+from gateway.loops import LoopHealth
 from gateway.storage.db import is_postgres
 from gateway.storage.lease_models import MailboxLease
 from gateway.storage.models import MailboxCursor, OutboundMessage, OutboundStatus, utcnow
@@ -23,7 +24,7 @@ __all__ = ["Check", "HealthReport", "MailboxState", "readiness", "readiness_in"]
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # "database", "mailbox:<name>", "outbox_backlog", "outbox_oldest"
+    name: str  # "database", "mailbox:<name>", "outbox_backlog", "outbox_oldest", "loop:<name>"
     ok: bool
     detail: str
 
@@ -80,17 +81,43 @@ def _lease_state(lease: MailboxLease | None, now: datetime) -> dict[str, Any]:
     }
 
 
-def readiness(engine: Engine, config: Config, now: datetime | None = None) -> HealthReport:
+def readiness(
+    engine: Engine,
+    config: Config,
+    now: datetime | None = None,
+    loops: LoopHealth | None = None,
+) -> HealthReport:
     """Run every check; a database that does not answer fails the rest unchecked."""
     try:
         with Session(engine) as session:
-            return readiness_in(session, config, now)
+            return readiness_in(session, config, now, loops)
     except Exception as exc:  # reported, not raised: /readyz must answer
         reason = f"unreachable: {type(exc).__name__}"
-        return HealthReport((Check("database", False, reason),), (), 0, 0.0)
+        checks = (Check("database", False, reason), *_loop_checks(loops, now or utcnow()))
+        return HealthReport(checks, (), 0, 0.0)
 
 
-def readiness_in(session: Session, config: Config, now: datetime | None = None) -> HealthReport:
+def _loop_checks(loops: LoopHealth | None, now: datetime) -> list[Check]:
+    """The daemon's loops that are failing now (only the daemon knows: not `aiguilleur status`)."""
+    if loops is None:
+        return []
+    return [
+        Check(
+            f"loop:{name}",
+            False,
+            f"failing for {(now - f.since).total_seconds():.0f}s: {f.error_type} "
+            f"({f.failures} in a row)",
+        )
+        for name, f in sorted(loops.failing().items())
+    ]
+
+
+def readiness_in(
+    session: Session,
+    config: Config,
+    now: datetime | None = None,
+    loops: LoopHealth | None = None,
+) -> HealthReport:
     """The checks within the caller's session (on SQLite a second one would wait for it)."""
     now = now or utcnow()
     web = config.web
@@ -134,4 +161,5 @@ def readiness_in(session: Session, config: Config, now: datetime | None = None) 
             f"oldest pending {age:.0f}s (max {web.ready_outbox_max_age_seconds:.0f}s)",
         )
     )
+    checks += _loop_checks(loops, now)
     return HealthReport(tuple(checks), mailboxes, int(pending), age)

@@ -16,6 +16,7 @@ from gateway.cases.context import load_facts
 from gateway.config import Config
 from gateway.directory.roster_watch import RosterFile
 from gateway.errors import ConfigError
+from gateway.loops import LoopHealth
 from gateway.routing.assess import Assessment, assess, request_date_of, strategy_of
 from gateway.routing.roster import RosterDoctor
 from gateway.routing.strategies import STRATEGIES
@@ -35,7 +36,7 @@ class RoutingServices:
     fixed_roster: tuple[RosterDoctor, ...] = ()  # without a file (tests, dry runs)
 
     @classmethod
-    def load(cls, config: Config) -> RoutingServices:
+    def load(cls, config: Config, loops: LoopHealth | None = None) -> RoutingServices:
         path = config.routing.roster_path
         try:
             programmes = load_programmes(config.routing.programmes_path)
@@ -45,7 +46,7 @@ class RoutingServices:
         return cls(
             config=config,
             programmes=programmes,
-            roster_file=RosterFile(path) if path is not None else None,
+            roster_file=RosterFile(path, loops) if path is not None else None,
         )
 
     @property

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from gateway.cases.flow import CaseFlow
 from gateway.cases.offers import expire, remind
 from gateway.cases.services import RoutingServices
+from gateway.loops import LoopHealth
 from gateway.outbox.queue import Mailer
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
@@ -48,7 +49,9 @@ class Timers:
         renderer: ReplyRenderer,
         clock: Callable[[], datetime] = utcnow,
         outbox_wakeup: asyncio.Event | None = None,
+        loops: LoopHealth | None = None,
     ) -> None:
+        self._loops = loops or LoopHealth()
         self._engine = engine
         self._services = services
         self._renderer = renderer
@@ -117,8 +120,10 @@ class Timers:
     async def run(self, stop: asyncio.Event) -> None:
         interval = self._services.config.routing.timer_interval
         while not stop.is_set():
+            pause = interval
             try:
                 await asyncio.to_thread(self.run_once)
+                self._loops.ok("timers")
             except Exception as exc:  # a bad row must not stop deadlines for everyone
-                log.error("timer_pass_failed", error_type=type(exc).__name__)
-            await wait_any(stop, timeout=interval)
+                pause = min(interval, self._loops.failed("timers", exc))
+            await wait_any(stop, timeout=pause)

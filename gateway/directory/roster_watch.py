@@ -8,6 +8,7 @@ from pathlib import Path
 import structlog
 
 from gateway.directory.roster import RosterError, load_roster
+from gateway.loops import LoopHealth
 from gateway.routing.roster import RosterDoctor
 
 __all__ = ["RosterFile"]
@@ -21,8 +22,9 @@ class RosterFile:
     A broken edit later is logged and the last good roster is kept: offers go on.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, loops: LoopHealth | None = None) -> None:
         self.path = path
+        self._loops = loops or LoopHealth()
         self._lock = threading.Lock()
         self._stamp = self._stat()
         self._doctors = load_roster(path)
@@ -43,7 +45,9 @@ class RosterFile:
                 try:
                     self._doctors = load_roster(self.path)
                     log.info("roster_reloaded", doctors=len(self._doctors))
-                except RosterError as exc:
+                    self._loops.ok("roster_watch")
+                except (RosterError, OSError) as exc:  # /readyz is red until a good edit
                     log.error("roster_reload_failed", error=str(exc)[:300])
+                    self._loops.failed("roster_watch", exc)
                 self._stamp = stamp  # do not retry a broken file on every access
         return self._doctors

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.ingest.leases import MailboxLeases
+from gateway.loops import LoopHealth
 
 __all__ = ["Readers", "Source"]
 
@@ -39,7 +40,9 @@ class Readers:
         *,
         renew_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        loops: LoopHealth | None = None,
     ) -> None:
+        self._loops = loops or LoopHealth()
         self._sources = dict(sources)
         self._leases = leases
         self._renew_seconds = renew_seconds
@@ -69,12 +72,13 @@ class Readers:
                 if stop.is_set():
                     break
                 try:
-                    if self._leases is not None:
-                        await self._round(self._leases)
-                    self._revive()
+                    healthy = self._leases is None or await self._round(self._leases)
+                    if not self._revive() and healthy:
+                        self.round_failures = 0
+                        self._loops.ok("ingest")
                 except Exception as exc:  # never the end of ingest: the next round retries
                     self.round_failures += 1
-                    log.error("mailbox_readers_round_failed", error=type(exc).__name__)
+                    self._loops.failed("ingest", exc)
         finally:
             await self._stop(list(self._running), graceful=True)
             if self._leases is not None:
@@ -88,7 +92,8 @@ class Readers:
             log.error("mailbox_leases_expired", mailboxes=sorted(self._running))
             await self._stop(list(self._running), graceful=False)
 
-    async def _round(self, leases: MailboxLeases) -> None:
+    async def _round(self, leases: MailboxLeases) -> bool:
+        """One lease round; returns whether it succeeded."""
         pending = asyncio.ensure_future(asyncio.to_thread(leases.round))
         # A round that is merely slow (a busy database, a long pause) must not let readers
         # run past what the last good round vouched for: another replica may take over then.
@@ -101,15 +106,10 @@ class Readers:
             outcome = pending.result()
         except (SQLAlchemyError, OSError) as exc:
             self.round_failures += 1
-            log.warning(
-                "mailbox_lease_round_failed",
-                error=type(exc).__name__,
-                failures=self.round_failures,
-            )
+            self._loops.failed("ingest", exc)  # retried at the next round
             if self._clock() > leases.valid_until:
                 await self._expire()
-            return
-        self.round_failures = 0
+            return False
         if outcome.lost:
             log.warning("mailbox_lease_lost", mailboxes=sorted(outcome.lost))
             await self._stop(outcome.lost, graceful=False)
@@ -121,10 +121,13 @@ class Readers:
             except (SQLAlchemyError, OSError) as exc:  # they expire instead; nobody reads them
                 log.warning("mailbox_leases_not_released", error=type(exc).__name__)
         self._start(outcome.held)
+        return True
 
-    def _revive(self) -> None:
-        """A reader that ended on its own (a bug, not a network error: those it retries)
-        starts again: a mailbox is never left unread while the daemon runs."""
+    def _revive(self) -> bool:
+        """A reader that ended on its own (a bug, or its database write failed: network
+        errors it retries itself) starts again: a mailbox is never left unread while the
+        daemon runs. Returns whether one had ended."""
+        ended = False
         for name, (task, _) in list(self._running.items()):
             if not task.done():
                 continue
@@ -136,7 +139,11 @@ class Readers:
                 error=type(error).__name__ if error else None,
             )
             self.revived += 1
+            ended = True
+            if error is not None:
+                self._loops.failed("ingest", error)
             self._start([name])
+        return ended
 
     def _start(self, names: Iterable[str]) -> None:
         for name in sorted(names):

@@ -24,6 +24,7 @@ from gateway.errors import (
     ServerUnavailableError,
     TemporaryDeliveryError,
 )
+from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
 from gateway.outbox.journal import SentJournal
 from gateway.outbox.transports import SmtpEnvelope, Transport
@@ -127,6 +128,7 @@ class Outbox:
         metrics: Metrics | None = None,
         extra_transports: Sequence[Transport] = (),
         journal: SentJournal | None = None,
+        loops: LoopHealth | None = None,
     ) -> None:
         self._config = config
         # SQLite: 250s are recorded in the journal first (see gateway/outbox/journal.py).
@@ -138,6 +140,7 @@ class Outbox:
         self._owner = owner
         self._clock = clock
         self._metrics = metrics
+        self._loops = loops or LoopHealth()
         self.wakeup = asyncio.Event()
 
     def _claim(self) -> Sequence[OutboundMessage]:
@@ -322,10 +325,14 @@ class Outbox:
                 self.wakeup.clear()
                 try:
                     await self.deliver_due()
+                    self._loops.ok("outbox")
+                    await wait_any(self.wakeup, stop, timeout=poll_interval)
                 except Exception as exc:  # a database hiccup must not end the sender
-                    log.error("outbox_error", error_type=type(exc).__name__, error=str(exc)[:200])
-                await wait_any(self.wakeup, stop, timeout=poll_interval)
-            await self.deliver_due()  # drain what is due before leaving
+                    await wait_any(stop, timeout=self._loops.failed("outbox", exc))
+            try:
+                await self.deliver_due()  # drain what is due before leaving
+            except Exception as exc:  # the next start sends the rest
+                self._loops.failed("outbox", exc)
         finally:
             for transport in self._lanes:
                 await transport.close()

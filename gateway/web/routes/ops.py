@@ -24,7 +24,7 @@ def routes(ctx: WebContext) -> list[Route]:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
-        report = await run_in_threadpool(readiness, ctx.engine, ctx.config)
+        report = await run_in_threadpool(readiness, ctx.engine, ctx.config, loops=ctx.metrics.loops)
         body = {
             "status": "ok" if report.ok else "failing",
             "failed": report.failed(),

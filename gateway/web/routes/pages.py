@@ -44,7 +44,7 @@ def routes(ctx: WebContext) -> list[Route]:
             "dashboard.html",
             call.visitor,
             board=load_dashboard(call.db, utcnow()),
-            health=readiness_in(call.db, ctx.config),
+            health=readiness_in(call.db, ctx.config, loops=ctx.metrics.loops),
         )
 
     def _log(call: Call, template: str) -> Response:

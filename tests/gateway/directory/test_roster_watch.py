@@ -10,6 +10,7 @@ import pytest
 from gateway.cli.demo_routing import DEMO_DOCTORS, roster_toml
 from gateway.directory.roster import RosterError
 from gateway.directory.roster_watch import RosterFile
+from gateway.loops import LoopHealth
 
 
 def _write(path: Path, text: str, bump: int) -> None:
@@ -37,3 +38,33 @@ def test_a_broken_roster_at_start_is_an_error(tmp_path: Path) -> None:
     path.write_text("[[doctors]]\nrpps = 1\n", encoding="utf-8")
     with pytest.raises(RosterError):
         RosterFile(path)
+
+
+def test_a_broken_edit_turns_the_roster_watch_red_until_a_good_one(tmp_path: Path) -> None:
+    path = tmp_path / "roster.toml"
+    _write(path, roster_toml(DEMO_DOCTORS[:1]), 0)
+    loops = LoopHealth()
+    roster = RosterFile(path, loops)
+    _write(path, "[[doctors]]\nrpps = 'pas un rpps'\n", 1)
+    roster.doctors()
+    assert list(loops.failing()) == ["roster_watch"]
+    _write(path, roster_toml(DEMO_DOCTORS[:2]), 2)
+    assert len(roster.doctors()) == 2
+    assert loops.failing() == {}
+
+
+def test_an_unreadable_roster_keeps_the_last_good_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "roster.toml"
+    _write(path, roster_toml(DEMO_DOCTORS[:1]), 0)
+    loops = LoopHealth()
+    roster = RosterFile(path, loops)
+    _write(path, roster_toml(DEMO_DOCTORS[:2]), 1)
+
+    def unreadable(_path: Path) -> object:
+        raise PermissionError("permission denied")
+
+    monkeypatch.setattr("gateway.directory.roster_watch.load_roster", unreadable)
+    assert len(roster.doctors()) == 1  # offers go on with what was read before
+    assert loops.failing()["roster_watch"].error_type == "PermissionError"

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from gateway.config import SmtpConfig
 from gateway.errors import PermanentDeliveryError, TemporaryDeliveryError
+from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
 from gateway.outbox import Outbox, SmtpEnvelope
 from gateway.outbox.journal import SentJournal
@@ -258,3 +260,37 @@ async def test_a_crash_before_the_fold_sends_nothing_again(
     assert row.status == "sent" and row.sent_at is not None and row.attempts == 1
     assert SentJournal(journal).entries() == {}
     engine.dispose()
+
+
+async def test_a_database_outage_never_ends_the_sender(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _queue(engine, 2)
+    transport = RecordingTransport([])
+    loops = LoopHealth(backoff_base=0.01, backoff_max=0.02)
+    config = SmtpConfig(from_address="cpts@x.test")
+    outbox = Outbox(config=config, engine=engine, transport=transport, owner="t", loops=loops)
+    real_claim = outbox._claim
+    outage = {"left": 3}
+    seen_failing: list[bool] = []
+
+    def claim() -> Sequence[OutboundMessage]:
+        seen_failing.append("outbox" in loops.failing())
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+        return real_claim()
+
+    monkeypatch.setattr(outbox, "_claim", claim)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(outbox.run(stop, poll_interval=0.01))
+    for _ in range(500):
+        if len(transport.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert not runner.done(), "the sender ended on a database error"
+    assert len(transport.sent) == 2
+    assert seen_failing[:4] == [False, True, True, True]  # red while failing
+    assert loops.failing() == {}  # and green again once it works
+    stop.set()
+    await runner

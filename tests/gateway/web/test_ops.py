@@ -47,6 +47,11 @@ def test_readyz_says_which_check_failed(web: Web) -> None:
         db.commit()
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["failed"] == ["outbox_oldest"]
+    # A daemon loop that fails (the sender here) is red too, with the error's type only.
+    web.ctx.metrics.loops.failed("outbox", ConnectionRefusedError("x"))
+    body = client.get("/readyz").json()
+    assert body["failed"] == ["outbox_oldest", "loop:outbox"]
+    assert "ConnectionRefusedError" in body["checks"][-1]["detail"]
 
 
 def test_metrics_count_rows_and_in_process_events(web: Web) -> None:
@@ -64,6 +69,10 @@ def test_metrics_count_rows_and_in_process_events(web: Web) -> None:
     assert 'aiguilleur_smtp_failures_total{kind="permanent"} 1.0' in text
     assert 'aiguilleur_mailbox_last_sync_timestamp_seconds{mailbox="sig"}' in text
     assert "aiguilleur_database_up 1.0" in text
+    web.ctx.metrics.loops.failed("timers", TimeoutError())
+    text = web.client().get("/metrics").text
+    assert 'aiguilleur_loop_errors_total{loop="timers"} 1.0' in text
+    assert 'aiguilleur_loop_failing{loop="timers"} 1.0' in text
 
 
 def test_metrics_token_is_required_when_configured(db_url: str, tmp_path: Path, web: Web) -> None:
