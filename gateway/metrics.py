@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from gateway.loops import LoopHealth
 from gateway.storage.db import is_postgres
 from gateway.storage.lease_models import MailboxLease
 from gateway.storage.models import (
@@ -107,6 +108,22 @@ class DatabaseCollector(Collector):
                 family.add_metric([left, right], count)
             yield family
 
+        # Mails a DSN returned undelivered, by mail kind (offer, ack…): rows are never
+        # un-bounced, so the count only grows.
+        bounces = CounterMetricFamily(
+            "aiguilleur_bounces",
+            "Outbound mails returned undelivered by a DSN, by mail kind",
+            labels=["kind"],
+        )
+        bounced = (
+            select(OutboundMessage.kind, func.count())
+            .where(OutboundMessage.status == OutboundStatus.BOUNCED)
+            .group_by(OutboundMessage.kind)
+        )
+        for kind, count in session.exec(bounced).all():
+            bounces.add_metric([kind], count)
+        yield bounces
+
         depth, oldest = session.exec(
             select(func.count(), func.min(OutboundMessage.created_at)).where(
                 OutboundMessage.status == OutboundStatus.PENDING
@@ -192,6 +209,7 @@ class Metrics:
         )
         for kind in ("temporary", "permanent"):
             self._smtp_failures.labels(kind=kind)  # exported at 0 before the first failure
+        self.loops = LoopHealth(self.registry)  # the loops report here; /readyz reads it
 
     def observe_parse(self, kind: str, seconds: float) -> None:
         self._parse.labels(kind=kind).observe(seconds)

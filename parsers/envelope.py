@@ -58,7 +58,7 @@ class Envelope(BaseModel):
     list_id: str | None = None
     content_type: str = "text/plain"
     report_type: str | None = None  # "delivery-status", "disposition-notification"
-    disposition_notification_to: str | None = None
+    disposition_notification_to: str | None = None  # only when it names one address
 
 
 def _header(msg: EmailMessage, name: str) -> str | None:
@@ -101,6 +101,13 @@ def _first_address(value: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _only_address(value: str | None) -> str | None:
+    """The one address of a header; None when it names none or several (RFC 8098 2.1:
+    an MDN is then not sent without asking a person)."""
+    found = {a.strip().lower() for _, a in getaddresses([value or ""]) if a and "@" in a}
+    return found.pop() if len(found) == 1 else None
+
+
 def extract_references(value: str | None) -> list[str]:
     return _MSGID.findall(value or "")
 
@@ -127,7 +134,7 @@ def read_envelope(msg: EmailMessage) -> Envelope:
     if return_path_raw is not None:
         found, _ = _first_address(return_path_raw)
         return_path = found or ""
-    dnt, _ = _first_address(_header(msg, "Disposition-Notification-To"))
+    dnt = _only_address(_header(msg, "Disposition-Notification-To"))
     message_ids = extract_references(_header(msg, "Message-ID"))
     in_reply_to = extract_references(_header(msg, "In-Reply-To"))
     try:

@@ -15,6 +15,7 @@ from parsers.documents import (
     sniff_document,
     unparsed_kind,
 )
+from parsers.dsn import DeliveryReport, read_delivery_report
 from parsers.envelope import (
     Envelope,
     clean_envelope,
@@ -51,6 +52,7 @@ ReportKind = Literal["dsn", "mdn"]
 class ParsedMessage(BaseModel):
     envelope: Envelope
     report_kind: ReportKind | None = None  # DSN/MDN are not requests
+    delivery_report: DeliveryReport | None = None  # what a DSN says, when it could be read
     request: Request
     body_text: str = ""  # for the daemon's own use; never logged
 
@@ -252,7 +254,11 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
     request.attachments = records
     request.problems = dedupe_problems([*content.problems, *request.problems])
     return ParsedMessage(
-        envelope=envelope, report_kind=report_kind, request=request, body_text=body_text
+        envelope=envelope,
+        report_kind=report_kind,
+        delivery_report=read_delivery_report(message, limits) if report_kind == "dsn" else None,
+        request=request,
+        body_text=body_text,
     )
 
 

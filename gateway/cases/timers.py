@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from gateway.cases.bounces import refused_offer_mails, take_refused_offer_mail
 from gateway.cases.flow import CaseFlow
 from gateway.cases.offers import expire, remind
 from gateway.cases.services import RoutingServices
@@ -34,10 +35,11 @@ log = structlog.get_logger("aiguilleur.timers")
 class TimerReport:
     expired: int = 0
     reminded: int = 0
+    refused: int = 0  # offers whose mail our relay refused for good: declined, moved on
 
     @property
     def total(self) -> int:
-        return self.expired + self.reminded
+        return self.expired + self.reminded + self.refused
 
 
 class Timers:
@@ -106,13 +108,29 @@ class Timers:
         log.info("offer_timer", offer_id=offer_id, action=action)
         return True
 
+    def _refused_due(self) -> list[int]:
+        with repo.session_for(self._engine) as session:
+            return refused_offer_mails(session)
+
+    def _refused(self, outbound_id: int, now: datetime) -> bool:
+        with repo.session_for(self._engine) as session:
+            flow = CaseFlow(
+                session, self._services, Mailer(session, self._renderer, self._services.config, now)
+            )
+            moved = take_refused_offer_mail(flow, outbound_id)
+            session.commit()
+        if moved:
+            log.info("offer_timer", outbound_id=outbound_id, action="refused")
+        return moved
+
     def run_once(self, now: datetime | None = None) -> TimerReport:
         """One pass at ``now`` (the clock's time by default)."""
         moment = now or self._clock()
         expired_ids, reminder_ids = self._due(moment)
         expired = sum(self._apply(i, moment, "expire") for i in expired_ids)
         reminded = sum(self._apply(i, moment, "remind") for i in reminder_ids)
-        report = TimerReport(expired=expired, reminded=reminded)
+        refused = sum(self._refused(i, moment) for i in self._refused_due())
+        report = TimerReport(expired=expired, reminded=reminded, refused=refused)
         if report.total and self._outbox_wakeup is not None:
             self._outbox_wakeup.set()
         return report

@@ -50,6 +50,10 @@ class Mailer:
     def config(self) -> Config:
         return self._config
 
+    @property
+    def renderer(self) -> ReplyRenderer:
+        return self._renderer
+
     def reply_to_for(self, mailbox: str | None) -> str | None:
         """The watched address of a case's mailbox: answers must come back there."""
         found = next((m for m in self._config.mailboxes if m.name == mailbox), None)

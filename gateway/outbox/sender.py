@@ -350,7 +350,11 @@ def _id(row: OutboundMessage) -> int:
 def _mark_sent(session: Session, rows: Sequence[OutboundMessage], sent_at: datetime) -> None:
     session.connection().execute(  # Core: the rows are not in this session
         update(OutboundMessage)
-        .where(col(OutboundMessage.id).in_([_id(r) for r in rows]))
+        .where(
+            col(OutboundMessage.id).in_([_id(r) for r in rows]),
+            # A DSN may come back before the mark: the bounce is the later truth.
+            col(OutboundMessage.status) != OutboundStatus.BOUNCED,
+        )
         .values(
             lease_until=None,
             attempts=OutboundMessage.attempts + 1,

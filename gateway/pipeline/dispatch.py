@@ -1,20 +1,24 @@
 """Where a parsed message goes, as a table read top to bottom: the first route that
 takes the message handles it, inside the caller's transaction.
 
-To add an inbound kind (a DSN tied back to its outbound mail, an MDN…), add a
-function taking an ``Inbound`` and returning ``Handled`` or ``None``, and put it
-in ``ROUTES`` where it belongs.
+To add an inbound kind, add a function taking an ``Inbound`` and returning
+``Handled`` or ``None``, and put it in ``ROUTES`` where it belongs. Reports (DSN,
+MDN) never reach the table, which answers people: ``delivery_report`` takes a DSN
+for one of our mails, and the worker ignores every other report. A message the
+table handles gets the MDN it asks for (``cases.receipts``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from gateway.cases.answers import doctor_message
+from gateway.cases.bounces import take_delivery_report
 from gateway.cases.flow import CaseFlow, Incoming
 from gateway.cases.intake import FOLLOW_UP_STATUSES, decide, follow_up, open_case
+from gateway.cases.receipts import send_receipt
 from gateway.cases.status import parties, status_reply
 from gateway.config import MailboxConfig
 from gateway.storage import repo
@@ -22,7 +26,7 @@ from gateway.storage.models import Case
 from parsers.envelope import find_case_reference
 from parsers.request import RequestKind
 
-__all__ = ["ROUTES", "Handled", "Inbound", "dispatch"]
+__all__ = ["ROUTES", "Handled", "Inbound", "delivery_report", "dispatch"]
 
 
 @dataclass(frozen=True)
@@ -138,5 +142,14 @@ def dispatch(msg: Inbound) -> Handled:
     for route in ROUTES:
         handled = route(msg)
         if handled is not None:
+            if send_receipt(msg.flow, msg.incoming, handled.case, msg.mailbox.address):
+                handled = replace(handled, reply=handled.reply or "mdn")  # wakes the outbox
             return handled
     raise AssertionError("third_party takes every message")  # pragma: no cover
+
+
+def delivery_report(msg: Inbound) -> Handled | None:
+    """A DSN for one of our mails: the mail is marked bounced and its case moves on.
+    None for any other report (the caller ignores it)."""
+    taken = take_delivery_report(msg.flow, msg.incoming)
+    return Handled(taken.case) if taken is not None else None

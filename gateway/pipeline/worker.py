@@ -24,9 +24,10 @@ from gateway import failpoints
 from gateway.cases.flow import CaseFlow, Incoming
 from gateway.cases.services import RoutingServices
 from gateway.config import Config, MailboxConfig
+from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
 from gateway.outbox.queue import Mailer
-from gateway.pipeline.dispatch import Handled, Inbound, dispatch
+from gateway.pipeline.dispatch import Handled, Inbound, delivery_report, dispatch
 from gateway.pipeline.quarantine import quarantine, quarantine_reply
 from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyKind
@@ -85,8 +86,10 @@ class Pipeline:
         outbox_wakeup: asyncio.Event | None = None,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics | None = None,
+        loops: LoopHealth | None = None,
     ) -> None:
         self._metrics = metrics
+        self._loops = loops or LoopHealth()
         self._config = config
         self._engine = engine
         self._reader = repo.reader(engine)
@@ -132,8 +135,9 @@ class Pipeline:
                     items.append(ready.get_nowait())
                 try:
                     await self._decide(items)
+                    self._loops.ok("pipeline_decide")
                 except Exception as exc:  # the database is down: the leases expire, retried
-                    log.error("decide_failed", error_type=type(exc).__name__, count=len(items))
+                    self._loops.failed("pipeline_decide", exc)
                 finally:
                     for _ in items:
                         ready.task_done()
@@ -143,7 +147,12 @@ class Pipeline:
         try:
             while not stop.is_set():
                 self.wakeup.clear()
-                ids = await asyncio.to_thread(self._claim, workers * 4)
+                try:
+                    ids = await asyncio.to_thread(self._claim, workers * 4)
+                    self._loops.ok("pipeline_claim")
+                except Exception as exc:  # the database is down: try again, later each time
+                    await wait_any(stop, timeout=self._loops.failed("pipeline_claim", exc))
+                    continue
                 for inbound_id in ids:
                     await claimed.put(inbound_id)
                 if ids:
@@ -281,6 +290,13 @@ class Pipeline:
         reason = no_reply_reason(envelope, self._own)
         if parsed.report_kind is not None:
             reason = reason or f"report: {parsed.report_kind}"
+            flow = CaseFlow(
+                session, self._services, Mailer(session, self._renderer, self._config, now)
+            )
+            if mailbox is not None and (
+                taken := delivery_report(Inbound(flow, Incoming(row=row, parsed=parsed), mailbox))
+            ):
+                return self._finish(row, taken, now)
         if reason is not None or mailbox is None:
             row.status = InboundStatus.IGNORED
             row.error = reason or f"unknown mailbox {row.mailbox}"

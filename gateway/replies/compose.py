@@ -171,6 +171,15 @@ class ReplyRenderer:
     def message_id_for(self, cause_key: str) -> str:
         return deterministic_message_id(cause_key, self._domain)
 
+    @property
+    def from_header(self) -> str:
+        """The From of every mail we write (the structure's name and sending address)."""
+        return self._from
+
+    @property
+    def domain(self) -> str:
+        return self._domain
+
     def text(self, facts: ReplyFacts) -> str:
         template = self._env.get_template(f"{facts.kind.value}.txt.j2")
         the, start, of = structure_names(facts.structure_name)

@@ -48,6 +48,8 @@ class ReplyKind(StrEnum):
     COORDINATOR_ALERT = "coordinator_alert"  # a case needs a person
     DAC_REFERRAL = "dac_referral"  # to the DAC team
     MT_NOTICE = "mt_notice"  # to the médecin traitant, about a DAC request
+    # To whoever asked for one (Disposition-Notification-To): an MDN, no Task.
+    MDN = "mdn"  # RFC 8098: the message was processed
 
 
 DOCTOR_FACING = frozenset(

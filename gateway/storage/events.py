@@ -28,6 +28,7 @@ class CaseEventKind(StrEnum):
     OFFER_ACCEPTED = "offer_accepted"
     OFFER_REFUSED = "offer_refused"  # f"offer_{OfferStatus.REFUSED}"
     OFFER_EXPIRED = "offer_expired"  # f"offer_{OfferStatus.EXPIRED}"
+    OFFER_BOUNCED = "offer_bounced"  # f"offer_{OfferStatus.BOUNCED}"
     OFFER_REMINDED = "offer_reminded"
     ANSWER_AMBIGUOUS = "answer_ambiguous"
     AVIS_RELAYED = "avis_relayed"
@@ -44,6 +45,9 @@ class CaseEventKind(StrEnum):
     REPLY_SENT = "reply_sent"
     REPLY_FAILED = "reply_failed"
     REPLY_RETRY = "reply_retry"  # named by the sender, which does not record retries today
+    # Delivery reports that came back for a mail (gateway.cases.bounces).
+    REPLY_BOUNCED = "reply_bounced"
+    REPLY_DELAYED = "reply_delayed"
     # The web UI's audited actions on a case (gateway.web.audit.record).
     NOTE_ADDED = "note_added"
     MESSAGE_RELEASED = "message_released"

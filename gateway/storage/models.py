@@ -66,6 +66,7 @@ class OfferStatus(StrEnum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     EXPIRED = "expired"  # deadline passed without an answer
+    BOUNCED = "bounced"  # the offer could not be delivered (a DSN came back)
     WITHDRAWN = "withdrawn"  # someone else accepted, or a coordinator took over
     ANSWERED = "answered"  # TE: the avis came back and was relayed
 
@@ -74,6 +75,7 @@ class OutboundStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # permanent failure, visible to coordinators
+    BOUNCED = "bounced"  # accepted by the server, then returned undelivered (a DSN)
 
 
 class InboundMessage(SQLModel, table=True):
@@ -165,6 +167,7 @@ class OutboundMessage(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("cause_key", name="uq_outbound_cause"),
         Index("ix_outbound_status_next", "status", "next_attempt_at"),
+        Index("ix_outbound_message_id", "message_id"),  # a returned DSN names it
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -184,6 +187,10 @@ class OutboundMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # What the returned DSN said: its status code (5.1.1) and Diagnostic-Code.
+    bounced_at: datetime | None = None
+    dsn_status: str | None = Field(default=None, max_length=16)
+    dsn_diagnostic: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class RuleResultRow(SQLModel, table=True):

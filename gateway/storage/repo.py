@@ -365,7 +365,8 @@ def count_recent_replies(session: Session, recipient: str, since: datetime) -> i
     stmt = select(func.count()).where(
         OutboundMessage.recipient == recipient,
         OutboundMessage.created_at >= since,
-        OutboundMessage.kind != "offer",
+        # Offers and MDNs are not replies to a request (MDNs have a limit of their own).
+        col(OutboundMessage.kind).not_in(("offer", "mdn")),
     )
     return int(session.exec(stmt).one())
 

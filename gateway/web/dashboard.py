@@ -75,7 +75,9 @@ def load_dashboard(db: Session, now: datetime) -> Dashboard:
         ),
         failed_replies=int(
             db.exec(
-                select(func.count()).where(OutboundMessage.status == OutboundStatus.FAILED)
+                select(func.count()).where(
+                    col(OutboundMessage.status).in_((OutboundStatus.FAILED, OutboundStatus.BOUNCED))
+                )
             ).one()
         ),
     )

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gateway.cases.actions import CLOSE_OUTCOMES
+from gateway.loops import LOOPS
 from gateway.replies.facts import ReplyKind
 from gateway.routing.answers import Answer
 from gateway.routing.decision import TO_COORDINATOR
@@ -114,6 +115,7 @@ DETAIL_KEYS = (
     "message_id",
     "error",
     "previous_error",
+    "delivery_status",
     "target",
     "reply",
     "accepts_new_patients",
@@ -123,7 +125,7 @@ DETAIL_KEYS = (
 # What an audited action was done to: the prefix of its target (``inbound:42``).
 TARGET_KINDS = ("inbound", "outbound", "note", "offer", "outcome", "field", "rpps", "user")
 # The checks of ``gateway.health`` (``mailbox:<name>`` is one per mailbox).
-HEALTH_CHECKS = ("database", "mailbox", "outbox_backlog", "outbox_oldest")
+HEALTH_CHECKS = ("database", "mailbox", "outbox_backlog", "outbox_oldest", "loop")
 
 ENUMERATIONS: Mapping[str, Enumeration] = MappingProxyType(
     {
@@ -152,6 +154,7 @@ ENUMERATIONS: Mapping[str, Enumeration] = MappingProxyType(
         "close_outcome": Enumeration("action.outcome", tuple(CLOSE_OUTCOMES)),
         "detail": Enumeration("detail", DETAIL_KEYS),
         "health_check": Enumeration("web.check", HEALTH_CHECKS),
+        "loop": Enumeration("web.loop", LOOPS),
     }
 )
 
@@ -182,6 +185,8 @@ _VALUE_BY_EVENT: Mapping[tuple[str, str], str] = {
             CaseEventKind.REPLY_SENT,
             CaseEventKind.REPLY_FAILED,
             CaseEventKind.REPLY_RETRY,
+            CaseEventKind.REPLY_BOUNCED,
+            CaseEventKind.REPLY_DELAYED,
         )
     },
     (CaseEventKind.RULES_EVALUATED, "outcome"): "decision",
@@ -255,6 +260,8 @@ def check_text(name: str) -> str:
     """A failed health check (``mailbox:sig``) in words."""
     kind, _, which = name.partition(":")
     text = french("health_check", kind)
+    if kind == "loop":
+        return say("web.value.target", kind=text, value=french("loop", which))
     return say("web.value.target", kind=text, value=which) if which else text
 
 

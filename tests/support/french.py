@@ -293,6 +293,7 @@ def _details(inbound: int, offer: int, outbound: int) -> dict[str, list[dict[str
         CaseEventKind.OFFER_ACCEPTED: [{"offer_id": offer, "rpps": DOCTORS[0][0]}],
         CaseEventKind.OFFER_REFUSED: [{"offer_id": offer, "rpps": DOCTORS[0][0]}],
         CaseEventKind.OFFER_EXPIRED: [{"offer_id": offer, "rpps": DOCTORS[0][0]}],
+        CaseEventKind.OFFER_BOUNCED: [{"offer_id": offer, "rpps": DOCTORS[0][0]}],
         CaseEventKind.OFFER_REMINDED: [{"offer_id": offer}],
         CaseEventKind.ANSWER_AMBIGUOUS: [{"offer_id": offer, "inbound_id": inbound}],
         CaseEventKind.AVIS_RELAYED: [{"offer_id": offer, "inbound_id": inbound, "attachments": 1}],
@@ -318,6 +319,21 @@ def _details(inbound: int, offer: int, outbound: int) -> dict[str, list[dict[str
         CaseEventKind.REPLY_FAILED: [
             {"kind": ReplyKind.ACK.value, "message_id": "<f@cpts>", "error": PREVIOUS_ERROR}
         ],
+        **{
+            kind: [
+                {
+                    "kind": ReplyKind.OFFER.value,
+                    "to": "claire.martin@medecin.test",
+                    "message_id": "<b@cpts>",
+                    "delivery_status": status,
+                    "error": f"smtp; {PREVIOUS_ERROR}",
+                }
+            ]
+            for kind, status in (
+                (CaseEventKind.REPLY_BOUNCED, "5.1.1"),
+                (CaseEventKind.REPLY_DELAYED, "4.4.1"),
+            )
+        },
         CaseEventKind.NOTE_ADDED: [{"target": "note:1"}],
         CaseEventKind.MESSAGE_RELEASED: [
             {"target": f"inbound:{inbound}", "previous_error": "ValueError: pièce illisible"}

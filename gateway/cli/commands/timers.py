@@ -3,7 +3,7 @@
 The daemon runs the same pass every ``routing.timer_interval`` seconds. Run by hand it
 catches up after downtime; with ``--at`` it shows (and does) what is due at that time,
 which is how a coordinator or a test moves the clock forward. Prints
-``{"expired": n, "reminded": n}``; errors are one French line on stderr (exit 2 for
+``{"expired": n, "reminded": n, "refused": n}``; errors are one French line on stderr (exit 2 for
 ``--at`` or the configuration, 1 when the database refuses).
 """
 
@@ -48,7 +48,11 @@ def timers_command(config: Config, at: datetime | None) -> int:
         report = timers.run_once(at)
     finally:
         engine.dispose()
-    print(json.dumps({"expired": report.expired, "reminded": report.reminded}))
+    print(
+        json.dumps(
+            {"expired": report.expired, "reminded": report.reminded, "refused": report.refused}
+        )
+    )
     return 0
 
 

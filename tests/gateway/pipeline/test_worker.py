@@ -8,9 +8,11 @@ from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from gateway.config import Config, parse_config
+from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.replies.compose import ReplyRenderer
@@ -249,3 +251,45 @@ async def test_a_decision_that_fails_rolls_back_alone_in_its_batch(
     await pipeline.drain()
     assert [r.status for r in _rows(engine, InboundMessage)] == ["processed"] * 3
     assert len(_rows(engine, Case)) == 3
+
+
+async def test_a_database_outage_never_ends_the_pipeline(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loops = LoopHealth(backoff_base=0.01, backoff_max=0.02)
+    renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=200_000)
+    config = _config(poll_interval=0.01)
+    pipeline = Pipeline(
+        config=config,
+        engine=engine,
+        parse=_real_parse,
+        renderer=renderer,
+        services=demo_services(config),
+        owner="t",
+        loops=loops,
+    )
+    _store(engine, _mail(COMPLETE), "k1")
+    real_claim = pipeline._claim
+    outage = {"left": 3}
+    seen_failing: list[bool] = []
+
+    def claim(limit: int) -> list[int]:
+        seen_failing.append("pipeline_claim" in loops.failing())
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("SELECT", {}, ConnectionError("server closed the connection"))
+        return real_claim(limit)
+
+    monkeypatch.setattr(pipeline, "_claim", claim)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(pipeline.run(stop))
+    for _ in range(1000):
+        if _rows(engine, Case):
+            break
+        await asyncio.sleep(0.01)
+    assert not runner.done(), "the pipeline ended on a database error"
+    assert len(_rows(engine, Case)) == 1  # the message waited in the database, then went on
+    assert seen_failing[:4] == [False, True, True, True]
+    assert loops.failing() == {}
+    stop.set()
+    await runner

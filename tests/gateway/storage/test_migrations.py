@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alembic import command
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
@@ -9,7 +10,7 @@ import gateway.storage.directory_models
 import gateway.storage.lease_models
 import gateway.storage.models
 import gateway.storage.web_models  # noqa: F401  (registers the tables)
-from gateway.storage.db import make_engine
+from gateway.storage.db import alembic_config, make_engine, upgrade
 from tests.support.migrations import downgrade_then_upgrade, schema_diffs
 
 WEB_TABLES = {"web_user", "web_session", "login_attempt", "case_note", "audit_log"}
@@ -27,3 +28,21 @@ def test_head_matches_every_model(db_url: str) -> None:
 
 def test_web_migration_downgrades_and_upgrades_again(db_url: str) -> None:
     assert downgrade_then_upgrade(db_url, "0003", WEB_TABLES) == (set(), set())
+
+
+def test_delivery_report_migration_downgrades_and_upgrades_again(db_url: str) -> None:
+    """0006 adds the DSN columns to outbound_message: gone after a downgrade, back after."""
+
+    def columns() -> set[str]:
+        engine = make_engine(db_url)
+        try:
+            return {c["name"] for c in inspect(engine).get_columns("outbound_message")}
+        finally:
+            engine.dispose()
+
+    dsn = {"bounced_at", "dsn_status", "dsn_diagnostic"}
+    assert dsn <= columns()
+    command.downgrade(alembic_config(db_url), "0005")
+    assert dsn & columns() == set()
+    upgrade(db_url)
+    assert dsn <= columns()
