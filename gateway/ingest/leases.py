@@ -27,12 +27,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import ColumnElement, Engine, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Session, col, select
 
 from gateway.errors import GatewayError
 from gateway.storage.lease_models import MailboxLease, Replica
+from gateway.storage.models import InboundMessage, OutboundMessage
+
+log = structlog.get_logger("aiguilleur.ingest.leases")
 
 __all__ = ["InstanceNameInUseError", "LeaseRound", "MailboxLeases"]
 
@@ -90,6 +94,7 @@ class MailboxLeases:
         ttl = timedelta(seconds=self.lease_seconds)
         with Session(self.engine) as session:
             live = self._heartbeat(session, ttl)
+            self._reap(session, ttl)
             renewed = self._renew(session, ttl)
             share = math.ceil(len(self.mailboxes) / max(live, 1))
             held = set(renewed)
@@ -120,6 +125,22 @@ class MailboxLeases:
                     "`instance` (or AIGUILLEUR__INSTANCE)"
                 )
         return self._beat(session, fresh)
+
+    def _reap(self, session: Session, ttl: timedelta) -> None:
+        """A replica silent for longer than a lease is dead: the messages and replies it had
+        claimed are freed now, not when each claim runs out (minutes), and its row goes."""
+        stale = col(Replica.heartbeat_at) <= func.now() - ttl
+        dead = list(session.exec(select(Replica.instance).where(stale)).all())
+        if not dead:
+            return
+        for model in (InboundMessage, OutboundMessage):
+            session.execute(
+                update(model)
+                .where(col(model.lease_owner).in_(dead), col(model.lease_until).is_not(None))
+                .values(lease_until=None)
+            )
+        session.execute(delete(Replica).where(col(Replica.instance).in_(dead), stale))
+        log.warning("replicas_reaped", replicas=dead)
 
     def _adopt(self, session: Session, token: str) -> None:
         """Our own crashed predecessor's leases: nobody else may read those mailboxes, and

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import Engine, update
-from sqlmodel import Session, func
+from sqlmodel import Session, func, select
 
 from gateway.ingest.leases import InstanceNameInUseError, MailboxLeases
 from gateway.storage.lease_models import MailboxLease, Replica
@@ -107,3 +107,52 @@ def test_leaving_gives_every_lease_back_at_once(pg_engine: Engine) -> None:
     a.round()
     a.leave()
     assert b.round().held == frozenset(BOXES)  # no wait for expiry, and "a" is not live
+
+
+def test_a_dead_replicas_claims_are_freed_at_once_and_a_live_ones_kept(
+    pg_engine: Engine,
+) -> None:
+    from datetime import timedelta
+
+    from gateway.storage import repo
+    from gateway.storage.models import InboundMessage, OutboundMessage, utcnow
+    from gateway.storage.repo import IncomingRaw
+    from tests.support.outbound import outbound_ack
+
+    a, b = replica(pg_engine, "a"), replica(pg_engine, "b")
+    a.round()
+    b.round()
+    with Session(pg_engine) as s:
+        repo.store_inbound_batch(
+            s, [IncomingRaw("box0", f"mail {i}".encode(), source_key=f"k{i}") for i in range(4)]
+        )
+        for i in range(2):
+            repo.queue_outbound(s, outbound_ack(f"c{i}", "dr@x.test", message_id=f"<m{i}@x>"))
+        s.commit()
+        hour = timedelta(hours=1)  # claims that would otherwise block the rows for an hour
+        repo.claim_inbound(s, owner="a", limit=2, lease=hour)
+        repo.claim_inbound(s, owner="b", limit=2, lease=hour)
+        repo.claim_outbound(s, owner="a", limit=1, lease=hour)
+        s.commit()
+    b.round()  # "a" is alive: nothing of its is touched
+    with Session(pg_engine) as s:
+        claimed = [r for r in s.exec(select(InboundMessage)) if r.lease_until is not None]
+        assert len(claimed) == 4
+    with Session(pg_engine) as s:  # "a" stops heartbeating (SIGKILL)
+        s.execute(
+            update(Replica)
+            .where(Replica.instance == "a")  # type: ignore[arg-type]
+            .values(heartbeat_at=func.now() - timedelta(seconds=TTL * 2))
+        )
+        s.commit()
+    b.round()
+    with Session(pg_engine) as s:
+        inbound = {r.id: (r.lease_owner, r.lease_until) for r in s.exec(select(InboundMessage))}
+        freed = [owner for owner, until in inbound.values() if until is None]
+        kept = [owner for owner, until in inbound.values() if until is not None]
+        assert freed == ["a", "a"] and kept == ["b", "b"]
+        (reply, _) = sorted(s.exec(select(OutboundMessage)), key=lambda r: r.id or 0)
+        assert reply.lease_until is None
+        assert s.get(Replica, "a") is None and s.get(Replica, "b") is not None
+        # Another replica can take them now, hours before their claims would have run out.
+        assert len(repo.claim_inbound(s, owner="b", limit=10, lease=hour, now=utcnow())) == 2
