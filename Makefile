@@ -4,7 +4,7 @@ export UV_LINK_MODE := copy
 # uv from PATH, or a pinned release fetched by the standard library (stock Debian has no pip).
 UV := python3 deploy/uv.py
 
-.PHONY: demo dev test lint deps system-deps mail-deps bench-parsers
+.PHONY: demo dev test lint deps system-deps mail-deps bench-parsers bench-chaos
 
 demo: deps
 	$(UV) run aiguilleur demo
@@ -33,3 +33,7 @@ system-deps:
 
 mail-deps:
 	@bash deploy/ensure-packages.sh dovecot-imapd dovecot-lmtpd postfix
+
+# Crash bench (bench/chaos): N requests, K seeded SIGKILLs, SQLite and PostgreSQL, real mail stack.
+bench-chaos: deps mail-deps
+	$(UV) run python -m bench.chaos

@@ -182,6 +182,8 @@ class DaemonRun:
     proc: subprocess.Popen[bytes] | None = None
     profiler: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Its own process group, so kill_group() takes the parse workers down with it.
+    start_new_session: bool = False
 
     def start(self) -> int:
         log = self.log_path.open("ab")
@@ -190,6 +192,7 @@ class DaemonRun:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env},
+            start_new_session=self.start_new_session,
         )
         log.close()
         if self.profile_path is not None:
@@ -251,6 +254,22 @@ class DaemonRun:
             time.sleep(0.1)
         raise RuntimeError(f"daemon not connected to {mailboxes} mailboxes in {timeout}s")
 
+    def kill_group(self, timeout: float = 10.0) -> int:
+        """SIGKILL the daemon's whole process group (needs start_new_session); returns its
+        exit code once the main process is reaped and the group is gone (or ``timeout``)."""
+        assert self.proc is not None and self.start_new_session
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        code = self.proc.wait(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.02)
+        return code
+
     def stop(self, timeout: float = 120.0) -> int:
         if self.proc is None:
             return 0
@@ -261,6 +280,10 @@ class DaemonRun:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             code = self.proc.wait(timeout=10)
+        if self.start_new_session:
+            # Workers the main process left behind would outlive the run.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         if self.profiler is not None:
             try:
                 self.profiler.wait(timeout=60)
