@@ -7,6 +7,7 @@ overridden by index: ``AIGUILLEUR__MAILBOXES__0__PASSWORD``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import tomllib
@@ -27,9 +28,12 @@ __all__ = [
     "PipelineConfig",
     "Programme",
     "RepliesConfig",
+    "RetentionConfig",
     "SmtpConfig",
+    "is_loopback",
     "load_config",
     "parse_config",
+    "transport_warnings",
 ]
 
 ENV_PREFIX = "AIGUILLEUR__"
@@ -57,6 +61,8 @@ class TlsSettings(_Strict):
     password: str | None = Field(default=None, repr=False)
     password_file: Path | None = None
     timeout: float = Field(default=30.0, gt=0)
+    # Lets a password travel in clear (tls = "none") to a host that is not loopback.
+    allow_insecure: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> TlsSettings:
@@ -116,7 +122,7 @@ class SmtpConfig(TlsSettings):
 
 
 class DatabaseConfig(_Strict):
-    url: str = "sqlite:///aiguilleur.db"
+    url: str = Field(default="sqlite:///aiguilleur.db", repr=False)  # may hold a password
     echo: bool = False
 
 
@@ -128,6 +134,7 @@ class PipelineConfig(_Strict):
     poll_interval: float = Field(default=1.0, gt=0)
     parse_timeout: float = Field(default=20.0, gt=0)
     parse_processes: int = Field(default=2, ge=1, le=16)
+    parse_memory_mb: int = Field(default=1024, ge=0)  # per parse worker, over its models; 0: none
 
 
 class RepliesConfig(_Strict):
@@ -157,8 +164,11 @@ class WebConfig(_Strict):
     port: int = Field(default=8080, ge=1, le=65535)
     secret_key_file: Path | None = None  # signs session cookies; generated in state dir if unset
     session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)  # from login, whatever the activity
     cookie_secure: Literal["auto", "always", "never"] = "auto"
     metrics_token_file: Path | None = None  # when set, /metrics requires this bearer token
+    # Proxies whose X-Forwarded-For/-Proto are believed (addresses or networks, or "*").
+    forwarded_allow_ips: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     ready_mailbox_max_age_seconds: float = Field(default=300.0, gt=0)
@@ -180,6 +190,25 @@ class ReplicasConfig(_Strict):
         return self
 
 
+class RetentionConfig(_Strict):
+    """How long personal data is kept (docs/operations.md, "Retention"); 0 keeps it for good.
+
+    The daemon's timers purge what is due at most every ``interval_minutes``, in batches.
+    """
+
+    # Raw bytes of handled inbound mails, and of replies sent, after reception.
+    raw_months: int = Field(default=12, ge=0)
+    # Parsed content of handled inbound mails (the case keeps its own request).
+    parsed_months: int = Field(default=24, ge=0)
+    # Closed cases are reduced to their audit trail this long after closing.
+    closed_case_months: int = Field(default=24, ge=0)
+    # Raw bytes of mails still in quarantine (never released): 0 keeps them until released.
+    quarantined_months: int = Field(default=0, ge=0)
+    login_attempt_days: int = Field(default=180, ge=0)
+    interval_minutes: float = Field(default=60.0, gt=0)
+    batch: int = Field(default=200, ge=1, le=10_000)  # rows per transaction
+
+
 class LoggingConfig(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["json", "console"] = "json"
@@ -197,6 +226,7 @@ class Config(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     replicas: ReplicasConfig = Field(default_factory=ReplicasConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @model_validator(mode="after")
@@ -277,7 +307,72 @@ def parse_config(
                 f"(known: {', '.join(PROGRAMME_NAMES)})"
             )
     _check_files("smtp", config.smtp)
+    _check_transport(config)
     return config
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: ``localhost`` or a loopback address (no DNS)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _mail_sections(config: Config) -> list[tuple[str, TlsSettings]]:
+    """The IMAP and SMTP connections the daemon opens (a Maildir opens none)."""
+    found: list[tuple[str, TlsSettings]] = [
+        (f"mailboxes[{i}]", mb) for i, mb in enumerate(config.mailboxes) if mb.kind == "imap"
+    ]
+    if config.smtp.transport == "smtp":
+        found.append(("smtp", config.smtp))
+    return found
+
+
+def _check_transport(config: Config) -> None:
+    """A password in clear to another host is refused, unless ``allow_insecure`` says so."""
+    bad = [
+        f'  {prefix}: tls = "none" sends the password in clear to {settings.host}; use '
+        'tls = "implicit" or "starttls" (or set allow_insecure = true)'
+        for prefix, settings in _mail_sections(config)
+        if settings.tls == "none"
+        and (settings.password is not None or settings.password_file is not None)
+        and not is_loopback(settings.host)
+        and not settings.allow_insecure
+    ]
+    if bad:
+        raise ConfigError("\n".join(["insecure transport:", *bad]))
+
+
+def transport_warnings(config: Config) -> list[str]:
+    """What is allowed but weakens the transport: ``config check`` prints it, the daemon logs it.
+
+    Names keys and hosts only, never a secret.
+    """
+    warnings: list[str] = []
+    for prefix, settings in _mail_sections(config):
+        if settings.tls == "none" and not is_loopback(settings.host):
+            warnings.append(
+                f'{prefix}: tls = "none" to {settings.host}: mail (and any password) '
+                "travels in clear"
+            )
+        elif settings.tls != "none" and not settings.tls_verify:
+            warnings.append(
+                f"{prefix}: tls_verify = false: the server's certificate is not checked, "
+                "so anyone on the path can read the mail"
+            )
+    web = config.web
+    if not is_loopback(web.host) and web.cookie_secure != "always":
+        warnings.append(
+            f'web.host = "{web.host}" listens beyond loopback without TLS: put a TLS '
+            'reverse proxy in front and set web.cookie_secure = "always"'
+        )
+    if web.cookie_secure == "never":
+        warnings.append('web.cookie_secure = "never": session cookies are sent over plain HTTP too')
+    return warnings
 
 
 def _check_files(prefix: str, settings: TlsSettings) -> None:

@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from gateway.cases.bounces import refused_offer_mails, take_refused_offer_mail
 from gateway.cases.flow import CaseFlow
 from gateway.cases.offers import expire, remind
+from gateway.cases.retention import Retention
 from gateway.cases.services import RoutingServices
 from gateway.loops import LoopHealth
 from gateway.outbox.queue import Mailer
@@ -59,6 +60,9 @@ class Timers:
         self._renderer = renderer
         self._clock = clock
         self._outbox_wakeup = outbox_wakeup
+        # Low frequency (retention.interval_minutes), from the loop only: `aiguilleur timers
+        # --at` moves the offers' clock, never the purge's.
+        self._retention = Retention(engine, services.config)
 
     def _due(self, now: datetime) -> tuple[list[int], list[int]]:
         routing = self._services.config.routing
@@ -141,6 +145,7 @@ class Timers:
             pause = interval
             try:
                 await asyncio.to_thread(self.run_once)
+                await asyncio.to_thread(self._retention.run_if_due)
                 self._loops.ok("timers")
             except Exception as exc:  # a bad row must not stop deadlines for everyone
                 pause = min(interval, self._loops.failed("timers", exc))

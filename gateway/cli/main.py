@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.cli.audience import Audience, load_or_exit, print_error
 from gateway.cli.commands.config_file import ConfigOption, OptionalConfigOption
 from gateway.cli.help import Command, Group, new_app
-from gateway.config import Config
+from gateway.config import Config, transport_warnings
 from gateway.errors import ConfigError
 
 __all__ = ["app", "main"]
@@ -78,6 +78,9 @@ def config_check(
         f"{path}: OK ({len(config.mailboxes)} mailbox(es), database "
         f"{config.database.url.split(':', 1)[0]}, smtp {config.smtp.transport})"
     )
+    # Refused transports are errors of load_or_exit (the daemon refuses them too); these pass.
+    for warning in transport_warnings(config):
+        typer.echo(f"warning: {warning}", err=True)
     read = sorted({mailbox.programme for mailbox in config.mailboxes})
     for name in read:
         for rule_id, params in services.programmes[name].unconfigured():

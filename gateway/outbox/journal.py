@@ -13,12 +13,15 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from gateway.storage.db import create_private
+
 __all__ = ["SentJournal"]
 
 
 class SentJournal:
     def __init__(self, path: Path) -> None:
         self.path = path
+        create_private(path)  # 0600, like the database (its -wal and -shm follow)
         # Used from worker threads, one at a time (the lock): marks, folds and recovery.
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()

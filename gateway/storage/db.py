@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,15 @@ from sqlalchemy.engine import make_url
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-__all__ = ["READ_ONLY", "WriterLock", "is_postgres", "make_engine", "normalise_url", "upgrade"]
+__all__ = [
+    "READ_ONLY",
+    "WriterLock",
+    "create_private",
+    "is_postgres",
+    "make_engine",
+    "normalise_url",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READ_ONLY = "aiguilleur_read_only"  # execution option: a transaction that never writes
@@ -120,12 +129,37 @@ def _serialise_writers(engine: Engine) -> None:
     event.listen(engine, "checkin", checkin)
 
 
+def create_private(path: Path) -> None:
+    """Create ``path``, empty and readable by its owner only (0600), unless it exists.
+
+    An empty file is an empty SQLite database, and SQLite gives the ``-wal`` and ``-shm``
+    files it creates beside a database the database's own mode: patient data is never left
+    readable by every local user, whatever the umask (systemd's ``UMask=0077`` or not).
+    An existing file keeps its mode: the operator may have chosen it.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, its folder created; None in memory or for a URI."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        parsed = make_url(url)
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_file(url)
         engine = create_engine(
             url,
             echo=echo,
@@ -133,6 +167,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             pool_size=8,
             max_overflow=8,
         )
+        if path is not None:
+            # At the first connection, as SQLite would, but private (an engine never used
+            # creates nothing).
+            event.listen(engine, "do_connect", lambda *_: create_private(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         _serialise_writers(engine)
 
@@ -162,6 +200,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
     if not normalise_url(url).startswith("postgresql"):
+        path = _sqlite_file(normalise_url(url))
+        if path is not None:
+            create_private(path)  # before alembic's engine would create it 0644
         command.upgrade(alembic_config(url), revision)
         return
     engine = make_engine(url)

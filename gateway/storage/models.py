@@ -21,6 +21,7 @@ __all__ = [
     "OutboundMessage",
     "OutboundStatus",
     "ReferenceCounter",
+    "RetentionRun",
     "RoutingCounter",
     "RuleResultRow",
     "TeleExpertiseAct",
@@ -149,6 +150,8 @@ class Case(SQLModel, table=True):
     patient_family_name: str | None = Field(default=None, max_length=120, index=True)
     patient_ins: str | None = Field(default=None, max_length=15, index=True)
     closed_at: datetime | None = None
+    # Set when the retention policy reduced the closed case to its audit trail.
+    reduced_at: datetime | None = None
 
 
 class CaseEvent(SQLModel, table=True):
@@ -262,3 +265,16 @@ class RoutingCounter(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     value: int = 0
+
+
+class RetentionRun(SQLModel, table=True):
+    """One pass of the retention policy: when, under which policy, and what it purged."""
+
+    __tablename__ = "retention_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    complete: bool = False  # False: stopped at its batch budget, the next pass goes on
+    policy_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    counts_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))

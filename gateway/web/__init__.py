@@ -46,7 +46,7 @@ async def serve(
             port=config.web.port,
             log_config=None,
             access_log=False,  # URLs carry search terms such as patient names
-            proxy_headers=True,
+            proxy_headers=False,  # the app applies web.forwarded_allow_ips itself
             server_header=False,
             lifespan="off",
         )

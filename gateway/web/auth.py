@@ -1,9 +1,11 @@
 """Sessions, roles and CSRF: the one gate every non-public route goes through.
 
 ``protect`` wraps a synchronous handler. It finds the session from the signed cookie, ends
-it after ``session_idle_minutes`` of inactivity, checks the role and, for a POST, the CSRF
-token; then it runs the handler in a worker thread with a database session, since storage
-is synchronous and the event loop also runs the daemon.
+it after ``session_idle_minutes`` of inactivity or ``session_absolute_hours`` after login,
+checks the role and the parameters and, for a POST, the CSRF token; then it runs the handler
+in a worker thread with a database session, since storage is synchronous and the event loop
+also runs the daemon. A background refresh (the routing log's polling, marked by
+``BACKGROUND_HEADER``) is served but is not activity: it does not keep the session alive.
 """
 
 from __future__ import annotations
@@ -25,26 +27,34 @@ from starlette.routing import Route
 
 from gateway.storage.models import utcnow
 from gateway.storage.web_models import Role, WebSession, WebUser
+from gateway.web.access import role_of
 from gateway.web.audit import record
 from gateway.web.context import WebContext
 from gateway.web.cookies import new_token, sign, token_id, unsign
+from gateway.web.params import MAX_QUERY_VALUE, BadParameterError, bad_text
 from gateway.wording import say
 
 __all__ = [
+    "BACKGROUND_HEADER",
     "COOKIE",
     "Call",
     "Handler",
     "Visitor",
     "clear_session_cookie",
     "client_address",
+    "error_page",
+    "guarded",
     "open_session",
     "protect",
     "render",
+    "secure_cookies",
 ]
 
 COOKIE = "aig_session"
 LOGIN_CSRF_COOKIE = "aig_login_csrf"
 TOUCH_EVERY = timedelta(seconds=60)  # spares a write per request
+# Sent by htmx's polling (the routing log's refresh): such a request does not extend a session.
+BACKGROUND_HEADER = "x-aiguilleur-background"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,10 @@ class Call:
     def param(self, name: str) -> str:
         return str(self.request.path_params[name])
 
+    def error(self, status: int, message: str) -> HTMLResponse:
+        """A refusal as a French page (with the menu: the visitor is still logged in)."""
+        return error_page(self.ctx, self.request, status, message, self.visitor)
+
 
 Handler = Callable[[Call], Response]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -121,7 +135,21 @@ def render(
     return HTMLResponse(html, status_code=status)
 
 
-def _secure(ctx: WebContext, request: Request) -> bool:
+def error_page(
+    ctx: WebContext, request: Request, status: int, message: str, visitor: Visitor | None = None
+) -> HTMLResponse:
+    """A French error page: the status's title and one sentence, never a trace."""
+    title = say(f"web.page.status_{status}")
+    return render(ctx, request, "error.html", visitor, status=status, title=title, message=message)
+
+
+def bad_parameter(
+    ctx: WebContext, request: Request, name: str, visitor: Visitor | None
+) -> Response:
+    return error_page(ctx, request, 400, say("web.error.bad_parameter", name=name), visitor)
+
+
+def secure_cookies(ctx: WebContext, request: Request) -> bool:
     mode = ctx.config.web.cookie_secure
     return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
@@ -129,19 +157,31 @@ def _secure(ctx: WebContext, request: Request) -> bool:
 def open_session(
     ctx: WebContext, db: Session, request: Request, user: WebUser, response: Response
 ) -> None:
-    """Start a session for a user who just logged in, and set its cookie."""
+    """Start a session for a user who just logged in, and set its cookie.
+
+    The token is always new, and a session the browser already held ends here: a token
+    planted before login is never the one that gets the rights."""
     assert user.id is not None
+    previous = request.cookies.get(COOKIE)
+    old = unsign(ctx.secret, previous) if previous else None
+    if old is not None:
+        db.execute(delete(WebSession).where(col(WebSession.id) == token_id(old)))
+    # Sessions that ran out without a later visit are never looked up again: drop them here.
+    now, web = utcnow(), ctx.config.web
+    db.execute(
+        delete(WebSession).where(
+            (col(WebSession.last_seen_at) < now - timedelta(minutes=web.session_idle_minutes))
+            | (col(WebSession.created_at) < now - timedelta(hours=web.session_absolute_hours))
+        )
+    )
     token = new_token()
-    # Sessions that idled out without a later visit are never looked up again: drop them here.
-    idle = timedelta(minutes=ctx.config.web.session_idle_minutes)
-    db.execute(delete(WebSession).where(col(WebSession.last_seen_at) < utcnow() - idle))
     db.add(WebSession(id=token_id(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32)))
     response.set_cookie(
         COOKIE,
         sign(ctx.secret, token),
         httponly=True,
         samesite="lax",
-        secure=_secure(ctx, request),
+        secure=secure_cookies(ctx, request),
         path="/",
     )
 
@@ -157,16 +197,19 @@ def _find_visitor(ctx: WebContext, request: Request) -> Visitor | None:
         return None
     now = utcnow()
     idle = timedelta(minutes=ctx.config.web.session_idle_minutes)
+    lifetime = timedelta(hours=ctx.config.web.session_absolute_hours)
+    background = request.headers.get(BACKGROUND_HEADER) == "1"
     with Session(ctx.engine, expire_on_commit=False) as db:
         row = db.get(WebSession, token_id(token))
         if row is None:
             return None
         user = db.get(WebUser, row.user_id)
-        if user is None or not user.active or now - row.last_seen_at > idle:
+        expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
+        if user is None or not user.active or expired:
             db.delete(row)
             db.commit()
             return None
-        if now - row.last_seen_at > TOUCH_EVERY:
+        if not background and now - row.last_seen_at > TOUCH_EVERY:
             row.last_seen_at = now
             db.add(row)
             db.commit()
@@ -196,9 +239,13 @@ def csrf_matches(expected: str, form: Mapping[str, str], request: Request) -> bo
 
 
 def guarded(
-    ctx: WebContext, path: str, role: Role, handler: Handler, *, name: str, method: str = "GET"
+    ctx: WebContext, path: str, handler: Handler, *, name: str, method: str = "GET"
 ) -> Route:
-    """A route whose handler runs only for a visitor holding ``role`` (CSRF-checked on POST)."""
+    """A route whose handler runs only for a visitor holding the role that
+    ``gateway.web.access`` gives ``name`` (CSRF-checked on POST)."""
+    role = role_of(name)
+    if role is None:
+        raise ValueError(f"route {name!r} is public in gateway.web.access: it needs no guard")
     return Route(path, protect(ctx, role, handler), methods=[method], name=name)
 
 
@@ -209,16 +256,28 @@ def protect(ctx: WebContext, role: Role, handler: Handler) -> Endpoint:
             return _refuse_anonymous(request)
         if not visitor.can(role):
             return _forbidden(ctx, request, visitor, say("web.auth.role_forbidden"))
+        if bad_text(request.path_params.items(), text=False, limit=200) is not None:
+            return error_page(ctx, request, 404, say("web.error.not_found"), visitor)
+        bad = bad_text(request.query_params.multi_items(), text=False, limit=MAX_QUERY_VALUE)
+        if bad is not None:
+            return bad_parameter(ctx, request, bad, visitor)
         form: dict[str, str] = {}
         if request.method == "POST":
             raw = await request.form()
             form = {k: v for k, v in raw.items() if isinstance(v, str)}
             if not csrf_matches(visitor.csrf, form, request):
                 return _forbidden(ctx, request, visitor, say("web.auth.csrf_invalid"))
+            bad = bad_text(form.items(), text=True, limit=None)
+            if bad is not None:
+                return bad_parameter(ctx, request, bad, visitor)
 
         def run() -> Response:
             with Session(ctx.engine, expire_on_commit=False) as db:
-                return handler(Call(ctx, request, visitor, db, form))
+                try:
+                    return handler(Call(ctx, request, visitor, db, form))
+                except BadParameterError as exc:
+                    db.rollback()
+                    return bad_parameter(ctx, request, exc.name, visitor)
 
         return await run_in_threadpool(run)
 

@@ -13,19 +13,13 @@ from sqlmodel import Session, col, select
 
 from gateway.storage.models import Case
 from gateway.web.context import PARIS
+from gateway.web.params import BadParameterError, date_param, ident
 
 __all__ = ["Cursor", "LogFilter", "LogPage", "log_page", "walk_log"]
 
 _REFERENCE = re.compile(r"^AIG-\d{4}-\d{6}$", re.IGNORECASE)
 _INS = re.compile(r"^[0-9ABab]{13,15}$")
 _RPPS = re.compile(r"^\d{11}$")
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -40,13 +34,19 @@ class Cursor:
 
     @classmethod
     def decode(cls, value: str | None) -> Cursor | None:
-        if not value or "~" not in value:
+        """None for the first page; a malformed cursor is a bad parameter, not page one."""
+        if not value:
             return None
-        at, _, ident = value.rpartition("~")
+        at, _, number = value.rpartition("~")
+        row = ident(number)
         try:
-            return cls(datetime.fromisoformat(at), int(ident))
+            when = datetime.fromisoformat(at)
         except ValueError:
-            return None
+            raise BadParameterError("after") from None
+        # Naive or out-of-range times would fail in the database, not here.
+        if row is None or when.tzinfo is None or not 1900 <= when.year <= 2999:
+            raise BadParameterError("after")
+        return cls(when, row)
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ class LogFilter:
         return cls(
             programme=params.get("programme", "").strip(),
             status=params.get("status", "").strip(),
-            date_from=_date(params.get("from")),
-            date_to=_date(params.get("to")),
+            date_from=date_param("from", params.get("from")),
+            date_to=date_param("to", params.get("to")),
             doctor=params.get("doctor", "").strip(),
             q=params.get("q", "").strip(),
         )

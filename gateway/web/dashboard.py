@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from gateway.cases.retention import last_run
 from gateway.storage.models import (
     Case,
     CaseStatus,
@@ -19,8 +21,50 @@ from gateway.storage.models import (
     OutboundStatus,
 )
 from gateway.web.context import PARIS
+from gateway.wording import say
 
-__all__ = ["Dashboard", "load_dashboard"]
+__all__ = ["Dashboard", "RetentionView", "load_dashboard"]
+
+
+@dataclass(frozen=True)
+class RetentionView:
+    """The retention policy the daemon last applied, in French, and what its last pass did."""
+
+    policy: list[str]  # e.g. "messages bruts 12 mois"
+    last_pass_at: datetime
+    purged: int  # rows purged or reduced by that pass
+    complete: bool
+    quarantined_kept: int  # in quarantine past the raw messages' term, kept until released
+
+
+def _term(value: object, unit: str) -> str:
+    if isinstance(value, int) and value > 0:
+        return say(f"web.retention.{unit}", count=value)
+    return say("web.retention.unlimited")
+
+
+def _retention(db: Session) -> RetentionView | None:
+    run = last_run(db)
+    if run is None:
+        return None
+    policy = json.loads(run.policy_json or "{}")
+    counts = json.loads(run.counts_json or "{}")
+    quarantined = policy.get("quarantined_months", 0)
+    lines = [
+        say("web.retention.raw", term=_term(policy.get("raw_months"), "months")),
+        say("web.retention.parsed", term=_term(policy.get("parsed_months"), "months")),
+        say("web.retention.closed", term=_term(policy.get("closed_case_months"), "months")),
+        say(
+            "web.retention.quarantine",
+            term=_term(quarantined, "months")
+            if quarantined
+            else say("web.retention.until_released"),
+        ),
+        say("web.retention.logins", term=_term(policy.get("login_attempt_days"), "days")),
+    ]
+    kept = int(counts.get("quarantined_kept", 0))
+    purged = sum(int(v) for k, v in counts.items() if k != "quarantined_kept")
+    return RetentionView(lines, run.started_at, purged, run.complete, kept)
 
 
 @dataclass(frozen=True)
@@ -32,6 +76,7 @@ class Dashboard:
     overdue: list[tuple[Offer, str]]  # offer, case reference
     quarantined: int
     failed_replies: int
+    retention: RetentionView | None = None  # None until the daemon's first purge pass
 
 
 def _counts(db: Session, since: datetime) -> list[tuple[str, str, int]]:
@@ -80,4 +125,5 @@ def load_dashboard(db: Session, now: datetime) -> Dashboard:
                 )
             ).one()
         ),
+        retention=_retention(db),
     )

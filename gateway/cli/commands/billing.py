@@ -35,6 +35,7 @@ from gateway.cli.commands.check import CheckError, readonly_session
 from gateway.config import load_config
 from gateway.errors import ConfigError
 from gateway.storage.models import Case, TeleExpertiseAct
+from gateway.web.csvsafe import safe_row
 from gateway.wording import say
 
 __all__ = [
@@ -123,7 +124,7 @@ def render_csv(rows: list[BillingRow]) -> str:
     buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerows(row.cells() for row in rows)
+    writer.writerows(safe_row(row.cells()) for row in rows)  # names come from mail
     return buffer.getvalue()
 
 

@@ -6,9 +6,11 @@ import asyncio
 import signal
 from pathlib import Path
 
+import structlog
+
 from gateway.cli.audience import Audience, load_or_exit
 from gateway.cli.commands.config_file import ConfigOption
-from gateway.config import Config
+from gateway.config import Config, transport_warnings
 
 __all__ = ["web_command"]
 
@@ -35,5 +37,7 @@ def web_command(config: ConfigOption = Path("aiguilleur.toml")) -> None:
 
     cfg = load_or_exit(config, Audience.OPERATOR)
     configure_logging(cfg.logging.level, cfg.logging.format)
+    for warning in transport_warnings(cfg):  # keys and hosts only, never a secret
+        structlog.get_logger("aiguilleur.web").warning("config_warning", warning=warning)
     upgrade(cfg.database.url)
     asyncio.run(_serve_until_signal(cfg))

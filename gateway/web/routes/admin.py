@@ -6,9 +6,10 @@ from sqlmodel import col, select
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.storage.web_models import AuditEntry, Role, WebUser
-from gateway.web.auth import Call, protect, render
+from gateway.storage.web_models import AuditEntry, WebUser
+from gateway.web.auth import Call, guarded, render
 from gateway.web.context import WebContext
+from gateway.web.params import BadParameterError, ident
 
 __all__ = ["routes"]
 
@@ -23,8 +24,11 @@ def routes(ctx: WebContext) -> list[Route]:
         if actor:
             stmt = stmt.where(AuditEntry.actor == actor)
         before = params.get("before", "")
-        if before.isdigit():
-            stmt = stmt.where(col(AuditEntry.id) < int(before))
+        if before:
+            below = ident(before)
+            if below is None:
+                raise BadParameterError("before")
+            stmt = stmt.where(col(AuditEntry.id) < below)
         rows = list(call.db.exec(stmt.order_by(col(AuditEntry.id).desc()).limit(PAGE + 1)).all())
         more = len(rows) > PAGE
         rows = rows[:PAGE]
@@ -43,6 +47,6 @@ def routes(ctx: WebContext) -> list[Route]:
         return render(ctx, call.request, "users.html", call.visitor, rows=rows)
 
     return [
-        Route("/audit", protect(ctx, Role.ADMIN, audit), methods=["GET"], name="audit"),
-        Route("/users", protect(ctx, Role.ADMIN, users), methods=["GET"], name="users"),
+        guarded(ctx, "/audit", audit, name="audit"),
+        guarded(ctx, "/users", users, name="users"),
     ]

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlmodel import col, func, or_, select
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.directory.roster import RosterError, load_roster
 from gateway.routing.roster import RosterDoctor
 from gateway.storage.directory_models import MssanteAddress, Professional
-from gateway.storage.web_models import Role
 from gateway.web.audit import AuditAction, record
-from gateway.web.auth import Call, guarded, protect, render
+from gateway.web.auth import Call, guarded, render
 from gateway.web.context import WebContext
 from gateway.web.roster_file import AbsenceEdit, RosterEdit, apply_edit
 from gateway.wording import say
 
 __all__ = ["routes"]
+
+_RPPS = re.compile(r"[0-9]{11}")
 
 
 def _absences(text: str) -> tuple[AbsenceEdit, ...]:
@@ -88,8 +90,10 @@ def routes(ctx: WebContext) -> list[Route]:
 
     def roster_edit(call: Call) -> Response:
         if roster_path is None:
-            return PlainTextResponse(say("web.error.no_roster"), status_code=409)
+            return call.error(409, say("web.error.no_roster"))
         rpps = call.param("rpps")
+        if not _RPPS.fullmatch(rpps):
+            return call.error(404, say("web.error.not_found"))
         before = next((d for d in load_roster(roster_path) if d.rpps == rpps), None)
         try:
             edit = RosterEdit(
@@ -130,9 +134,7 @@ def routes(ctx: WebContext) -> list[Route]:
         return RedirectResponse(f"/roster#rpps-{rpps}", status_code=303)
 
     return [
-        Route(
-            "/directory", protect(ctx, Role.VIEWER, directory), methods=["GET"], name="directory"
-        ),
-        Route("/roster", protect(ctx, Role.VIEWER, roster), methods=["GET"], name="roster"),
-        guarded(ctx, "/roster/{rpps}", Role.ADMIN, roster_edit, name="roster_edit", method="POST"),
+        guarded(ctx, "/directory", directory, name="directory"),
+        guarded(ctx, "/roster", roster, name="roster"),
+        guarded(ctx, "/roster/{rpps}", roster_edit, name="roster_edit", method="POST"),
     ]

@@ -12,17 +12,17 @@ import re
 from collections.abc import Callable
 
 from sqlmodel import Session, col, select
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.outbox.queue import NotFailedError, resend
 from gateway.pipeline.quarantine import NotQuarantinedError, discard, release
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, InboundMessage, InboundStatus, utcnow
-from gateway.storage.web_models import Role
 from gateway.web.auth import Call, guarded, render
 from gateway.web.casepage import attachment
 from gateway.web.context import WebContext
+from gateway.web.params import BadParameterError, ident, local_path
 from gateway.wording import say
 
 __all__ = ["routes"]
@@ -31,10 +31,7 @@ _UNSAFE_FILENAME = re.compile(r"[^\w.\- ]+")
 
 
 def _back(call: Call, fallback: str) -> Response:
-    target = call.form.get("back", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = fallback
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(local_path(call.form.get("back")) or fallback, status_code=303)
 
 
 def _case_ref(call: Call, case_id: int | None) -> str | None:
@@ -45,15 +42,15 @@ def _case_ref(call: Call, case_id: int | None) -> str | None:
 
 
 def _ident(call: Call, name: str) -> int:
-    """The numeric path parameter ``name``; -1 (found nowhere) when it is not a number."""
-    try:
-        return int(call.param(name))
-    except ValueError:
-        return -1
+    """The numeric path parameter ``name``; a malformed or oversized one is a 400."""
+    found = ident(call.param(name))
+    if found is None:
+        raise BadParameterError(name)
+    return found
 
 
-def _not_quarantined() -> Response:
-    return PlainTextResponse(say("web.error.not_quarantined"), status_code=409)
+def _not_quarantined(call: Call) -> Response:
+    return call.error(409, say("web.error.not_quarantined"))
 
 
 def quarantine_page(call: Call) -> Response:
@@ -80,7 +77,7 @@ def _quarantined(
 def release_message(call: Call) -> Response:
     message = _quarantined(call, lambda db, ident: release(db, ident, now=utcnow()))
     if message is None:
-        return _not_quarantined()
+        return _not_quarantined(call)
     detail = {"previous_error": (message.error or "")[:200]}
     target = f"inbound:{message.id}"
     call.audited(
@@ -96,7 +93,7 @@ def discard_message(call: Call) -> Response:
         call, lambda db, ident: discard(db, ident, by=by, reason=reason, now=utcnow())
     )
     if message is None:
-        return _not_quarantined()
+        return _not_quarantined(call)
     target = f"inbound:{message.id}"
     detail = {"reason": reason}
     call.audited(
@@ -109,7 +106,7 @@ def resend_reply(call: Call) -> Response:
     try:
         out = resend(call.db, _ident(call, "outbound_id"), now=utcnow())
     except NotFailedError:
-        return PlainTextResponse(say("web.error.not_failed"), status_code=409)
+        return call.error(409, say("web.error.not_failed"))
     call.audited(
         CaseEventKind.REPLY_RESENT,
         case_id=out.case_id,
@@ -121,12 +118,11 @@ def resend_reply(call: Call) -> Response:
 
 
 def download(call: Call) -> Response:
-    not_found = PlainTextResponse(say("web.error.attachment_not_found"), status_code=404)
-    try:
-        ident, index = int(call.param("message_id")), int(call.param("index"))
-    except ValueError:
+    not_found = call.error(404, say("web.error.attachment_not_found"))
+    message_id, index = ident(call.param("message_id")), ident(call.param("index"))
+    if message_id is None or index is None:
         return not_found
-    message = call.db.get(InboundMessage, ident)
+    message = call.db.get(InboundMessage, message_id)
     found = attachment(message.raw, index) if message is not None else None
     if message is None or found is None:
         return not_found
@@ -147,12 +143,11 @@ def download(call: Call) -> Response:
 
 
 def routes(ctx: WebContext) -> list[Route]:
-    viewer, coordinator = Role.VIEWER, Role.COORDINATOR
     table = (
-        ("/quarantine", viewer, quarantine_page, "quarantine", "GET"),
-        ("/messages/{message_id}/release", coordinator, release_message, "release", "POST"),
-        ("/messages/{message_id}/discard", coordinator, discard_message, "discard", "POST"),
-        ("/outbound/{outbound_id}/resend", coordinator, resend_reply, "resend", "POST"),
-        ("/messages/{message_id}/attachments/{index}", coordinator, download, "attachment", "GET"),
+        ("/quarantine", quarantine_page, "quarantine", "GET"),
+        ("/messages/{message_id}/release", release_message, "release", "POST"),
+        ("/messages/{message_id}/discard", discard_message, "discard", "POST"),
+        ("/outbound/{outbound_id}/resend", resend_reply, "resend", "POST"),
+        ("/messages/{message_id}/attachments/{index}", download, "attachment", "GET"),
     )
-    return [guarded(ctx, p, role, h, name=n, method=m) for p, role, h, n, m in table]
+    return [guarded(ctx, p, h, name=n, method=m) for p, h, n, m in table]

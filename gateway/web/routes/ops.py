@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,12 +15,33 @@ from starlette.routing import Route
 from gateway.health import readiness
 from gateway.web.context import WebContext
 
-__all__ = ["PUBLIC_PATHS", "routes"]
+__all__ = ["PUBLIC_PATHS", "listens_on_loopback", "routes"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/login"})
+log = structlog.get_logger("aiguilleur.web")
+
+
+def listens_on_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name or "0.0.0.0": reachable from elsewhere
 
 
 def routes(ctx: WebContext) -> list[Route]:
+    # Mailbox names and volumes are no one else's business: without a token, /metrics
+    # answers only when the UI cannot be reached from another host.
+    closed = ctx.metrics_token is None and not listens_on_loopback(ctx.config.web.host)
+    if closed:
+        log.warning(
+            "metrics_closed",
+            host=ctx.config.web.host,
+            reason="web.host is not loopback and web.metrics_token_file is unset; "
+            "/metrics answers 403 until a token file is configured",
+        )
+
     async def healthz(_request: Request) -> Response:
         # Answering at all proves the event loop turns; nothing else is checked here.
         return JSONResponse({"status": "ok"})
@@ -44,6 +67,11 @@ def routes(ctx: WebContext) -> list[Route]:
         return JSONResponse(body, status_code=200 if report.ok else 503)
 
     async def metrics(request: Request) -> Response:
+        if closed:
+            return PlainTextResponse(
+                "metrics disabled: set web.metrics_token_file (the web UI listens beyond loopback)",
+                status_code=403,
+            )
         if ctx.metrics_token is not None:
             given = request.headers.get("authorization", "")
             expected = f"Bearer {ctx.metrics_token}"

@@ -7,17 +7,17 @@ import io
 from collections.abc import Iterator
 
 from sqlmodel import Session
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.cases.actions import CLOSE_OUTCOMES, CORRECTABLE_FIELDS
 from gateway.health import readiness_in
 from gateway.storage.models import CaseStatus, utcnow
-from gateway.storage.web_models import Role
-from gateway.web.auth import Call, protect, render
+from gateway.web.auth import Call, guarded, render
 from gateway.web.caselog import Cursor, LogFilter, log_page, walk_log
 from gateway.web.casepage import load_case_page
 from gateway.web.context import PARIS, WebContext
+from gateway.web.csvsafe import safe_row
 from gateway.web.dashboard import load_dashboard
 from gateway.wording import say
 
@@ -84,17 +84,19 @@ def routes(ctx: WebContext) -> list[Route]:
                 writer.writerow(CSV_COLUMNS)
                 for case in walk_log(db, flt):
                     writer.writerow(
-                        [
-                            case.reference,
-                            case.opened_at.astimezone(PARIS).isoformat(timespec="seconds"),
-                            case.programme,
-                            case.status,
-                            case.decision or "",
-                            case.doctor_rpps or "",
-                            case.doctor_name or "",
-                            case.sender or "",
-                            case.mailbox,
-                        ]
+                        safe_row(
+                            [
+                                case.reference,
+                                case.opened_at.astimezone(PARIS).isoformat(timespec="seconds"),
+                                case.programme,
+                                case.status,
+                                case.decision or "",
+                                case.doctor_rpps or "",
+                                case.doctor_name or "",
+                                case.sender or "",
+                                case.mailbox,
+                            ]
+                        )
                     )
                     if buffer.tell() > 64_000:
                         yield buffer.getvalue()
@@ -118,7 +120,7 @@ def routes(ctx: WebContext) -> list[Route]:
             roster=roster,
         )
         if page is None:
-            return PlainTextResponse(say("web.error.case_not_found"), status_code=404)
+            return call.error(404, say("web.error.case_not_found"))
         return render(
             ctx,
             call.request,
@@ -130,11 +132,10 @@ def routes(ctx: WebContext) -> list[Route]:
             correctable=CORRECTABLE_FIELDS,
         )
 
-    viewer = Role.VIEWER
     return [
-        Route("/", protect(ctx, viewer, dashboard), methods=["GET"], name="dashboard"),
-        Route("/cases", protect(ctx, viewer, case_log), methods=["GET"], name="case_log"),
-        Route("/cases/rows", protect(ctx, viewer, case_rows), methods=["GET"], name="case_rows"),
-        Route("/cases.csv", protect(ctx, viewer, case_csv), methods=["GET"], name="case_csv"),
-        Route("/cases/{reference}", protect(ctx, viewer, case_page), methods=["GET"], name="case"),
+        guarded(ctx, "/", dashboard, name="dashboard"),
+        guarded(ctx, "/cases", case_log, name="case_log"),
+        guarded(ctx, "/cases/rows", case_rows, name="case_rows"),
+        guarded(ctx, "/cases.csv", case_csv, name="case_csv"),
+        guarded(ctx, "/cases/{reference}", case_page, name="case"),
     ]

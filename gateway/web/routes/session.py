@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.storage.web_models import Role, WebSession
+from gateway.storage.web_models import WebSession
 from gateway.web.audit import AuditAction, record
 from gateway.web.auth import (
     COOKIE,
@@ -19,23 +20,25 @@ from gateway.web.auth import (
     Call,
     clear_session_cookie,
     client_address,
+    guarded,
     open_session,
-    protect,
     render,
+    secure_cookies,
 )
 from gateway.web.context import WebContext
 from gateway.web.cookies import token_id, unsign
-from gateway.web.users import LoginOutcome, authenticate
+from gateway.web.params import local_path
+from gateway.web.users import LoginOutcome, Throttle, account_delay, authenticate
 from gateway.wording import say
 
 __all__ = ["routes"]
 
 
+MAX_PASSWORD = 1024  # argon2 hashes any length: a huge one is only a slow request
+
+
 def _safe_next(value: str | None) -> str:
-    # Only local paths: never an open redirect to another site.
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
+    return local_path(value) or "/"
 
 
 def routes(ctx: WebContext) -> list[Route]:
@@ -52,7 +55,12 @@ def routes(ctx: WebContext) -> list[Route]:
             next=_safe_next(request.query_params.get("next")),
         )
         response.set_cookie(
-            LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login"
+            LOGIN_CSRF_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=secure_cookies(ctx, request),
+            path="/login",
         )
         return response
 
@@ -65,18 +73,21 @@ def routes(ctx: WebContext) -> list[Route]:
         if not given or not expected or not hmac.compare_digest(given, expected):
             return login_page(request, say("web.login.expired"), 403)
         username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+        if not username.isprintable() or len(password) > MAX_PASSWORD:
+            return login_page(request, say("web.login.bad_credentials"), 401)
         client = client_address(request)
+        throttle = Throttle(ctx.config.web.login_max_failures, ctx.config.web.login_window_seconds)
+
+        def delay() -> float:
+            with Session(ctx.engine) as db:
+                return account_delay(db, username[:64], throttle)
+
+        # A guessed-at account answers slowly, whoever asks; it is never refused for it.
+        await asyncio.sleep(await run_in_threadpool(delay))
 
         def check() -> Response:
             with Session(ctx.engine, expire_on_commit=False) as db:
-                outcome, user = authenticate(
-                    db,
-                    username,
-                    password,
-                    client,
-                    max_failures=ctx.config.web.login_max_failures,
-                    window_seconds=ctx.config.web.login_window_seconds,
-                )
+                outcome, user = authenticate(db, username, password, client, throttle)
                 if outcome is LoginOutcome.THROTTLED or user is None:
                     db.commit()
                     message = say(
@@ -112,5 +123,5 @@ def routes(ctx: WebContext) -> list[Route]:
     return [
         Route("/login", login_form, methods=["GET"], name="login_form"),
         Route("/login", login, methods=["POST"], name="login"),
-        Route("/logout", protect(ctx, Role.VIEWER, logout), methods=["POST"], name="logout"),
+        guarded(ctx, "/logout", logout, name="logout", method="POST"),
     ]

@@ -13,6 +13,7 @@ from gateway.config import parse_config
 from gateway.loops import LoopHealth
 from gateway.replies.compose import ReplyRenderer
 from tests.support.routing import demo_services
+from tests.support.waiting import eventually
 
 
 async def test_a_failing_pass_is_retried_and_reported(
@@ -37,12 +38,9 @@ async def test_a_failing_pass_is_retried_and_reported(
     monkeypatch.setattr(timers, "run_once", run_once)
     stop = asyncio.Event()
     runner = asyncio.create_task(timers.run(stop))
-    for _ in range(500):
-        if len(passes) >= 4:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(passes) >= 4)
     assert not runner.done(), "the timers ended on a database error"
     assert passes[:4] == [False, True, True, False]
-    assert loops.failing() == {}
+    assert await eventually(lambda: loops.failing() == {})
     stop.set()
     await runner

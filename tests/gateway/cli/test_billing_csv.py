@@ -52,3 +52,16 @@ def test_stdout_and_file_hold_the_same_spreadsheet_bytes(tmp_path: Path) -> None
 
 def test_an_empty_month_is_the_bom_and_the_header() -> None:
     assert render_csv([]) == BOM + ";".join(CSV_HEADER) + "\r\n"
+
+
+def test_a_cell_a_spreadsheet_would_run_is_kept_as_text(tmp_path: Path) -> None:
+    site = make_site(tmp_path, with_database=True)
+    with session_for(site) as session:
+        case_id = add_case(session, "AIG-2025-000002")
+        add_act(session, case_id, "TE2", date(2025, 3, 14), patient_key="p",
+                name="=cmd|'/c calc'!A0")  # fmt: skip
+        session.commit()
+    done = runner.invoke(app, ["export", "billing", "--month", "2025-03", "-c", str(site.config)])
+    assert done.exit_code == 0, done.output
+    rows = list(csv.reader(io.StringIO(done.stdout_bytes.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][3] == "'=cmd|'/c calc'!A0"

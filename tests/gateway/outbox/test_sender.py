@@ -18,6 +18,7 @@ from gateway.storage import repo
 from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import OutboundMessage
 from tests.support.outbound import outbound_ack
+from tests.support.waiting import eventually
 
 
 class RecordingTransport:
@@ -284,13 +285,10 @@ async def test_a_database_outage_never_ends_the_sender(
     monkeypatch.setattr(outbox, "_claim", claim)
     stop = asyncio.Event()
     runner = asyncio.create_task(outbox.run(stop, poll_interval=0.01))
-    for _ in range(500):
-        if len(transport.sent) == 2:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(transport.sent) == 2)
     assert not runner.done(), "the sender ended on a database error"
     assert len(transport.sent) == 2
     assert seen_failing[:4] == [False, True, True, True]  # red while failing
-    assert loops.failing() == {}  # and green again once it works
+    assert await eventually(lambda: loops.failing() == {})  # and green again once it works
     stop.set()
     await runner
