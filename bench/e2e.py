@@ -112,9 +112,13 @@ class Cast:
     def doctor_folders(self, stack: MailStack) -> list[Path]:
         return [stack.maildir(d) for d in (*self.gps, *self.derms)]
 
-    def requests(self, factory: RequestFactory, n: int) -> list[Request]:
+    def requests(self, factory: RequestFactory, n: int, kind: str | None = None) -> list[Request]:
         return factory.batch(
-            n, [s.address for s in self.senders], self.gateways[0].address, self.te.address
+            n,
+            [s.address for s in self.senders],
+            self.gateways[0].address,
+            self.te.address,
+            kind=kind,
         )
 
 
@@ -153,6 +157,12 @@ def new_cast(stack: MailStack, tag: str, *, gateways: int = 1, senders: int = 10
         gps=[user(f"{tag}-gp{i}", "medecin.test") for i in range(2)],
         derms=[user(f"{tag}-derm{i}", "medecin.test") for i in range(2)],
     )
+
+
+def spread(total: int, n: int) -> list[int]:
+    """``n`` whole numbers, each 1 or more, summing to ``total`` as evenly as they can."""
+    total = max(total, n)
+    return [(total * (k + 1)) // n - (total * k) // n for k in range(n)]
 
 
 def offers_expected(requests: Sequence[Request], derms: int) -> int:
@@ -260,13 +270,16 @@ class Bench:
 
     # -------------------------------------------------------------------- the raw loop
 
-    def raw(self) -> dict[str, Any]:
+    def raw(self, *, plan: Sequence[int] = (), workload: str | None = None) -> dict[str, Any]:
+        """The raw loop; with ``plan``, the equal-work one (``plan[k]`` mails for message k)."""
         n = self.sizes.n
         cast = new_cast(self.stack, "raw")
         # The same mix, all to the one mailbox the raw loop reads.
         box = cast.gateways[0].address
-        requests = self.factory.batch(n, [s.address for s in cast.senders], box, box)
+        requests = self.factory.batch(n, [s.address for s in cast.senders], box, box, kind=workload)
         watcher = MaildirWatcher(cast.sender_folders(self.stack)).start()
+        others = MaildirWatcher(cast.doctor_folders(self.stack), interval=0.1).start()
+        extras = sum(plan) - len(plan)
         ready = threading.Event()
         answered: list[int] = []
         loop = threading.Thread(
@@ -278,6 +291,8 @@ class Bench:
                     reply_from=cast.gateways[0].address,
                     timeout=600,
                     ready=ready,
+                    plan=plan,
+                    others=[d.address for d in cast.gps],
                 )
             ),
             name="raw-loop",
@@ -292,16 +307,23 @@ class Bench:
         submitted = time.time()
         loop.join(timeout=600)
         watcher.wait_for([r.message_id for r in requests], timeout=60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and others.total() < extras:
+            time.sleep(0.05)
         busy, own = machine_busy_seconds() - busy0, time.process_time() - own0
         watcher.stop()
+        others.stop()
         ids = [r.message_id for r in requests]
         last = max((watcher.first_reply_at(i) or 0.0) for i in ids)
         seconds = last - started
+        all_out = max(last, others.last_at()) - started
         return {
             "requests": n,
             "answered": answered[0] if answered else 0,
+            "mails_sent": n + others.total(),
             "seconds": round(seconds, 3),
             "rate_per_s": round(n / seconds, 2),
+            "all_mail_out_s": round(all_out, 3),
             "submission_rate_per_s": round(n / (submitted - started), 2),
             "duplicate_replies": watcher.duplicates(ids),
             "mean_request_bytes": round(sum(len(r.raw) for r in requests) / n),
@@ -314,10 +336,11 @@ class Bench:
 
     # ------------------------------------------------------------------ aiguilleur rate
 
-    def rate(self, kind: str, *, latency: bool) -> dict[str, Any]:
+    def rate(self, kind: str, *, latency: bool, workload: str | None = None) -> dict[str, Any]:
         n = self.sizes.n
-        cast = new_cast(self.stack, f"rate-{kind[:2]}")
-        work = self.workdir / f"rate-{kind}"
+        tag = f"{kind[:2]}-{workload or 'mix'}".replace("_", "")
+        cast = new_cast(self.stack, f"rate-{tag}")
+        work = self.workdir / f"rate-{tag}"
         work.mkdir(parents=True, exist_ok=True)
         with database(kind, work) as url:
             config = write_config(work, self.stack, cast, url)
@@ -326,7 +349,7 @@ class Bench:
             try:
                 startup = daemon.wait_connected(len(cast.gateways) + 1)
                 sampler = ResourceSampler(daemon.pid).start()
-                requests = cast.requests(self.factory, n)
+                requests = cast.requests(self.factory, n, kind=workload)
                 ids = [r.message_id for r in requests]
                 acks = MaildirWatcher(cast.sender_folders(self.stack)).start()
                 offers = MaildirWatcher(cast.doctor_folders(self.stack), interval=0.1).start()
@@ -338,7 +361,9 @@ class Bench:
                 thread.join()
                 submitted = time.time()
                 complete = acks.wait_for(ids, timeout=max(300.0, n * 0.5))
-                want_offers = offers_expected(requests, len(cast.derms))
+                want_offers = (
+                    0 if workload == "ack_only" else offers_expected(requests, len(cast.derms))
+                )
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline and offers.total() < want_offers:
                     time.sleep(0.1)
@@ -361,6 +386,8 @@ class Bench:
                     "all_mail_out_s": round(mail_out - started, 3),
                     "doctor_mails": offers.total(),
                     "doctor_mails_expected": want_offers,
+                    # Counted, not assumed: what the equal-work raw loop must send.
+                    "mails_per_request": round((acks.total() + offers.total()) / n, 3),
                     "duplicate_replies": acks.duplicates(ids),
                     "duplicate_message_ids": duplicate_ids(acks, offers),
                     "cpu_s_per_1000": round((cpu1 - cpu0) / n * 1000, 2),
@@ -585,6 +612,23 @@ def table(results: dict[str, Any]) -> str:
         rows.append((f"  main process CPU % ({kind})", _fmt(run.get("main_cpu_busy_percent"))))
         rows.append((f"  machine CPU busy % ({kind})", _fmt(run.get("machine_cpu_busy_percent"))))
         rows.append((f"  peak RSS MB ({kind})", _fmt(run.get("peak_rss_mb"))))
+    for kind in ("sqlite", "postgresql"):
+        run = results.get("aiguilleur", {}).get(kind)
+        if run and "equal_work_ratio" in run:
+            rows.append((f"  equal-work ratio ({kind})", _fmt(run["equal_work_ratio"])))
+            rows.append((f"  mails per request ({kind})", _fmt(run.get("mails_per_request"))))
+    ack = (results.get("ack_only") or {}).get("aiguilleur")
+    if ack:
+        raw_ack = results["ack_only"]["raw_loop"]
+        rows.append(
+            (
+                "ack-only: aiguilleur / raw (req/s)",
+                f"{_fmt(ack['rate_per_s'])} / {_fmt(raw_ack['rate_per_s'])}",
+            )
+        )
+        rows.append(("  ack-only ratio", _fmt(ack.get("ack_only_ratio"))))
+        rows.append(("  ack-only CPU ms / request", _fmt(ack.get("cpu_s_per_1000"))))
+        rows.append(("  ack-only mails per request", _fmt(ack.get("mails_per_request"))))
     lat = results.get("latency") or {}
     if lat:
         rows.append(
@@ -645,6 +689,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 run_result["rate_per_s"] / results["raw_loop"]["rate_per_s"], 3
             )
             results["aiguilleur"][kind] = run_result
+        # Equal work (issue 15), alternating with the runs above so that drift shows: the raw
+        # loop sending as many mails per request as the first run delivered, then an ack-only
+        # burst (one reply per request on both sides) against a plain raw loop.
+        first = results["aiguilleur"][kinds[0]]
+        equal = bench.raw(plan=spread(round(first["mails_per_request"] * sizes.n), sizes.n))
+        results["equal_work"] = {"raw_loop": equal, "database": kinds[0]}
+        for run_result in results["aiguilleur"].values():
+            run_result["equal_work_ratio"] = round(
+                equal["all_mail_out_s"] / run_result["all_mail_out_s"], 3
+            )
+        ack_only = bench.rate(kinds[0], latency=False, workload="ack_only")
+        ack_raw = bench.raw(workload="ack_only")
+        ack_only["ack_only_ratio"] = round(ack_only["rate_per_s"] / ack_raw["rate_per_s"], 3)
+        results["ack_only"] = {"aiguilleur": ack_only, "raw_loop": ack_raw, "database": kinds[0]}
         results["scale"] = {}
         if not args.skip_scale:
             results["scale"]["backlog"] = bench.backlog()

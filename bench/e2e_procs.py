@@ -304,10 +304,15 @@ def raw_loop(
     reply_from: str,
     timeout: float,
     ready: threading.Event | None = None,
+    plan: Sequence[int] = (),
+    others: Sequence[str] = (),
 ) -> int:
     """The yardstick, exactly as issue 6 defines it: one thread, imaplib + smtplib,
     SEARCH UNSEEN then FETCH (RFC822) of each, one reply per message on one persistent
-    SMTP connection, STORE +FLAGS \\Seen. Returns how many messages it answered."""
+    SMTP connection, STORE +FLAGS \\Seen. Returns how many messages it answered.
+
+    Equal work (issue 15): with ``plan``, the k-th message answered causes ``plan[k]`` mails,
+    the reply to its sender and the rest to ``others`` in turn (as offers go to doctors)."""
     tls = ssl.create_default_context(cafile=str(stack.ca_path))
     imap = imaplib.IMAP4_SSL(stack.host, stack.imaps_port, ssl_context=tls)
     smtp = smtplib.SMTP(stack.host, stack.smtp_port, timeout=60)
@@ -339,6 +344,11 @@ def raw_loop(
                 reply["Auto-Submitted"] = "auto-replied"
                 reply.set_content("Bien reçu.\n")
                 smtp.sendmail(reply_from, [sender], reply.as_bytes())
+                for extra in range(plan[answered] - 1 if answered < len(plan) else 0):
+                    to = others[(answered + extra) % len(others)]
+                    del reply["To"]
+                    reply["To"] = to
+                    smtp.sendmail(reply_from, [to], reply.as_bytes())
                 imap.store(number.decode(), "+FLAGS", "\\Seen")
                 answered += 1
     finally:

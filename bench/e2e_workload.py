@@ -138,7 +138,7 @@ def _xdm_for(cda: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _template(subject: str, body: str, attachment: tuple[str, str, bytes]) -> bytes:
+def _template(subject: str, body: str, attachment: tuple[str, str, bytes] | None) -> bytes:
     msg = EmailMessage()
     msg["From"] = _FROM_MARK
     msg["To"] = _TO_MARK
@@ -146,9 +146,10 @@ def _template(subject: str, body: str, attachment: tuple[str, str, bytes]) -> by
     msg["Date"] = _DATE_MARK
     msg["Message-ID"] = _ID_MARK
     msg.set_content(body)
-    filename, content_type, data = attachment
-    maintype, subtype = content_type.split("/", 1)
-    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    if attachment is not None:
+        filename, content_type, data = attachment
+        maintype, subtype = content_type.split("/", 1)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     raw = msg.as_bytes()
     for mark in (_FROM_MARK, _TO_MARK, _ID_MARK, _DATE_MARK):
         assert raw.count(mark.encode()) == 1, mark
@@ -187,6 +188,19 @@ class RequestFactory:
             )
             subject = "Demande de télé-expertise dermatologie"
             self._te.append(_template(subject, te_body, attachment))
+        # The ack-only workload: a signalement written in the body, for a patient who lives
+        # outside the territory, so the one mail it causes is the answer to its sender.
+        self._outside = [
+            _template(
+                "Signalement patient sans médecin traitant",
+                f"Bonjour,\n\nJe vous signale {prenom} {nom}, né(e) le {naissance}, qui vit "
+                "au 12 rue de la Roquette, 75011 Paris, et n'a plus de médecin traitant "
+                "depuis le départ en retraite du sien. Patient(e) en ALD.\n\n"
+                "Cordialement,\nC. Petit, infirmière",
+                None,
+            )
+            for nom, prenom, naissance, *_ in _PATIENTS
+        ]
         self._count = 0
         self._run = os.urandom(4).hex()
 
@@ -195,8 +209,12 @@ class RequestFactory:
     ) -> Request:
         i = self._count
         self._count += 1
-        is_te = i % self._te_every == self._te_every - 1 if kind is None else kind != "signalement"
+        is_te = (
+            i % self._te_every == self._te_every - 1 if kind is None else kind == "tele_expertise"
+        )
         variants = self._te if is_te else self._signalements
+        if kind == "ack_only":
+            variants = self._outside
         template = variants[i % len(variants)]
         message_id = f"<req-{self._run}-{i:06d}@medecin.test>"
         to = te_to if is_te else signalement_to
@@ -209,9 +227,18 @@ class RequestFactory:
         return Request(message_id, sender, to, "tele_expertise" if is_te else "signalement", raw)
 
     def batch(
-        self, n: int, senders: Sequence[str], signalement_to: str, te_to: str
+        self,
+        n: int,
+        senders: Sequence[str],
+        signalement_to: str,
+        te_to: str,
+        *,
+        kind: str | None = None,
     ) -> list[Request]:
-        return [self.make(senders[i % len(senders)], signalement_to, te_to) for i in range(n)]
+        """``n`` requests: the mixed workload, or all of one ``kind`` (``ack_only`` too)."""
+        return [
+            self.make(senders[i % len(senders)], signalement_to, te_to, kind=kind) for i in range(n)
+        ]
 
 
 class Submitter:
@@ -314,6 +341,11 @@ class MaildirWatcher:
     def total(self) -> int:
         with self._lock:
             return sum(len(items) for items in self.replies.values())
+
+    def last_at(self) -> float:
+        """When the last mail seen was delivered (0 before any)."""
+        with self._lock:
+            return max((d.at for items in self.replies.values() for d in items), default=0.0)
 
     def answered(self, ids: Sequence[str]) -> int:
         with self._lock:

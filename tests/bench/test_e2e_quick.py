@@ -48,6 +48,17 @@ def test_quick_bench_completes_and_writes_results(tmp_path: Path) -> None:
         } <= run.keys()
         assert run["complete"] is True
         assert run["duplicate_replies"] == 0
+    # Equal work (issue 15): the raw loop sent what Aiguilleur delivered, counted.
+    first = results["aiguilleur"]["sqlite"]
+    assert first["mails_per_request"] > 1.5  # acks plus offers and broadcasts
+    assert results["equal_work"]["raw_loop"]["mails_sent"] == round(
+        first["mails_per_request"] * results["equal_work"]["raw_loop"]["requests"]
+    )
+    assert all(run["equal_work_ratio"] > 0 for run in results["aiguilleur"].values())
+    ack_only = results["ack_only"]["aiguilleur"]
+    assert ack_only["complete"] is True and ack_only["duplicate_replies"] == 0
+    assert ack_only["mails_per_request"] == 1.0  # one reply each, nothing else
+    assert ack_only["ack_only_ratio"] > 0
     assert {"p50_s", "p95_s", "p99_s"} <= results["latency"].keys()
     assert {"backlog", "mailboxes"} <= results["scale"].keys()
     assert results["scale"]["backlog"]["complete"] is True
