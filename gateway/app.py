@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from gateway.cases.services import RoutingServices
 from gateway.cases.timers import Timers
-from gateway.config import Config
+from gateway.config import Config, transport_warnings
 from gateway.ingest.leases import MailboxLeases
 from gateway.ingest.maildir_source import MaildirSource
 from gateway.ingest.readers import Readers, Source
@@ -99,7 +99,9 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
         journal=SentJournal(database.with_name(database.name + ".sent")) if database else None,
         loops=metrics.loops,
     )
-    pool = ParsePool(max_workers=config.pipeline.parse_processes)
+    pool = ParsePool(
+        max_workers=config.pipeline.parse_processes, memory_mb=config.pipeline.parse_memory_mb
+    )
     services = RoutingServices.load(config, metrics.loops)
     pipeline = Pipeline(
         config=config,
@@ -136,6 +138,8 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
 async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    for warning in transport_warnings(config):  # keys and hosts only, never a secret
+        log.warning("config_warning", warning=warning)
     # Database work runs in threads, several of which may wait for the SQLite writer at once
     # (ingest, claims, sent marks, the decide batch): the default pool (cores + 4) would queue
     # the outbox's claim behind them.

@@ -35,6 +35,7 @@ _BLOCK_TAGS = {
     "dt",
     "dd",
 }
+_TAG = re.compile(r"<[^<>]*>")
 _DROP_TAGS = ("script", "style", "head", "title", "noscript", "template")
 
 
@@ -45,7 +46,9 @@ def html_to_text(html: str) -> str:
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
-        return re.sub(r"<[^>]{0,2000}>", " ", html)
+        # "[^<>]*": a tag never holds "<", so each character is scanned once; "[^>]{0,n}"
+        # rescans n characters from every "<" of a "<<<<" run.
+        return _TAG.sub(" ", html)
     for element in root.iter(*_DROP_TAGS):
         element.drop_tree() if element.getparent() is not None else None
     for row in root.iter("tr"):
@@ -80,11 +83,16 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def body_extraction(text: str, *, source: str = "body", max_chars: int = 200_000) -> Extraction:
-    extraction = Extraction(source=source, kind="body", text=text[:max_chars])
-    lines = (
-        (line, f"ligne {number}")
-        for number, line in enumerate(text[:max_chars].splitlines(), start=1)
-    )
+def body_extraction(
+    text: str, *, source: str = "body", max_chars: int = 200_000, max_lines: int = 5_000
+) -> Extraction:
+    """Label/value lines and prose of the first ``max_chars`` characters and ``max_lines``
+    lines of ``text`` (what follows is never a request's own text)."""
+    head = text[:max_chars]
+    lines_kept = head.splitlines(keepends=True)
+    if len(lines_kept) > max_lines:
+        head = "".join(lines_kept[:max_lines])
+    extraction = Extraction(source=source, kind="body", text=head)
+    lines = ((line, f"ligne {number}") for number, line in enumerate(head.splitlines(), start=1))
     extraction.raw_fields, extraction.title_lines = fields_from_lines(lines)
     return extraction

@@ -160,7 +160,7 @@ def _returned_message_id(part: MimePart, limits: ParseLimits) -> str | None:
             if decoded:
                 headers = split_mime(bytes(decoded), limits).headers
     elif ctype in _RETURNED_HEADERS:
-        headers = parse_bytes((payload_bytes(part) or b"")[: limits.max_header_bytes])
+        headers = parse_bytes((payload_bytes(part) or b"")[: limits.max_header_bytes], limits)
     if headers is None:
         return None
     found = _MSGID.search(_field(headers, "Message-ID") or "")

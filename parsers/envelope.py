@@ -16,6 +16,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from pydantic import BaseModel, Field
 
+from parsers.header_guard import bound_header_block
 from parsers.limits import ParseLimits
 from parsers.mime_walk import clean_str
 
@@ -91,10 +92,18 @@ def _raw_message_id(msg: EmailMessage) -> str | None:
     return None
 
 
+def _addresses(values: list[str]) -> list[tuple[str, str]]:
+    """``getaddresses``, which recurses once per "(" of a comment: none when it fails."""
+    try:
+        return getaddresses(values)
+    except (RecursionError, ValueError, IndexError, TypeError):
+        return []
+
+
 def _first_address(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
-    pairs = getaddresses([value])
+    pairs = _addresses([value])
     for name, addr in pairs:
         if addr and "@" in addr:
             return addr.strip().lower(), (name or None)
@@ -104,7 +113,7 @@ def _first_address(value: str | None) -> tuple[str | None, str | None]:
 def _only_address(value: str | None) -> str | None:
     """The one address of a header; None when it names none or several (RFC 8098 2.1:
     an MDN is then not sent without asking a person)."""
-    found = {a.strip().lower() for _, a in getaddresses([value or ""]) if a and "@" in a}
+    found = {a.strip().lower() for _, a in _addresses([value or ""]) if a and "@" in a}
     return found.pop() if len(found) == 1 else None
 
 
@@ -121,7 +130,7 @@ def read_envelope(msg: EmailMessage) -> Envelope:
     from_addr, from_name = _first_address(_header(msg, "From"))
     reply_to, _ = _first_address(_header(msg, "Reply-To"))
     to_values = [*_all_headers(msg, "To"), *_all_headers(msg, "Cc")]
-    to_addrs = [a.lower() for _, a in getaddresses(to_values) if a and "@" in a]
+    to_addrs = [a.lower() for _, a in _addresses(to_values) if a and "@" in a]
     date: datetime | None = None
     raw_date = _header(msg, "Date")
     if raw_date:
@@ -204,7 +213,7 @@ def envelope_from_raw(raw: bytes, limits: ParseLimits | None = None) -> Envelope
     """
     limits = limits or ParseLimits()
     try:
-        block = _header_block(raw, limits.max_header_bytes)
+        block, _ = bound_header_block(_header_block(raw, limits.max_header_bytes), limits)
         headers = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
         if not isinstance(headers, EmailMessage):
             return Envelope()
@@ -219,7 +228,7 @@ def message_id_from_raw(raw: bytes, limits: ParseLimits | None = None) -> str | 
     Never raises."""
     limits = limits or ParseLimits()
     try:
-        block = _header_block(raw, limits.max_header_bytes)
+        block, _ = bound_header_block(_header_block(raw, limits.max_header_bytes), limits)
         headers = BytesParser(policy=policy.compat32).parsebytes(block, headersonly=True)
         value = headers.get("Message-ID")
     except Exception:  # hostile input: no Message-ID, never an exception

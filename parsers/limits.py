@@ -14,6 +14,11 @@ class ParseLimits(BaseModel):
 
     max_message_bytes: int = 25_000_000
     max_header_bytes: int = 262_144  # a header block read without its body; the rest is ignored
+    # Each header, before the stdlib parses it (its parser is quadratic): see header_guard.
+    max_header_count: int = 1_000  # headers of one block; the rest are dropped
+    max_header_value_bytes: int = 16_384
+    max_structured_header_bytes: int = 4_096  # addresses, Content-*: parsed token by token
+    max_encoded_words: int = 100  # RFC 2047 "=?charset?B?...?=" per header
     max_attachments: int = 30
     max_attachment_bytes: int = 20_000_000
     max_mime_parts: int = 200
@@ -25,4 +30,8 @@ class ParseLimits(BaseModel):
     xml_max_bytes: int = 20_000_000
     xml_max_depth: int = 200
     pdf_max_pages: int = 50
+    pdf_max_stream_bytes: int = 4_000_000  # one decoded stream of a PDF
+    pdf_max_content_bytes: int = 1_000_000  # page content given to text extraction, all pages
+    pdf_text_seconds: float = 2.0  # CPU for the text of one PDF; later pages are left unread
     text_max_chars: int = 200_000  # text scanned for label/value lines
+    text_max_lines: int = 5_000  # lines of it (an HTML table of 60,000 rows: 60,000 lines)

@@ -205,7 +205,11 @@ def _parse(raw: bytes, limits: ParseLimits, default_kind: RequestKind | None) ->
     extractions: list[Extraction] = []
     records: list[Attachment] = []
     if report_kind is None:
-        extractions.append(body_extraction(body_text, max_chars=limits.text_max_chars))
+        extractions.append(
+            body_extraction(
+                body_text, max_chars=limits.text_max_chars, max_lines=limits.text_max_lines
+            )
+        )
     for attachment in content.attachments:
         kind = "other"
         if attachment.readable:
@@ -269,10 +273,12 @@ def parse_message(
     limits = limits or ParseLimits()
     try:
         return _parse(raw, limits, default_kind)
-    except Exception:  # noqa: S110  last line of defence: the daemon must keep going
-        pass
+    except MemoryError:  # the worker's memory ceiling (RLIMIT_AS): the stack is freed now
+        code = "parse.memory_exceeded"
+    except Exception:  # last line of defence: the daemon must keep going
+        code = "parse.internal_error"
     envelope = envelope_from_raw(raw, limits)
-    request = Request(problems=[problem("parse.internal_error")])
+    request = Request(problems=[problem(code)])
     return ParsedMessage(envelope=envelope, report_kind=None, request=request)
 
 
@@ -287,5 +293,7 @@ def parse_document(filename: str, data: bytes, *, limits: ParseLimits | None = N
         digest = hashlib.sha256(data).hexdigest()
         request.attachments = [_attachment_record(filename, "", digest, len(data), kind)]
         return request
+    except MemoryError:
+        return Request(problems=[problem("parse.memory_exceeded", source=filename)])
     except Exception:
         return Request(problems=[problem("parse.internal_error", source=filename)])

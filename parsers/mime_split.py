@@ -7,6 +7,12 @@ false-EOF stack, same quirks) so the tree is the one the stdlib would build,
 but it works on offsets into one ``bytes``/``memoryview`` buffer: each part
 keeps its headers (parsed by the stdlib from the header lines only) and the
 spans of its body. Bodies are found with regex scans, not line by line.
+
+Hostile input is bounded while splitting, before any cost is paid: each header block
+goes through ``header_guard`` before the stdlib parses it, and once ``max_mime_parts``
+parts exist the rest of the message is skipped with one scan (no more parts, headers or
+boundaries are read). What was cut is in ``MimePart.notes`` (problem codes), shared by
+every part of one tree.
 """
 
 from __future__ import annotations
@@ -18,7 +24,12 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-__all__ = ["Buffer", "MimePart", "Span", "split_message"]
+from parsers.header_guard import HEADERS_TOO_LARGE, bound_header_block
+from parsers.limits import ParseLimits
+
+__all__ = ["TOO_MANY_PARTS", "Buffer", "MimePart", "Span", "split_message"]
+
+TOO_MANY_PARTS = "message.too_many_parts"
 
 Buffer = bytes | bytearray | memoryview
 Span = tuple[int, int]
@@ -31,10 +42,13 @@ _CR, _LF = 13, 10
 class MimePart:
     """One node of the tree; ``children`` is None for a leaf (a string payload)."""
 
-    __slots__ = ("buffer", "children", "ctype", "headers", "spans")
+    __slots__ = ("buffer", "children", "ctype", "headers", "notes", "spans")
 
-    def __init__(self, buffer: memoryview, headers: EmailMessage) -> None:
+    def __init__(
+        self, buffer: memoryview, headers: EmailMessage, notes: set[str] | None = None
+    ) -> None:
         self.buffer = buffer
+        self.notes = notes if notes is not None else set()  # the tree's, not only this part's
         self.headers = headers
         self.ctype = headers.get_content_type()
         self.children: list[MimePart] | None = None
@@ -218,14 +232,24 @@ def _merge(spans: list[Span]) -> list[Span]:
 
 
 class _Splitter:
-    def __init__(self, buffer: memoryview, max_depth: int) -> None:
+    def __init__(self, buffer: memoryview, max_depth: int, limits: ParseLimits) -> None:
         self.buffer = buffer
         self.input = _Input(buffer)
         self.max_depth = max_depth
+        self.limits = limits
+        self.parts = 0
+        self.notes: set[str] = set()
         self.last: MimePart | None = None  # FeedParser._last: the part whose line break to drop
+
+    @property
+    def full(self) -> bool:
+        """No more parts are made: the walker would not read them anyway."""
+        return self.parts >= self.limits.max_mime_parts
 
     def _headers(self, lines: list[Span], parent: MimePart | None) -> EmailMessage:
         raw = b"".join(self.buffer[start:end] for start, end in lines)
+        raw, notes = bound_header_block(raw, self.limits)
+        self.notes |= notes
         headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
         assert isinstance(headers, EmailMessage)
         if parent is not None and parent.ctype == "multipart/digest":
@@ -235,16 +259,32 @@ class _Splitter:
     def parse(self, parent: MimePart | None, depth: int) -> MimePart:
         """``FeedParser._parsegen``: one part (and what it contains) from the input."""
         source, buffer = self.input, self.buffer
+        if self.full:
+            # Over the part limit: the rest of this part is skipped in one scan, unparsed.
+            self.notes.add(TOO_MANY_PARTS)
+            source.read_until()
+            part = MimePart(buffer, EmailMessage(policy=policy.default), self.notes)
+            part.ctype = "application/octet-stream"
+            if parent is not None and parent.children is not None:
+                parent.children.append(part)
+            self.last = part
+            return part
+        self.parts += 1
         lines: list[Span] = []
+        size = 0
         while (line := source.readline()) is not None:
             if not _HEADER_LINE.match(buffer, line[0], line[1]):
                 if buffer[line[0]] not in (_CR, _LF):
                     source.unread(line)  # no blank line: this line starts the body
                 break
-            lines.append(line)
+            size += line[1] - line[0]
+            if size <= self.limits.max_header_bytes:  # the rest is read but never parsed
+                lines.append(line)
+            else:
+                self.notes.add(HEADERS_TOO_LARGE)
         if len(lines) > 1 and buffer[lines[-1][0] : lines[-1][0] + 5].tobytes() == b"From ":
             source.unread(lines.pop())  # a trailing "From " line is taken as body
-        part = MimePart(buffer, self._headers(lines, parent))
+        part = MimePart(buffer, self._headers(lines, parent), self.notes)
         if parent is not None and parent.children is not None:
             parent.children.append(part)
         self.last = part
@@ -267,6 +307,10 @@ class _Splitter:
         source = self.input
         part.children = []
         while True:
+            if self.full:
+                self.notes.add(TOO_MANY_PARTS)
+                source.read_until()
+                return
             source.eofs.append(_BLANK)
             self.parse(part, depth + 1)
             source.eofs.pop()
@@ -297,6 +341,12 @@ class _Splitter:
             if matcher.is_close(buffer, line):
                 close_boundary_seen = True
                 break
+            if self.full and not capturing_preamble:
+                # Over the part limit: skip to this multipart's end (or the parent's) in
+                # one scan; every boundary line in between would cost a part.
+                self.notes.add(TOO_MANY_PARTS)
+                source.read_until()
+                return
             capturing_preamble = False
             if part.children is None:
                 part.children = []
@@ -327,10 +377,13 @@ class _Splitter:
             source.read_until()  # the epilogue
 
 
-def split_message(data: Buffer, *, max_depth: int = 12) -> MimePart:
+def split_message(
+    data: Buffer, *, max_depth: int = 12, limits: ParseLimits | None = None
+) -> MimePart:
     """The MIME tree of ``data``, as ``email.parser.BytesParser`` would build it.
 
-    Parts nested deeper than ``max_depth`` are kept as opaque leaves.
+    Parts nested deeper than ``max_depth`` are kept as opaque leaves; past
+    ``limits.max_mime_parts`` parts, the rest is not split (``TOO_MANY_PARTS`` in notes).
     """
     buffer = data if isinstance(data, memoryview) else memoryview(data)
-    return _Splitter(buffer, max_depth).parse(None, 0)
+    return _Splitter(buffer, max_depth, limits or ParseLimits()).parse(None, 0)

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Literal
 
+from parsers.header_guard import bound_header_block
 from parsers.limits import ParseLimits
 from parsers.mime_body import (
     base64_pieces,
@@ -118,8 +119,9 @@ def safe_filename(name: str | None, fallback: str) -> str:
     return name[:200] or fallback
 
 
-def parse_bytes(raw: bytes) -> EmailMessage:
-    """The stdlib parse (whole tree in memory): for headers-only input."""
+def parse_bytes(raw: bytes, limits: ParseLimits | None = None) -> EmailMessage:
+    """The stdlib parse (whole tree in memory): for headers-only input, bounded first."""
+    raw, _ = bound_header_block(raw, limits or ParseLimits())
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(parsed, EmailMessage)
     return parsed
@@ -133,7 +135,7 @@ def without_bom(raw: bytes) -> bytes | memoryview:
 def split_mime(data: Buffer, limits: ParseLimits) -> MimePart:
     """The MIME tree of a message, bodies left in place in ``data``."""
     # Deeper parts are never walked; their content need not be split.
-    return split_message(data, max_depth=limits.max_mime_depth)
+    return split_message(data, max_depth=limits.max_mime_depth, limits=limits)
 
 
 def _content_type(part: MimePart) -> str:
@@ -184,6 +186,7 @@ class _Walker:
         self._too_deep = False
         self._too_many_attachments = False
         self._resources = 0  # how many multipart/related non-root parts enclose this one
+        self.notes: set[str] = set()  # what the splitter cut, from every tree walked
 
     def text_of(self, part: MimePart) -> str:
         data = payload_bytes(part) or b""
@@ -285,6 +288,7 @@ class _Walker:
         self, part: MimePart, locator: str, depth: int, forwarded: bool, in_report: bool
     ) -> None:
         content = self.content
+        self.notes |= part.notes
         content.parts_seen += 1
         if content.parts_seen > self.limits.max_mime_parts:
             if not self._too_many_parts:
@@ -440,6 +444,8 @@ def walk_message(message: MimePart, limits: ParseLimits) -> MimeContent:
         content.report_kind = "mdn" if "disposition" in report_type else "dsn"
     if content.charset_fallback:
         content.problems.append(problem("mime.charset_fallback"))
+    reported = {p.code for p in content.problems}
+    content.problems.extend(problem(code) for code in sorted(walker.notes - reported))
     return content
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import logging
 import re
+import struct
+import time
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from parsers.fields import Extraction, RawField
@@ -90,13 +93,45 @@ def has_no_eof_marker(data: bytes) -> bool:
 def pdf_extraction(data: bytes, name: str, limits: ParseLimits) -> Extraction:
     # Imported on the first PDF: pypdf and what it pulls in weigh ~35 MB in every process
     # that imports the parsers (the daemon itself never opens a PDF).
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError, PyPdfError
+    from pypdf import apply_configuration
+    from pypdf.errors import LimitReachedError
 
     extraction = Extraction(source=name, kind="pdf")
     if has_no_eof_marker(data):
         extraction.problems.append(problem("pdf.invalid", name=name, source=name))
         return extraction
+    # pypdf's own ceilings (75 MB per decoded stream) let one page cost a minute of text
+    # extraction: every stream is decoded within our bound, or refused.
+    stream_bytes = limits.pdf_max_stream_bytes
+    bounded = {
+        "zlib_maximum_output_length": stream_bytes,
+        "lzw_maximum_output_length": stream_bytes,
+        "run_length_maximum_output_length": stream_bytes,
+        "brotli_maximum_output_length": stream_bytes,
+        "array_based_stream_maximum_output_length": stream_bytes,
+        "maximum_declared_stream_length": max(stream_bytes, limits.max_attachment_bytes),
+        "stream_decoding_work_maximum_length": 4 * stream_bytes,
+        # A corrupt Flate stream is retried byte by byte in Python: ~1 s per 500 KB.
+        "zlib_maximum_recovery_input_length": 200_000,
+    }
+    try:
+        with apply_configuration(None, **bounded):
+            return _read_pdf(data, name, limits, extraction)
+    except LimitReachedError:
+        extraction.problems.append(problem("pdf.content_too_large", name=name, source=name))
+        return extraction
+
+
+def _content_size(page: Any) -> int:
+    """Bytes of a page's decoded content stream(s): what its text extraction will parse."""
+    contents = page.get_contents()
+    return 0 if contents is None else len(contents.get_data())
+
+
+def _read_pdf(data: bytes, name: str, limits: ParseLimits, extraction: Extraction) -> Extraction:
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -112,12 +147,31 @@ def pdf_extraction(data: bytes, name: str, limits: ParseLimits) -> Extraction:
             extraction.problems.append(problem("pdf.too_many_pages", name=name, source=name))
         texts: list[str] = []
         budget = limits.text_max_chars
+        content_budget = limits.pdf_max_content_bytes
+        started = time.process_time()
+        seen: set[int] = set()
         for index in range(min(page_count, limits.pdf_max_pages)):
-            text = pages[index].extract_text() or ""
+            page = pages[index]
+            reference = page.indirect_reference
+            if reference is not None:
+                if reference.idnum in seen:
+                    continue  # one page object listed many times: its text is read once
+                seen.add(reference.idnum)
+            # Text extraction costs seconds per MB of content: counted before, not after;
+            # and fonts (ToUnicode maps) cost per page, whatever their content: timed.
+            content_budget -= _content_size(page)
+            spent = time.process_time() - started
+            if content_budget < 0 or (texts and spent > limits.pdf_text_seconds):
+                code = "pdf.text_truncated" if texts else "pdf.content_too_large"
+                extraction.problems.append(problem(code, name=name, source=name))
+                break
+            text = page.extract_text() or ""
             texts.append(text)
             budget -= len(text)
             if budget <= 0:
                 break
+    except LimitReachedError:
+        raise  # our bound, not a broken file: reported as such by the caller
     except (
         PdfReadError,
         PyPdfError,
@@ -130,6 +184,11 @@ def pdf_extraction(data: bytes, name: str, limits: ParseLimits) -> Extraction:
         RecursionError,
         AssertionError,
         ZeroDivisionError,
+        ArithmeticError,  # OverflowError on absurd numbers
+        NotImplementedError,  # a filter or feature pypdf does not decode
+        LookupError,
+        zlib.error,
+        struct.error,
     ):
         extraction.problems.append(problem("pdf.invalid", name=name, source=name))
         return extraction

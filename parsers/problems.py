@@ -17,7 +17,9 @@ Scheme (codes are lower-case, dot-separated, never renamed once published):
 * ``<layer>.<condition>`` for the input itself, where layer is one of
   ``message`` (size, count, unreadable), ``mime`` (charsets, TNEF, S/MIME),
   ``zip``, ``xml``, ``cda``, ``xdm``, ``docx``, ``pdf``, ``document`` and
-  ``parse`` (``parse.timeout``, ``parse.internal_error``), and ``kind.unknown``.
+  ``parse`` (``parse.timeout``, ``parse.memory_exceeded``, ``parse.worker_died``,
+  ``parse.internal_error``: the message could not be read at all and goes to
+  quarantine), and ``kind.unknown``.
 
 Messages never quote patient data: the value as written stays in provenance.
 """
@@ -39,6 +41,11 @@ CATALOG: dict[str, tuple[Severity, str]] = {
         "Le message dépasse la taille maximale acceptée ({limit} octets).",
     ),
     "message.unreadable": ("error", "Le message n'a pas pu être lu."),
+    "message.sender_unreadable": (
+        "error",
+        "L'adresse de l'expéditeur du message n'a pas pu être lue ; "
+        "il sera examiné par un coordinateur.",
+    ),
     "message.too_many_attachments": (
         "warning",
         "Le message contient trop de pièces jointes ; seules les {limit} premières ont été lues.",
@@ -50,6 +57,14 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "message.too_deep": (
         "warning",
         "Le message contient des parties trop imbriquées ; elles ont été ignorées.",
+    ),
+    "message.headers_too_large": (
+        "warning",
+        "Les en-têtes du message dépassent la taille maximale acceptée ; la suite a été ignorée.",
+    ),
+    "message.header_too_long": (
+        "warning",
+        "Un en-tête du message est anormalement long ; seul son début a été lu.",
     ),
     "mime.charset_fallback": (
         "info",
@@ -91,6 +106,10 @@ CATALOG: dict[str, tuple[Severity, str]] = {
         "error",
         "L'archive « {name} » contient un chemin de fichier dangereux ; il a été ignoré.",
     ),
+    "zip.corrupt": (
+        "error",
+        "Un fichier de l'archive « {name} » est endommagé et n'a pas pu être décompressé.",
+    ),
     "zip.encrypted": ("error", "L'archive « {name} » est protégée par un mot de passe."),
     "xml.too_large": ("error", "Le document XML « {name} » dépasse la taille maximale acceptée."),
     "xml.doctype_forbidden": (
@@ -129,6 +148,15 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "docx.invalid": ("error", "Le document Word « {name} » est illisible."),
     "pdf.invalid": ("error", "Le document PDF « {name} » est illisible."),
     "pdf.encrypted": ("error", "Le document PDF « {name} » est protégé par un mot de passe."),
+    "pdf.content_too_large": (
+        "error",
+        "Le contenu du document PDF « {name} » est anormalement volumineux ; il n'a pas été lu.",
+    ),
+    "pdf.text_truncated": (
+        "warning",
+        "Le texte du document PDF « {name} » est trop long à lire ; "
+        "seules les premières pages ont été lues.",
+    ),
     "pdf.too_many_pages": (
         "warning",
         "Le document PDF « {name} » est trop long ; seules les premières pages ont été lues.",
@@ -140,6 +168,16 @@ CATALOG: dict[str, tuple[Severity, str]] = {
     "parse.timeout": (
         "error",
         "La lecture du message a dépassé le temps imparti ; il sera examiné par un coordinateur.",
+    ),
+    "parse.memory_exceeded": (
+        "error",
+        "La lecture du message a dépassé la mémoire autorisée ; "
+        "il sera examiné par un coordinateur.",
+    ),
+    "parse.worker_died": (
+        "error",
+        "Le processus de lecture s'est arrêté pendant la lecture du message ; "
+        "il sera examiné par un coordinateur.",
     ),
     "parse.internal_error": (
         "error",

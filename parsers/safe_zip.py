@@ -6,8 +6,10 @@ Sizes are counted while decompressing: headers can lie.
 from __future__ import annotations
 
 import io
+import lzma
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from parsers.limits import ParseLimits
@@ -84,6 +86,8 @@ class SafeZip:
                     out.write(chunk)
         except ZipLimitError:
             raise
+        except (zlib.error, lzma.LZMAError) as error:  # a corrupt deflate/LZMA stream
+            raise ZipLimitError("zip.corrupt") from error
         except (
             zipfile.BadZipFile,
             OSError,

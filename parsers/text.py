@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import re
 import unicodedata
@@ -63,13 +64,18 @@ def decode_bytes(data: bytes, charset: str | None = None) -> tuple[str, bool]:
     Returns the text and whether a fallback was needed.
     """
     declared = _known_codec(charset)
+    refused = False  # a charset Python knows, but that could not read these bytes
     if declared is not None:
         try:
             return data.decode(declared), False
-        except (UnicodeDecodeError, LookupError):
-            pass
+        # UnicodeError, not only UnicodeDecodeError: codecs Python knows but that refuse
+        # (``undefined``, ``punycode`` on bytes it cannot read) raise the base class;
+        # a bytes-to-bytes codec (``hex``, ``zlib``) raises LookupError, ValueError or
+        # TypeError, and some raise their own ``Error`` (binascii).
+        except (UnicodeError, LookupError, ValueError, TypeError, binascii.Error):
+            refused = True
     try:
-        return data.decode("utf-8"), declared is None and charset is not None
+        return data.decode("utf-8"), refused or (declared is None and charset is not None)
     except UnicodeDecodeError:
         pass
     return data.decode("cp1252", errors="replace"), True

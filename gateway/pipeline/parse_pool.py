@@ -1,16 +1,26 @@
-"""Parsing in worker processes, with a time budget per message.
+"""Parsing in worker processes, with a time budget and a memory ceiling per message.
 
-A message whose parse overruns its budget, or whose worker dies, yields a
-``ParsedMessage`` carrying a ``parse.timeout`` problem; the pool is then
-replaced (a stuck worker cannot be interrupted, only killed).
+A message whose parse overruns its budget yields a ``ParsedMessage`` carrying a
+``parse.timeout`` problem; one whose worker dies, ``parse.worker_died``; one that hits
+the memory ceiling, ``parse.memory_exceeded``. The pool is then replaced (a stuck worker
+cannot be interrupted, only killed; one that ran out of memory starts afresh), and the
+pipeline quarantines the message: it is never retried on its own.
+
+The memory ceiling is ``RLIMIT_AS``, set in each worker once its NLP pipeline is loaded:
+the worker's address space at that point plus ``memory_mb`` (``pipeline.parse_memory_mb``,
+1024 by default). Address space, not RSS: a warmed-up worker maps ~1.6 GB for ~260 MB
+resident, so an absolute limit would say nothing about what one message may take.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
+import resource
+import signal
 import sys
 import threading
 import time
@@ -26,6 +36,8 @@ from parsers.request import Request, RequestKind
 
 __all__ = ["ParsePool", "WorkerFn", "parse_in_worker"]
 
+# What one parse may add to a warmed-up worker's address space (pipeline.parse_memory_mb).
+DEFAULT_MEMORY_MB = 1024
 WorkerFn = Callable[[bytes, ParseLimits | None, RequestKind | None], ParsedMessage]
 # Starting a worker and loading the NLP pipeline (EDS-NLP, spaCy) takes seconds on a busy
 # machine: it happens once per worker, before any message, and never counts against the
@@ -33,6 +45,8 @@ WorkerFn = Callable[[bytes, ParseLimits | None, RequestKind | None], ParsedMessa
 WARM_UP_TIMEOUT = 300.0
 
 
+# How long closing waits for workers to leave on SIGTERM before it kills them.
+CLOSE_GRACE_SECONDS = 2.0
 # How often a worker checks that the daemon that started it is still there.
 PARENT_CHECK_INTERVAL = 1.0
 
@@ -46,13 +60,47 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _ready() -> bool:
+def _address_space() -> int | None:
+    """This process's mapped address space in bytes (Linux), None when unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def limit_memory(memory_mb: int) -> int | None:
+    """Cap this process's address space at its current size plus ``memory_mb``; past it,
+    an allocation fails (``MemoryError``) instead of pushing the host out of memory.
+    Returns the limit set in bytes, None when none could be (no /proc)."""
+    current = _address_space()
+    if current is None or memory_mb <= 0:
+        return None
+    limit = current + memory_mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return limit
+
+
+def _leave(_signum: int, _frame: object) -> None:
+    # Stopped while still loading: the executor would log the exit as a failed initializer.
+    logging.getLogger("concurrent.futures").disabled = True
+    raise SystemExit(0)
+
+
+def _ready(memory_mb: int = 0) -> bool:
     """Run in each new worker before it takes a message (the executor's initializer)."""
+    # SIGTERM (ParsePool.close) ends the worker through its exit handlers, which give back
+    # what it registered with multiprocessing's resource tracker: a SIGKILL leaks them.
+    signal.signal(signal.SIGTERM, _leave)
     watch = threading.Thread(
         target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
     )
     watch.start()
     warm_up()
+    limit_memory(memory_mb)  # after the models: the ceiling is what a message may add
     return True
 
 
@@ -63,10 +111,18 @@ def parse_in_worker(
     return parse_message(raw, limits=limits, default_kind=default_kind)
 
 
-def _timed_out(raw: bytes, limits: ParseLimits | None) -> ParsedMessage:
+def _failed(raw: bytes, limits: ParseLimits | None, code: str) -> ParsedMessage:
     envelope = envelope_from_raw(raw, limits)
-    request = Request(problems=[problem("parse.timeout")])
+    request = Request(problems=[problem(code)])
     return ParsedMessage(envelope=envelope, report_kind=None, request=request)
+
+
+def _timed_out(raw: bytes, limits: ParseLimits | None) -> ParsedMessage:
+    return _failed(raw, limits, "parse.timeout")
+
+
+def _out_of_memory(parsed: ParsedMessage) -> bool:
+    return any(p.code == "parse.memory_exceeded" for p in parsed.request.problems)
 
 
 @contextlib.contextmanager
@@ -94,10 +150,17 @@ def _lean_spawn() -> Iterator[None]:
 class ParsePool:
     """A spawn-safe process pool for ``parse_message`` with per-call timeouts."""
 
-    def __init__(self, max_workers: int = 2, *, worker: WorkerFn = parse_in_worker) -> None:
+    def __init__(
+        self,
+        max_workers: int = 2,
+        *,
+        worker: WorkerFn = parse_in_worker,
+        memory_mb: int = DEFAULT_MEMORY_MB,  # 0: no ceiling
+    ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self._max_workers = max_workers
+        self._memory_mb = memory_mb
         self._worker = worker
         self._context = multiprocessing.get_context("spawn")
         self._executor = self._new_executor()
@@ -107,7 +170,10 @@ class ParsePool:
     def _new_executor(self) -> ProcessPoolExecutor:
         self._warm: asyncio.Future[None] | None = None
         return ProcessPoolExecutor(
-            max_workers=self._max_workers, mp_context=self._context, initializer=_ready
+            max_workers=self._max_workers,
+            mp_context=self._context,
+            initializer=_ready,
+            initargs=(self._memory_mb,),
         )
 
     async def _warm_up(self) -> None:
@@ -162,23 +228,35 @@ class ParsePool:
                     future = loop.run_in_executor(
                         self._executor, self._worker, raw, limits, default_kind
                     )
-                return await asyncio.wait_for(future, timeout)
+                parsed = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 self._replace(generation)
                 return _timed_out(raw, limits)
+            except MemoryError:  # raised past parse_message's own handling
+                self._replace(generation)
+                return _failed(raw, limits, "parse.memory_exceeded")
             except BrokenProcessPool:
                 if generation != self._generation and attempt == 0:
                     continue  # broken by another call's timeout: retry once on the new pool
                 self._replace(generation)
-                return _timed_out(raw, limits)
+                return _failed(raw, limits, "parse.worker_died")
             except RuntimeError:  # submitted to a pool being shut down by another call
                 if attempt == 0:
                     continue
-                return _timed_out(raw, limits)
-        return _timed_out(raw, limits)
+                return _failed(raw, limits, "parse.worker_died")
+            if _out_of_memory(parsed):
+                self._replace(generation)  # a fresh worker, not one with a fragmented heap
+            return parsed
+        return _failed(raw, limits, "parse.worker_died")
 
     def close(self) -> None:
-        for process in list(getattr(self._executor, "_processes", {}).values()):
+        """Stop the workers at once: asked first (SIGTERM), killed if stuck in C code."""
+        processes = [p for p in getattr(self._executor, "_processes", {}).values() if p.is_alive()]
+        for process in processes:
+            process.terminate()
+        deadline = time.monotonic() + CLOSE_GRACE_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -40,6 +40,7 @@ from gateway.storage.models import (
 from gateway.waiting import wait_any
 from parsers import ParsedMessage
 from parsers.loop_guard import no_reply_reason
+from parsers.problems import problem
 from parsers.request import RequestKind
 
 __all__ = ["ParseFn", "Pipeline", "StageOutcome"]
@@ -288,6 +289,15 @@ class Pipeline:
         row.parsed_json = parsed.model_dump_json()
         envelope = parsed.envelope
         reason = no_reply_reason(envelope, self._own)
+        if (unread := _unreadable(parsed, reason)) is not None:
+            # Never "ignored", never a reply built from what could not be read: kept for
+            # a coordinator, who can release it once the parser is fixed.
+            mailer = Mailer(session, self._renderer, self._config, now)
+            reply = quarantine(
+                mailer, row, now, error=unread, kind=ReplyKind.UNREADABLE, own=self._own
+            )
+            log.error("message_quarantined", inbound_id=inbound_id, error=unread.split(":")[0])
+            return StageOutcome(inbound_id, InboundStatus.QUARANTINED, reply_kind=reply)
         if parsed.report_kind is not None:
             reason = reason or f"report: {parsed.report_kind}"
             flow = CaseFlow(
@@ -358,3 +368,21 @@ class Pipeline:
             status = InboundStatus(row.status)
             session.commit()
         return StageOutcome(inbound_id, status, reply_kind=reply)
+
+
+# The parse itself failed: its result says nothing about the message (parse_pool, parsers).
+PARSE_FAILURES = frozenset(
+    {"parse.timeout", "parse.memory_exceeded", "parse.worker_died", "parse.internal_error"}
+)
+
+
+def _unreadable(parsed: ParsedMessage, reason: str | None) -> str | None:
+    """Why a parse result must go to quarantine (its code first), or None when it can be
+    used: a failed parse, or no sender read from a message that is not a report."""
+    for found in parsed.request.problems:
+        if found.code in PARSE_FAILURES:
+            return f"{found.code}: {found.message_fr}"
+    if reason == "no sender address" and parsed.report_kind is None:
+        unread = problem("message.sender_unreadable")
+        return f"{unread.code}: {unread.message_fr}"
+    return None

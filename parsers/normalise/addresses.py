@@ -11,7 +11,10 @@ PATIENT_DOMAIN = "patient.mssante.fr"
 
 def normalise_address(address: str) -> str:
     """``"Dr X <X@Medecin.MSSante.fr>"`` → ``"x@medecin.mssante.fr"``; ``""`` if none."""
-    _name, addr = parseaddr(address)
+    try:
+        _name, addr = parseaddr(address)
+    except (RecursionError, ValueError, IndexError):  # "((((…": one recursion per "("
+        addr = ""
     addr = (addr or address).strip().strip("<>").strip().lower()
     return addr if "@" in addr else ""
 

@@ -46,7 +46,9 @@ class Normalised:
             self.set(path, value)
 
 
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Bounded, and anchored at the start of a run: "[\w.+'-]+@" alone rescans the whole run
+# from each of its characters when no "@" follows (quadratic on a long value).
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}")
 _RPPS = re.compile(r"(?<!\d)(?:8)?(\d{11})(?!\d)")
 _SPACES = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(

@@ -38,8 +38,10 @@ def test_acknowledgement_round_trip(gateway: Gateway, professional: MailUser) ->
     assert gateway.inbox() == []
     # The offer leaves through the outbox on its own schedule: wait for it, then check both.
     wait_until(
-        lambda: sorted((o.kind, o.status) for o in gateway.db().outbound())
-        == [("ack", "sent"), ("offer", "sent")],
+        lambda: (
+            sorted((o.kind, o.status) for o in gateway.db().outbound())
+            == [("ack", "sent"), ("offer", "sent")]
+        ),
         what="the acknowledgement and the offer sent",
     )
 

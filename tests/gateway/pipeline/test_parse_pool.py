@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+import parsers.message as message_module
 from gateway.pipeline.parse_pool import ParsePool
 from parsers import ParsedMessage, ParseLimits, parse_message
 from parsers.request import RequestKind
@@ -51,7 +54,7 @@ async def test_dead_worker_gives_problem() -> None:
             pool.parse(b"Subject: a\r\n\r\nNom : DUPONT", timeout=60),
             pool.parse(b"Subject: b\r\n\r\nDIE", timeout=60),
         )
-        assert dead.request.problems[0].code == "parse.timeout"
+        assert dead.request.problems[0].code == "parse.worker_died"
         assert ok.request.patient.family_name in ("DUPONT", None)
         after = await pool.parse(b"Subject: c\r\n\r\nNom : MARTIN", timeout=60)
         assert after.request.patient.family_name == "MARTIN"
@@ -98,3 +101,34 @@ def _alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except (FileNotFoundError, IndexError):
         return False
+
+
+def hungry_worker(
+    raw: bytes, limits: ParseLimits | None, kind: RequestKind | None
+) -> ParsedMessage:
+    if b"HUNGRY" in raw:
+        block = bytearray(1536 * 1024 * 1024)  # 1.5 GB: fine for the host, not for a worker
+        del block
+    return parse_message(raw, limits=limits, default_kind=kind)
+
+
+async def test_memory_ceiling_quarantines_and_replaces_the_worker() -> None:
+    async with ParsePool(max_workers=1, worker=hungry_worker, memory_mb=200) as pool:
+        await pool.parse(b"Subject: warm\r\n\r\nx", timeout=120)
+        parsed = await pool.parse(b"Subject: gros\r\n\r\nHUNGRY", timeout=60)
+        assert [p.code for p in parsed.request.problems] == ["parse.memory_exceeded"]
+        assert parsed.envelope.subject == "gros"
+        assert pool.replacements == 1  # a fresh worker, and the message is not retried
+        again = await pool.parse(b"Subject: ok\r\n\r\nNom : DUPONT", timeout=120)
+        assert again.request.patient.family_name == "DUPONT"
+
+
+def test_parse_message_reports_memory_exhaustion(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Under the worker's RLIMIT_AS an allocation fails with MemoryError, a precise problem.
+    def exhausted(*_: object) -> ParsedMessage:
+        raise MemoryError
+
+    monkeypatch.setattr(message_module, "_parse", exhausted)
+    parsed = parse_message(b"From: a@b.test\r\nSubject: x\r\n\r\nNom : X")
+    assert [p.code for p in parsed.request.problems] == ["parse.memory_exceeded"]
+    assert parsed.envelope.from_addr == "a@b.test"

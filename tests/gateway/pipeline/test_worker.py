@@ -21,8 +21,10 @@ from gateway.storage.db import make_engine
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
-from parsers.request import RequestKind
+from parsers.problems import problem
+from parsers.request import Request, RequestKind
 from tests.support.routing import demo_services
+from tests.support.waiting import eventually
 
 GATEWAY = "signalement@cpts.test"
 
@@ -283,13 +285,45 @@ async def test_a_database_outage_never_ends_the_pipeline(
     monkeypatch.setattr(pipeline, "_claim", claim)
     stop = asyncio.Event()
     runner = asyncio.create_task(pipeline.run(stop))
-    for _ in range(1000):
-        if _rows(engine, Case):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: bool(_rows(engine, Case)))
     assert not runner.done(), "the pipeline ended on a database error"
     assert len(_rows(engine, Case)) == 1  # the message waited in the database, then went on
     assert seen_failing[:4] == [False, True, True, True]
-    assert loops.failing() == {}
+    assert await eventually(lambda: loops.failing() == {})
     stop.set()
     await runner
+
+
+@pytest.mark.parametrize(
+    "code", ["parse.timeout", "parse.memory_exceeded", "parse.worker_died", "parse.internal_error"]
+)
+async def test_a_failed_parse_is_quarantined_never_answered_as_incomplete(
+    engine: Engine, code: str
+) -> None:
+    async def failed(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
+        parsed = parse_message(raw, default_kind=kind)
+        return ParsedMessage(envelope=parsed.envelope, request=Request(problems=[problem(code)]))
+
+    pipeline = _pipeline(engine, _config(), failed)
+    _store(engine, _mail(COMPLETE), "a")
+    (outcome,) = await pipeline.drain()
+    (row,) = _rows(engine, InboundMessage)
+    assert outcome.status == row.status == "quarantined"
+    assert (row.error or "").startswith(code) and row.raw
+    assert _rows(engine, Case) == []  # no "incomplete" case built from what was not read
+    (reply,) = _rows(engine, OutboundMessage)
+    assert reply.kind == "unreadable"
+    assert await pipeline.drain() == []  # kept for a coordinator, not retried on its own
+
+
+async def test_an_unreadable_sender_is_quarantined_not_ignored(engine: Engine) -> None:
+    # 10,000 encoded words: the From header is cut before the stdlib parses it, no address.
+    words = " ".join(["=?utf-8?q?a?="] * 10_000)
+    raw = _mail(COMPLETE).replace(b"From: dr@medecin.test", f"From: {words} <a@b.test>".encode())
+    pipeline = _pipeline(engine, _config())
+    _store(engine, raw, "a")
+    (outcome,) = await pipeline.drain()
+    (row,) = _rows(engine, InboundMessage)
+    assert outcome.status == row.status == "quarantined"
+    assert (row.error or "").startswith("message.sender_unreadable")
+    assert _rows(engine, Case) == [] and _rows(engine, OutboundMessage) == []
