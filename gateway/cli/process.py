@@ -8,6 +8,8 @@ from typing import Any
 from gateway.app import build_components
 from gateway.cases.services import RoutingServices
 from gateway.config import Config
+from gateway.pipeline.parse_budget import parse_within
+from gateway.pipeline.parse_pool import failed_parse
 from gateway.storage import repo
 from gateway.storage.db import upgrade
 from gateway.storage.models import Case, InboundMessage, OutboundMessage
@@ -35,7 +37,13 @@ async def process_file(
     if dry_run:
         programmes = RoutingServices.load(config).programmes
         spec = programmes.get(box.programme) if box else None
-        parsed = parse_message(raw, default_kind=RequestKind(spec.kind) if spec else None)
+        kind = RequestKind(spec.kind) if spec else None
+        parsed = parse_within(  # the daemon's budgets: a hostile file must not hang this
+            lambda: parse_message(raw, default_kind=kind),
+            lambda code: failed_parse(raw, None, code),
+            seconds=config.pipeline.parse_timeout,
+            memory_mb=config.pipeline.parse_memory_mb,
+        )
         return {
             "programme": box.programme if box else None,
             "no_reply_reason": no_reply_reason(parsed.envelope, config.own_addresses()),

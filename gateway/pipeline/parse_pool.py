@@ -34,7 +34,7 @@ from parsers.problems import problem
 from parsers.prose import warm_up
 from parsers.request import Request, RequestKind
 
-__all__ = ["ParsePool", "WorkerFn", "parse_in_worker"]
+__all__ = ["ParsePool", "WorkerFn", "failed_parse", "parse_in_worker"]
 
 # What one parse may add to a warmed-up worker's address space (pipeline.parse_memory_mb).
 DEFAULT_MEMORY_MB = 1024
@@ -111,14 +111,15 @@ def parse_in_worker(
     return parse_message(raw, limits=limits, default_kind=default_kind)
 
 
-def _failed(raw: bytes, limits: ParseLimits | None, code: str) -> ParsedMessage:
+def failed_parse(raw: bytes, limits: ParseLimits | None, code: str) -> ParsedMessage:
+    """What a parse that could not finish yields: the envelope and one ``code`` problem."""
     envelope = envelope_from_raw(raw, limits)
     request = Request(problems=[problem(code)])
     return ParsedMessage(envelope=envelope, report_kind=None, request=request)
 
 
 def _timed_out(raw: bytes, limits: ParseLimits | None) -> ParsedMessage:
-    return _failed(raw, limits, "parse.timeout")
+    return failed_parse(raw, limits, "parse.timeout")
 
 
 def _out_of_memory(parsed: ParsedMessage) -> bool:
@@ -234,20 +235,20 @@ class ParsePool:
                 return _timed_out(raw, limits)
             except MemoryError:  # raised past parse_message's own handling
                 self._replace(generation)
-                return _failed(raw, limits, "parse.memory_exceeded")
+                return failed_parse(raw, limits, "parse.memory_exceeded")
             except BrokenProcessPool:
                 if generation != self._generation and attempt == 0:
                     continue  # broken by another call's timeout: retry once on the new pool
                 self._replace(generation)
-                return _failed(raw, limits, "parse.worker_died")
+                return failed_parse(raw, limits, "parse.worker_died")
             except RuntimeError:  # submitted to a pool being shut down by another call
                 if attempt == 0:
                     continue
-                return _failed(raw, limits, "parse.worker_died")
+                return failed_parse(raw, limits, "parse.worker_died")
             if _out_of_memory(parsed):
                 self._replace(generation)  # a fresh worker, not one with a fragmented heap
             return parsed
-        return _failed(raw, limits, "parse.worker_died")
+        return failed_parse(raw, limits, "parse.worker_died")
 
     def close(self) -> None:
         """Stop the workers at once: asked first (SIGTERM), killed if stuck in C code."""

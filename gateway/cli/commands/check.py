@@ -28,6 +28,8 @@ from gateway.cases.services import RoutingServices, assess_stored
 from gateway.cli.audience import Audience, print_error
 from gateway.config import Config, load_config
 from gateway.errors import ConfigError
+from gateway.pipeline.parse_budget import parse_within
+from gateway.pipeline.parse_pool import failed_parse
 from gateway.routing.assess import Assessment
 from gateway.routing.decision import FinalDecision, Verdict, verdict
 from gateway.routing.plan import RoutingPlan
@@ -176,8 +178,8 @@ def _parse(
     )
     if chosen is not None:
         default_kind = RequestKind(programmes[chosen].kind)
-        return parse_message(raw, default_kind=default_kind), chosen, source
-    parsed = parse_message(raw)
+        return _bounded(config, raw, default_kind), chosen, source
+    parsed = _bounded(config, raw, None)
     read_as = parsed.request.kind.value
     if read_as not in programmes:
         raise CheckError(say("cli.error.no_programme"))
@@ -369,3 +371,13 @@ def check_command(
         return 2
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
+
+
+def _bounded(config: Config, raw: bytes, default_kind: RequestKind | None) -> ParsedMessage:
+    """The parse within the daemon's budgets (a hostile file must not hang the command)."""
+    return parse_within(
+        lambda: parse_message(raw, default_kind=default_kind),
+        lambda code: failed_parse(raw, None, code),
+        seconds=config.pipeline.parse_timeout,
+        memory_mb=config.pipeline.parse_memory_mb,
+    )

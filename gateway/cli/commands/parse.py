@@ -23,9 +23,14 @@ from pathlib import Path
 from typing import Literal
 
 from gateway.cli.audience import Audience, print_error
+from gateway.config import PipelineConfig
+from gateway.pipeline.parse_budget import parse_within
+from gateway.pipeline.parse_pool import failed_parse
 from gateway.wording import say
 from parsers import ParseLimits, parse_document, parse_message
 from parsers.documents import sniff_document
+from parsers.problems import problem
+from parsers.request import Request
 
 __all__ = ["FileType", "parse_command", "sniff_file"]
 
@@ -121,8 +126,16 @@ def parse_command(path: Path, *, limits: ParseLimits | None = None) -> int:
     if kind is None:
         print_error(Audience.COORDINATOR, say("cli.error.unsupported_file", name=path.name))
         return 2
+    # The daemon's budgets: a hostile file must not hang this command nor take the host.
+    budget = PipelineConfig()
+    seconds, memory_mb = budget.parse_timeout, budget.parse_memory_mb
     if kind == "mail":
-        parsed = parse_message(data, limits=limits)
+        parsed = parse_within(
+            lambda: parse_message(data, limits=limits),
+            lambda code: failed_parse(data, limits, code),
+            seconds=seconds,
+            memory_mb=memory_mb,
+        )
         output = {
             "report_kind": parsed.report_kind,
             "envelope": parsed.envelope.model_dump(mode="json"),
@@ -134,7 +147,12 @@ def parse_command(path: Path, *, limits: ParseLimits | None = None) -> int:
         name = path.name
         if kind == "xml" and sniff_document(name, data) != "xml":
             name = f"{path.stem}.xml"
-        request = parse_document(name, data, limits=limits)
+        request = parse_within(
+            lambda: parse_document(name, data, limits=limits),
+            lambda code: Request(problems=[problem(code)]),
+            seconds=seconds,
+            memory_mb=memory_mb,
+        )
         output = {"report_kind": None, "request": request.model_dump(mode="json")}
     print(json.dumps(output, ensure_ascii=False, indent=2))
     return 0
