@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from gateway.loops import LoopHealth
+from gateway.replies.facts import ReplyKind
 from gateway.storage.db import is_postgres
 from gateway.storage.lease_models import MailboxLease
 from gateway.storage.models import (
@@ -120,8 +121,9 @@ class DatabaseCollector(Collector):
             .where(OutboundMessage.status == OutboundStatus.BOUNCED)
             .group_by(OutboundMessage.kind)
         )
-        for kind, count in session.exec(bounced).all():
-            bounces.add_metric([kind], count)
+        counts = {kind: 0 for kind in ReplyKind} | dict(session.exec(bounced).all())
+        for kind, count in sorted(counts.items()):  # every kind at 0 before its first bounce
+            bounces.add_metric([str(kind)], count)
         yield bounces
 
         depth, oldest = session.exec(
