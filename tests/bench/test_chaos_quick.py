@@ -5,8 +5,6 @@ two Message-IDs. Same-ID re-sends (the 250-then-crash window) are reported, not 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +12,8 @@ import pytest
 from bench.chaos.settings import kill_plan
 from bench.chaos.tally import DbState, OutRow, tally
 from bench.e2e_workload import Delivered, MaildirWatcher
-from deploy.mailstack import MailStackUnavailableError, check_prerequisites
-from tests.support.mailstack import in_ci
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench import run_bench
+from tests.support.mailstack import require_mail_stack
 
 KEYS = {
     "lost",
@@ -37,21 +33,9 @@ KEYS = {
 
 @pytest.mark.e2e
 def test_quick_chaos_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> None:
-    try:
-        check_prerequisites()
-    except MailStackUnavailableError as exc:
-        if in_ci():
-            pytest.fail(f"mail stack unavailable in CI: {exc}")
-        pytest.skip(f"mail stack unavailable: {exc}")
+    require_mail_stack()
     out = tmp_path / "chaos-quick.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.chaos", "--quick", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_bench("bench.chaos", "--quick", "--output", str(out))
     report = done.stdout[-3000:] + done.stderr[-3000:]
     assert out.exists(), report
     results = json.loads(out.read_text(encoding="utf-8"))

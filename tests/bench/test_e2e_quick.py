@@ -4,36 +4,20 @@ its results file. No timing is asserted: figures on a shared 2-core machine are 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from deploy.mailstack import MailStackUnavailableError, check_prerequisites
-from tests.support.mailstack import in_ci
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench import run_bench
+from tests.support.mailstack import require_mail_stack
 
 pytestmark = pytest.mark.e2e
 
 
 def test_quick_bench_completes_and_writes_results(tmp_path: Path) -> None:
-    try:
-        check_prerequisites()
-    except MailStackUnavailableError as exc:
-        if in_ci():
-            pytest.fail(f"mail stack unavailable in CI: {exc}")
-        pytest.skip(f"mail stack unavailable: {exc}")
+    require_mail_stack()
     out = tmp_path / "e2e-quick.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.e2e", "--quick", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_bench("bench.e2e", "--quick", "--output", str(out))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads(out.read_text(encoding="utf-8"))
     assert {"machine", "raw_loop", "aiguilleur", "latency", "scale"} <= results.keys()

@@ -33,6 +33,7 @@ __all__ = [
     "maildir_files",
     "maildir_messages",
     "new_mail_user",
+    "require_mail_stack",
     "send_mail",
     "send_raw_mail",
     "wait_for_messages",
@@ -48,7 +49,8 @@ def _unavailable(reason: str, exc: BaseException | None = None) -> None:
     pytest.skip(message)
 
 
-def _require_stack_host() -> None:
+def require_mail_stack() -> None:
+    """Skip outside CI, fail in CI, when this host cannot run the mail stack."""
     try:
         check_prerequisites()
     except MailStackUnavailableError as exc:
@@ -72,7 +74,7 @@ def _discard(stack: MailStack) -> None:
 @pytest.fixture(scope="session")
 def mail_stack() -> Iterator[MailStack]:
     """One running Dovecot + Postfix for the whole session, in a fresh directory."""
-    _require_stack_host()
+    require_mail_stack()
     stack = MailStack(_new_base_dir())
     stack.start()
     try:
@@ -84,7 +86,7 @@ def mail_stack() -> Iterator[MailStack]:
 @pytest.fixture
 def mail_stack_factory() -> Iterator[Callable[[], MailStack]]:
     """Private, not yet started stacks (for start/stop tests); all stopped at teardown."""
-    _require_stack_host()
+    require_mail_stack()
     made: list[MailStack] = []
 
     def make() -> MailStack:
