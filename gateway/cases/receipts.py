@@ -46,9 +46,9 @@ def _wanted(flow: CaseFlow, incoming: Incoming) -> str | None:
         return None
     if no_reply_reason(envelope, flow.config.own_addresses()) is not None:
         return None
-    # RFC 8098 2.1: not sent automatically to another address than the Return-Path's (the
-    # From's when the mail reached us without one, as a Maildir copy may).
-    if (envelope.return_path or envelope.from_addr or "").lower() != to:
+    # RFC 8098 2.1: not sent automatically when the Return-Path is absent or names another
+    # address (mail delivered by Dovecot always carries one).
+    if (envelope.return_path or "").lower() != to:
         log.info("mdn_not_sent", inbound_id=incoming.row.id, reason="return-path differs")
         return None
     return to

@@ -3,10 +3,8 @@ moves to the next doctor, a bounced acknowledgement alerts the coordinators."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -17,9 +15,7 @@ from gateway.cases.timers import Timers
 from gateway.config import Config, parse_config
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
-from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
-from gateway.storage.db import make_engine
 from gateway.storage.models import (
     Case,
     CaseEvent,
@@ -28,8 +24,7 @@ from gateway.storage.models import (
     OutboundMessage,
 )
 from gateway.storage.repo import IncomingRaw
-from parsers import ParsedMessage, parse_message
-from parsers.request import RequestKind
+from tests.support.pipeline import pipeline_for, renderer_for
 from tests.support.routing import demo_services
 
 GATEWAY = "signalement@cpts.test"
@@ -55,28 +50,14 @@ def _config() -> Config:
     )
 
 
-async def _parse(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
-    return await asyncio.to_thread(parse_message, raw, default_kind=kind)
-
-
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
+def engine(db_engine: Engine) -> Engine:
+    return db_engine
 
 
 @pytest.fixture
 def pipeline(engine: Engine) -> Pipeline:
-    config = _config()
-    return Pipeline(
-        config=config,
-        engine=engine,
-        parse=_parse,
-        renderer=ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=10_000_000),
-        services=demo_services(config),
-        owner="t",
-    )
+    return pipeline_for(engine, _config())
 
 
 def _request() -> bytes:
@@ -279,7 +260,7 @@ async def test_an_offer_our_relay_refuses_for_good_goes_to_the_next_doctor(
     timers = Timers(
         engine=engine,
         services=demo_services(config),
-        renderer=ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=10_000_000),
+        renderer=renderer_for(config),
     )
     assert timers.run_once().refused == 1
     first, second = _all(engine, Offer)

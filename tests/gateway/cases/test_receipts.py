@@ -3,10 +3,8 @@ automatic mail, queued in the outbox with a deterministic Message-ID."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage, Message
 
 import pytest
@@ -15,16 +13,12 @@ from sqlmodel import select
 
 from gateway.config import Config, parse_config
 from gateway.pipeline import Pipeline
-from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyFacts, ReplyKind
 from gateway.replies.mdn import DISPOSITION, ORIGINAL_MAX_BYTES, Disposition, compose_mdn
 from gateway.storage import repo
-from gateway.storage.db import make_engine
 from gateway.storage.models import CaseEvent, OutboundMessage, utcnow
 from gateway.storage.repo import IncomingRaw
-from parsers import ParsedMessage, parse_message
-from parsers.request import RequestKind
-from tests.support.routing import demo_services
+from tests.support.pipeline import pipeline_for, renderer_for
 
 GATEWAY = "signalement@cpts.test"
 SENDER = "dr@medecin.test"
@@ -48,27 +42,13 @@ def _config(rate_limit: int = 50) -> Config:
     )
 
 
-async def _parse(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
-    return await asyncio.to_thread(parse_message, raw, default_kind=kind)
-
-
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
+def engine(db_engine: Engine) -> Engine:
+    return db_engine
 
 
 def _pipeline(engine: Engine, config: Config | None = None) -> Pipeline:
-    config = config or _config()
-    return Pipeline(
-        config=config,
-        engine=engine,
-        parse=_parse,
-        renderer=ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=10_000_000),
-        services=demo_services(config),
-        owner="t",
-    )
+    return pipeline_for(engine, config or _config())
 
 
 def _mail(number: int = 1, *, return_path: str | None = SENDER, **headers: str) -> bytes:
@@ -210,7 +190,7 @@ def _facts() -> ReplyFacts:
 
 
 def test_a_large_original_goes_back_as_its_headers_only() -> None:
-    renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=10_000_000)
+    renderer = renderer_for(_config())
     big = _mail() + b"x" * (ORIGINAL_MAX_BYTES + 10)
     disposition = Disposition(
         to=SENDER,

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
@@ -15,15 +14,13 @@ from gateway.config import Config, parse_config
 from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
-from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
-from gateway.storage.db import make_engine
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.problems import problem
 from parsers.request import Request, RequestKind
-from tests.support.routing import demo_services
+from tests.support.pipeline import parse_in_thread, pipeline_for
 from tests.support.waiting import eventually
 
 GATEWAY = "signalement@cpts.test"
@@ -64,28 +61,16 @@ COMPLETE = (
 )
 
 
-async def _real_parse(raw: bytes, kind: RequestKind | None) -> ParsedMessage:
-    return await asyncio.to_thread(parse_message, raw, default_kind=kind)
+_real_parse = parse_in_thread
 
 
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
+def engine(db_engine: Engine) -> Engine:
+    return db_engine
 
 
 def _pipeline(engine: Engine, config: Config, parse=_real_parse, metrics=None) -> Pipeline:  # type: ignore[no-untyped-def]
-    renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=200_000)
-    return Pipeline(
-        config=config,
-        engine=engine,
-        parse=parse,
-        renderer=renderer,
-        services=demo_services(config),
-        owner="t",
-        metrics=metrics,
-    )
+    return pipeline_for(engine, config, parse, metrics=metrics)
 
 
 def _store(engine: Engine, raw: bytes, key: str) -> int:
@@ -259,17 +244,7 @@ async def test_a_database_outage_never_ends_the_pipeline(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loops = LoopHealth(backoff_base=0.01, backoff_max=0.02)
-    renderer = ReplyRenderer(from_address=GATEWAY, from_name="CPTS", limit_bytes=200_000)
-    config = _config(poll_interval=0.01)
-    pipeline = Pipeline(
-        config=config,
-        engine=engine,
-        parse=_real_parse,
-        renderer=renderer,
-        services=demo_services(config),
-        owner="t",
-        loops=loops,
-    )
+    pipeline = pipeline_for(engine, _config(poll_interval=0.01), loops=loops)
     _store(engine, _mail(COMPLETE), "k1")
     real_claim = pipeline._claim
     outage = {"left": 3}
