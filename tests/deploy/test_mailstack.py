@@ -218,7 +218,7 @@ def test_unavailable_stack_fails_in_ci_and_skips_elsewhere(
     monkeypatch.setenv("CI", ci)
     if ci:
         with pytest.raises(RuntimeError, match="CI=true"):
-            support._require_stack_host()
+            support.require_mail_stack()
     else:
         with pytest.raises(pytest.skip.Exception, match="missing binaries"):
-            support._require_stack_host()
+            support.require_mail_stack()
