@@ -1,4 +1,4 @@
-"""What the database knows that routing reads: loaded before the pure assessment.
+"""What the database knows that routing reads: loaded before each pure step.
 
 Used by the daemon inside a case's transaction and by ``aiguilleur check`` on a
 read-only session alike; reads only, except ``bump_rr`` which the flow calls when
@@ -8,6 +8,7 @@ an offer goes out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import func, text
@@ -33,6 +34,7 @@ __all__ = [
     "load_facts",
     "open_offer_counts",
     "rr_cursor",
+    "with_routing_facts",
 ]
 
 RR_COUNTER = "signalement_round_robin"
@@ -128,9 +130,8 @@ def load_facts(
     strategy: Strategy,
     sender: str | None,
     request_date: date,
-    case_id: int | None = None,
 ) -> StoredFacts:
-    """The stored facts for one request on one date.
+    """The stored facts the rules read, for one request on one date.
 
     ``session`` is None when no database is at hand (``aiguilleur check`` without a
     configuration): the sender is then known from the roster only, and no act,
@@ -148,16 +149,28 @@ def load_facts(
     if strategy.reads_requis:
         acts = acts_by_requis(session, patient_key(request), request_date)
         requerant = requerant_acts(session, sender, request_date.year) if sender else None
-    balance = session is not None and strategy.balances_offers
-    return StoredFacts(
-        sender=identity,
-        te_acts_by_requis=acts,
-        requerant_acts_this_year=requerant,
+    return StoredFacts(sender=identity, te_acts_by_requis=acts, requerant_acts_this_year=requerant)
+
+
+def with_routing_facts(
+    session: Session | None,
+    facts: StoredFacts,
+    *,
+    strategy: Strategy,
+    case_id: int | None,
+    new_case: bool,
+) -> StoredFacts:
+    """``facts`` plus what only the plan of an eligible request reads: the doctors this case
+    was offered to (none yet for a case opened by this transaction), and for balanced
+    strategies the round-robin cursor (locked on PostgreSQL) and the open offers."""
+    if session is None:
+        return facts
+    balance = strategy.balances_offers
+    return replace(
+        facts,
         already_offered=(
-            offered_to(session, case_id)
-            if session is not None and case_id is not None
-            else frozenset()
+            offered_to(session, case_id) if case_id is not None and not new_case else frozenset()
         ),
-        rr_cursor=rr_cursor(session) if session is not None and balance else 0,
-        open_offers=open_offer_counts(session) if session is not None and balance else {},
+        rr_cursor=rr_cursor(session) if balance else 0,
+        open_offers=open_offer_counts(session) if balance else {},
     )

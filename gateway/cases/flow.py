@@ -218,6 +218,7 @@ class CaseFlow:
             sender=case.sender,
             received_on=local_date(self.now),
             case_id=case.id,
+            new_case=case.id in self.opened,
         )
 
     def escalate(

@@ -12,12 +12,18 @@ from datetime import date
 
 from sqlmodel import Session
 
-from gateway.cases.context import load_facts
+from gateway.cases.context import load_facts, with_routing_facts
 from gateway.config import Config
 from gateway.directory.roster_watch import RosterFile
 from gateway.errors import ConfigError
 from gateway.loops import LoopHealth
-from gateway.routing.assess import Assessment, assess, request_date_of, strategy_of
+from gateway.routing.assess import (
+    Assessment,
+    evaluate_request,
+    plan_evaluated,
+    request_date_of,
+    strategy_of,
+)
 from gateway.routing.roster import RosterDoctor
 from gateway.routing.strategies import STRATEGIES
 from parsers.request import Request
@@ -66,26 +72,31 @@ def assess_stored(
     sender: str | None,
     received_on: date,
     case_id: int | None = None,
+    new_case: bool = False,
 ) -> Assessment:
-    """The assessment of ``request`` with what the database knows today."""
+    """The assessment of ``request`` with what the database knows today.
+
+    The routing facts are read only when the rules find the request eligible: a refused or
+    incomplete request costs no offer query and takes no round-robin lock.
+    """
     roster = services.roster
     spec = services.programmes[programme]
+    strategy = strategy_of(spec)
     facts = load_facts(
         session,
         request,
         roster,
-        strategy=strategy_of(spec),
+        strategy=strategy,
         sender=sender,
         request_date=request_date_of(request, received_on),
-        case_id=case_id,
     )
-    return assess(
-        spec,
-        request,
-        roster,
-        facts,
-        received_on=received_on,
-        dac_team_address=services.config.routing.dac_team_address,
+    evaluated = evaluate_request(spec, request, roster, facts, received_on=received_on)
+    if evaluated.routes:
+        facts = with_routing_facts(
+            session, facts, strategy=strategy, case_id=case_id, new_case=new_case
+        )
+    return plan_evaluated(
+        evaluated, roster, facts, dac_team_address=services.config.routing.dac_team_address
     )
 
 

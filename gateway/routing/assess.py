@@ -1,8 +1,9 @@
 """Evaluate a request and plan its routing, from facts loaded beforehand (pure).
 
-The caller (``gateway.cases.context.load_facts``) reads the database first and
-hands the facts in, so an assessment is a single descent: rules, then plan.
-The daemon and ``aiguilleur check`` both call ``assess``.
+The caller (``gateway.cases.context``) reads the database and hands the facts in: the rule
+facts first, then, only for a request the rules find eligible, the routing facts (offers,
+round-robin cursor) the plan reads. The daemon and ``aiguilleur check`` both go through
+``gateway.cases.services.assess_stored``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from rules.programmes import ProgrammeSpec
 
 __all__ = [
     "Assessment",
+    "Evaluated",
     "StoredFacts",
-    "assess",
     "build_context",
+    "evaluate_request",
     "max_acts_per_year",
+    "plan_evaluated",
     "request_date_of",
     "strategy_of",
 ]
@@ -108,16 +111,32 @@ def max_acts_per_year(spec: ProgrammeSpec) -> int:
     return int(value)
 
 
-def assess(
+@dataclass(frozen=True)
+class Evaluated:
+    """A request with its rules applied, before any routing is planned."""
+
+    spec: ProgrammeSpec
+    strategy: Strategy
+    request: Request  # with the requis's filière filled in when the strategy reads one
+    request_date: date
+    context: RuleContext
+    evaluation: Evaluation
+
+    @property
+    def routes(self) -> bool:
+        """Only an eligible request is planned: the routing facts matter to nothing else."""
+        return self.evaluation.decision.outcome == "eligible"
+
+
+def evaluate_request(
     spec: ProgrammeSpec,
     request: Request,
     roster: Sequence[RosterDoctor],
     facts: StoredFacts,
     *,
     received_on: date,
-    dac_team_address: str | None,
-) -> Assessment:
-    """Rules then plan, on the request's own date when it has one."""
+) -> Evaluated:
+    """The rules, on the request's own date when it has one (reads the rule facts only)."""
     strategy = strategy_of(spec)
     if strategy.reads_requis:
         request = with_requis_filiere(request, roster)
@@ -126,20 +145,32 @@ def assess(
         request, roster, facts, reads_requis=strategy.reads_requis, request_date=request_date
     )
     evaluation = evaluate(spec, request, context)
+    return Evaluated(spec, strategy, request, request_date, context, evaluation)
+
+
+def plan_evaluated(
+    evaluated: Evaluated,
+    roster: Sequence[RosterDoctor],
+    facts: StoredFacts,
+    *,
+    dac_team_address: str | None,
+) -> Assessment:
+    """The plan for an evaluated request (reads the routing facts when it routes)."""
+    spec, request, evaluation = evaluated.spec, evaluated.request, evaluated.evaluation
     counts = facts.open_offers
     roster = (
         tuple(d.model_copy(update={"open_offers": counts.get(d.rpps, 0)}) for d in roster)
         if counts
         else tuple(roster)
     )
-    requis = match_requis(request, roster) if strategy.reads_requis else None
+    requis = match_requis(request, roster) if evaluated.strategy.reads_requis else None
     plan = plan_routing(
-        strategy.name,
+        evaluated.strategy.name,
         PlanInputs(
             evaluation=evaluation,
             request=request,
             roster=roster,
-            on_date=request_date,
+            on_date=evaluated.request_date,
             already_offered=facts.already_offered,
             rr_cursor=facts.rr_cursor,
             acts_by_requis=facts.te_acts_by_requis,
@@ -150,9 +181,9 @@ def assess(
     )
     return Assessment(
         programme=spec.name,
-        request_date=request_date,
-        context=context,
+        request_date=evaluated.request_date,
+        context=evaluated.context,
         evaluation=evaluation,
         plan=plan,
-        conflicts=decisive_conflicts(spec, request, context, evaluation),
+        conflicts=decisive_conflicts(spec, request, evaluated.context, evaluation),
     )

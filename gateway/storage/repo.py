@@ -299,13 +299,19 @@ def release_own_leases(session: Session, owner: str) -> None:
 
 
 def next_reference(session: Session, year: int) -> str:
-    counter = session.get(ReferenceCounter, year, with_for_update=_postgres(session))
-    if counter is None:
-        counter = ReferenceCounter(year=year, last=0)
-        session.add(counter)
-    counter.last += 1
-    session.flush()
-    return f"AIG-{year:04d}-{counter.last:06d}"
+    """The year's next case reference, in one statement (the row stays locked until commit,
+    so replicas never hand out the same number; a rolled-back case gives its number back)."""
+    insert_into = pg_insert if _postgres(session) else sqlite_insert
+    statement = (
+        insert_into(ReferenceCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=["year"], set_={"last": col(ReferenceCounter.last) + 1}
+        )
+        .returning(col(ReferenceCounter.last))
+    )
+    last = session.execute(statement).scalar_one()
+    return f"AIG-{year:04d}-{last:06d}"
 
 
 def add_event(

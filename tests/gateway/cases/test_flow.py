@@ -8,15 +8,14 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import select
 
 from gateway.cases.timers import Timers
@@ -25,7 +24,6 @@ from gateway.config import Config, parse_config
 from gateway.pipeline import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
-from gateway.storage.db import make_engine
 from gateway.storage.models import (
     Case,
     CaseEvent,
@@ -209,13 +207,6 @@ def text(msg: EmailMessage) -> str:
     body = msg.get_body(("plain",))
     assert body is not None
     return str(body.get_content())
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 CLAIRE, HUGO = DEMO_DOCTORS[0].email, DEMO_DOCTORS[1].email
@@ -462,3 +453,35 @@ def test_unconfigured_territory_goes_to_a_coordinator_not_to_a_refusal(engine: E
     assert "pas encore configuré" in text(world.only(IDE, "no_solution"))
     world.only(COORDINATOR, "coordinator_alert")
     assert world.mails(kind="ineligible") == []
+
+
+def test_only_an_eligible_request_reads_offers_and_the_round_robin(engine: Engine) -> None:
+    """A refused request costs no offer query and takes no round-robin lock; every case
+    still gets the year's next reference."""
+    world = World(engine)
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        outside = SIGNALEMENT.replace("88400", "75011").replace("Gérardmer", "Paris")
+        world.receive(mail(outside, sender=IDE, to=BOXES["sig"][1]))
+        refused = list(seen)
+        seen.clear()
+        world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+        routed = list(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [c.status for c in world.all(Case)] == ["ineligible", "routed"]
+    assert [c.reference for c in world.all(Case)] == ["AIG-2026-000001", "AIG-2026-000002"]
+
+    def reads(statements: list[str], table: str) -> bool:
+        return any(s.startswith("select") and f"from {table}" in s for s in statements)
+
+    assert not reads(refused, "offer") and not reads(refused, "routing_counter")
+    assert reads(routed, "offer") and reads(routed, "routing_counter")
+    # A case opened by this very transaction has been offered to nobody: not asked.
+    offered_to = re.compile(r"^select offer\.doctor_rpps\s+from offer\s+where offer\.case_id")
+    assert not any(offered_to.match(s) for s in routed)

@@ -134,6 +134,8 @@ def test_every_task_is_a_valid_r4_task_whose_status_follows_the_state_machine() 
     for name, facts in _task_facts():
         data = json.loads(task_json(facts))
         task = Task.model_validate(data)  # the R4 Task profile (R4B's Task is R4's)
+        # The daemon's plain JSON is exactly what the validated model writes back.
+        assert data == json.loads(task.model_dump_json(exclude_none=True)), name
         assert task.status == facts.task_status, name
         assert task.intent == "order" and task.identifier is not None, name
         if facts.issues:
