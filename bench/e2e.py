@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,7 +45,7 @@ from bench.e2e_procs import (
     raw_loop,
     tree_usage,
 )
-from bench.e2e_workload import MaildirWatcher, Request, RequestFactory, Submitter
+from bench.e2e_workload import MaildirWatcher, Request, RequestFactory, Submitter, count_files
 from deploy.mailstack import MailStack, MailStackError, MailUser, check_prerequisites
 from gateway.cli.demo_routing import DemoDoctor, write_routing_files
 
@@ -173,12 +173,9 @@ def offers_expected(requests: Sequence[Request], derms: int) -> int:
 # ------------------------------------------------------------------------------ daemon
 
 
-def write_config(workdir: Path, stack: MailStack, cast: Cast, db_url: str) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    programmes, roster = write_routing_files(workdir / "routing", cast.doctors)
-
-    def box(name: str, programme: str, user: MailUser) -> str:
-        return f"""
+def mailbox_toml(stack: MailStack, name: str, programme: str, user: MailUser) -> str:
+    """A ``[[mailboxes]]`` table: ``user``'s IMAPS box on ``stack``, watched with IDLE."""
+    return f"""
 [[mailboxes]]
 name = "{name}"
 address = "{user.address}"
@@ -193,8 +190,15 @@ processed_folder = "Traites"
 idle = true
 """
 
-    boxes = "".join(box(f"sig{i:03d}", "signalement", u) for i, u in enumerate(cast.gateways))
-    boxes += box("te", "tele_expertise", cast.te)
+
+def write_config(workdir: Path, stack: MailStack, cast: Cast, db_url: str) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    programmes, roster = write_routing_files(workdir / "routing", cast.doctors)
+
+    boxes = "".join(
+        mailbox_toml(stack, f"sig{i:03d}", "signalement", u) for i, u in enumerate(cast.gateways)
+    )
+    boxes += mailbox_toml(stack, "te", "tele_expertise", cast.te)
     path = workdir / "aiguilleur.toml"
     # Product defaults everywhere (pipeline, outbox, fetch batch), except what a bench
     # needs: the reply rate limit per sender is off, since ten senders send thousands.
@@ -225,12 +229,26 @@ level = "info"
     return path
 
 
+def _pg_admin() -> str:
+    return PG_ADMIN
+
+
 @contextlib.contextmanager
-def database(kind: str, workdir: Path) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, or a throwaway PostgreSQL database."""
+def database(
+    kind: str,
+    workdir: Path,
+    *,
+    admin: Callable[[], str] = _pg_admin,
+    prefix: str = "aig_bench",
+) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, or a throwaway PostgreSQL database.
+
+    ``admin`` is only called for PostgreSQL (the chaos bench may start a server for it).
+    """
     from gateway.storage.db import upgrade
 
     if kind == "sqlite":
+        workdir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{workdir / 'aiguilleur.db'}"
         upgrade(url)
         yield url
@@ -238,15 +256,16 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
     import psycopg
     from psycopg import sql
 
-    name = f"aig_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+    admin_url = admin()
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = PG_ADMIN.rpartition("/")[0] + "/" + name
+    url = admin_url.rpartition("/")[0] + "/" + name
     try:
         upgrade(url)
         yield url
     finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
@@ -452,9 +471,9 @@ class Bench:
         submitted = time.time() - started
         folders = [self.stack.maildir(cast.gateways[0]), self.stack.maildir(cast.te)]
         deadline = time.monotonic() + max(120.0, m * 0.05)
-        while time.monotonic() < deadline and _count_files(folders) < m:
+        while time.monotonic() < deadline and count_files(folders) < m:
             time.sleep(0.5)
-        waiting = _count_files(folders)
+        waiting = count_files(folders)
         with database("sqlite", work) as url:
             config = write_config(work, self.stack, cast, url)
             acks = MaildirWatcher(cast.sender_folders(self.stack), interval=0.25).start()
@@ -543,15 +562,6 @@ def duplicate_ids(*watchers: MaildirWatcher) -> int:
             for item in items:
                 seen[item.message_id] = seen.get(item.message_id, 0) + 1
     return sum(c - 1 for c in seen.values() if c > 1)
-
-
-def _count_files(folders: Sequence[Path]) -> int:
-    total = 0
-    for folder in folders:
-        for sub in ("new", "cur"):
-            with contextlib.suppress(FileNotFoundError):
-                total += sum(1 for _ in os.scandir(folder / sub))
-    return total
 
 
 def _latency_summary(delays: Sequence[float]) -> dict[str, float | None]:
@@ -718,6 +728,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def save_results(results: dict[str, Any], output: Path | None, name: str) -> Path:
+    """Write ``results`` as JSON to ``output``, else to bench/results/``name``."""
+    out = output or RESULTS / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="End-to-end bench of the daemon (issue 6).")
     parser.add_argument("--quick", action="store_true", help="a few hundred messages, <2 min")
@@ -732,9 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(args)
     suffix = "-quick" if args.quick else ""
-    out = args.output or RESULTS / f"e2e-{results['date']}{suffix}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = save_results(results, args.output, f"e2e-{results['date']}{suffix}.json")
     print(table(results))
     print(f"results: {out}")
     return 0

@@ -8,15 +8,13 @@ generating 10,000 requests costs well under a second and the bytes stay realisti
 
 from __future__ import annotations
 
-import hashlib
-import io
+import contextlib
 import os
 import smtplib
 import ssl
 import threading
 import time
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -25,6 +23,7 @@ from email.policy import compat32
 from email.utils import format_datetime
 from pathlib import Path
 
+from bench.cda import SAMPLE_TIME, cda_document, xdm_archive, xdm_metadata
 from gateway.cli.samples import signalement_docx
 
 __all__ = [
@@ -32,6 +31,7 @@ __all__ = [
     "Request",
     "RequestFactory",
     "Submitter",
+    "count_files",
 ]
 
 _FROM_MARK = "sender-placeholder@medecin.test"
@@ -83,59 +83,42 @@ def _docx_for(patient: tuple[str, str, str, str, str, str]) -> bytes:
 def _cda_for(patient: tuple[str, str, str, str, str, str]) -> bytes:
     nom, prenom, naissance, sexe, cp, commune = patient
     day, month, year = naissance.split("/")
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <realmCode code="FR"/>
-  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
-  <templateId root="2.16.840.1.113883.2.8.2.1"/>
-  <templateId root="1.2.250.1.213.1.1.1.1"/>
-  <id root="1.2.250.9999.1" extension="DOC-{nom}"/>
-  <code code="75496-0" codeSystem="2.16.840.1.113883.6.1"/>
-  <title>Demande de téléexpertise</title>
-  <effectiveTime value="20250101120000+0100"/>
-  <recordTarget><patientRole>
-    <addr><postalCode>{cp}</postalCode><city>{commune.upper()}</city></addr>
-    <patient>
-      <name><family qualifier="BR">{nom}</family><given>{prenom.upper()}</given></name>
-      <administrativeGenderCode code="{sexe}" codeSystem="2.16.840.1.113883.5.1"/>
-      <birthTime value="{year}{month}{day}"/>
-    </patient>
-  </patientRole></recordTarget>
-  <author><time value="20250101120000+0100"/><assignedAuthor>
-    <id root="1.2.250.1.71.4.2.1" extension="810001234567"/>
-    <code code="G15_10/SM54" codeSystem="1.2.250.1.213.1.1.4.5"/>
-    <assignedPerson><name><family>ROUX</family><given>Anne</given></name></assignedPerson>
-  </assignedAuthor></author>
-  <component><structuredBody>
+    # This section layout (one element a line) is the bench's input as it always was.
+    body = """
     <component><section><title>Question posée</title>
       <text>Lésion pigmentée du dos évolutive : exérèse nécessaire ?</text></section></component>
-  </structuredBody></component>
-</ClinicalDocument>
-""".encode()
+  """
+    return cda_document(
+        title="Demande de téléexpertise",
+        code="75496-0",
+        doc_root="1.2.250.9999.1",
+        doc_id=f"DOC-{nom}",
+        when=SAMPLE_TIME,
+        patient_id=None,
+        family=nom,
+        given=[prenom.upper()],
+        sex=sexe,
+        birth=f"{year}{month}{day}",
+        postal_code=cp,
+        city=commune.upper(),
+        author_id="810001234567",
+        author_code="G15_10/SM54",
+        author_family="ROUX",
+        author_given="Anne",
+        body=body,
+        coded_header=False,
+    )
 
 
 def _xdm_for(cda: bytes) -> bytes:
-    digest = hashlib.sha1(cda, usedforsecurity=False).hexdigest()
-    metadata = f"""<?xml version="1.0" encoding="UTF-8"?>
-<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
-    xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>
-  <rim:ExtrinsicObject id="Document01" mimeType="text/xml">
-    <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(cda)}</rim:Value>
-    </rim:ValueList></rim:Slot>
-  </rim:ExtrinsicObject>
-</rim:RegistryObjectList></lcm:SubmitObjectsRequest>
-""".encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.TXT", "Lot XDM")
-        archive.writestr("INDEX.HTM", "<html><body>index</body></html>")
-        archive.writestr("IHE_XDM/SUBSET01/METADATA.XML", metadata)
-        archive.writestr("IHE_XDM/SUBSET01/DOC0001.XML", cda)
-    return buffer.getvalue()
+    return xdm_archive(
+        [
+            ("README.TXT", "Lot XDM"),
+            ("INDEX.HTM", "<html><body>index</body></html>"),
+            ("IHE_XDM/SUBSET01/METADATA.XML", xdm_metadata(cda)),
+            ("IHE_XDM/SUBSET01/DOC0001.XML", cda),
+        ]
+    )
 
 
 def _template(subject: str, body: str, attachment: tuple[str, str, bytes] | None) -> bytes:
@@ -277,6 +260,16 @@ class Submitter:
 
 
 _HEADERS = BytesHeaderParser(policy=compat32)
+
+
+def count_files(folders: Iterable[Path]) -> int:
+    """Messages in Maildir folders (new/ and cur/)."""
+    total = 0
+    for folder in folders:
+        for sub in ("new", "cur"):
+            with contextlib.suppress(FileNotFoundError):
+                total += sum(1 for _ in os.scandir(folder / sub))
+    return total
 
 
 @dataclass

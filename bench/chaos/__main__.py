@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import sys
 import tempfile
@@ -19,10 +18,8 @@ from bench.chaos.databases import PgServer
 from bench.chaos.report import revision, table
 from bench.chaos.run import ChaosRun
 from bench.chaos.settings import FULL, QUICK, kill_plan
-from bench.e2e import machine
+from bench.e2e import machine, save_results
 from deploy.mailstack import MailStack, MailStackError, check_prerequisites
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -91,9 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(args)
     suffix = "-quick" if args.quick else ""
-    out = args.output or RESULTS / f"chaos-{results['date']}{suffix}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = save_results(results, args.output, f"chaos-{results['date']}{suffix}.json")
     print(table(results))
     print(f"results: {out}")
     failed = [kind for kind, r in results["runs"].items() if r["lost"] or r["distinct_duplicates"]]

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
-from gateway.storage.db import upgrade
+from bench.e2e import database as e2e_database
 from tests.support.pg_cluster import Cluster, start_cluster
 
 __all__ = ["PgServer", "database"]
@@ -59,25 +56,6 @@ class PgServer:
             self._cluster = None
 
 
-@contextlib.contextmanager
-def database(kind: str, workdir: Path, pg: PgServer) -> Iterator[str]:
+def database(kind: str, workdir: Path, pg: PgServer) -> contextlib.AbstractContextManager[str]:
     """A migrated, empty database of ``kind``; a PostgreSQL one is dropped at the end."""
-    if kind == "sqlite":
-        workdir.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{workdir / 'aiguilleur.db'}"
-        upgrade(url)
-        yield url
-        return
-    admin = pg.admin_url()
-    name = f"aig_chaos_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = admin.rpartition("/")[0] + "/" + name
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    return e2e_database(kind, workdir, admin=pg.admin_url, prefix="aig_chaos")

@@ -12,9 +12,9 @@ from typing import Any
 from bench.chaos.daemon import Incarnations
 from bench.chaos.databases import PgServer, database
 from bench.chaos.settings import Kill, Sizes
-from bench.chaos.tally import count_files, db_progress, read_db, tally
+from bench.chaos.tally import db_progress, read_db, tally
 from bench.e2e import new_cast, offers_expected, write_config
-from bench.e2e_workload import MaildirWatcher, RequestFactory, Submitter
+from bench.e2e_workload import MaildirWatcher, RequestFactory, Submitter, count_files
 from deploy.mailstack import MailStack
 from gateway.config import load_config
 

@@ -7,12 +7,9 @@ outbound rows by Message-ID, which gives their kind, recipient and request.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -28,7 +25,7 @@ from gateway.storage.models import (
     OutboundStatus,
 )
 
-__all__ = ["DbState", "Progress", "count_files", "db_progress", "read_db", "tally"]
+__all__ = ["DbState", "Progress", "db_progress", "read_db", "tally"]
 
 FINAL_INBOUND = frozenset(
     {
@@ -134,16 +131,6 @@ def read_db(url: str) -> DbState:
         outbound=rows,
         outbound_by_status=dict(Counter(str(o.status) for o in outbound)),
     )
-
-
-def count_files(folders: Iterable[Path]) -> int:
-    """Messages in Maildir folders (new/ and cur/)."""
-    total = 0
-    for folder in folders:
-        for sub in ("new", "cur"):
-            with contextlib.suppress(FileNotFoundError):
-                total += sum(1 for _ in os.scandir(folder / sub))
-    return total
 
 
 def _delivered(watchers: Sequence[MaildirWatcher]) -> list[Delivered]:

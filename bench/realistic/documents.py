@@ -1,26 +1,24 @@
-"""Attachment bytes: Word forms, PDFs (AcroForm or text layer), CDA R2 and IHE XDM zips.
+"""Attachment bytes: Word forms, PDFs (AcroForm or text layer), IHE XDM zips (CDA: bench.cda).
 
 Everything is deterministic: zip entries get a fixed timestamp.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
-import zipfile
 from collections.abc import Sequence
-from datetime import datetime
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+from bench.cda import xdm_archive, xdm_metadata
+from bench.pdf import pdf_file
 from tests.parsers.builders import build_signalement_pdf, build_teleexpertise_docx
 
 __all__ = [
     "MARKS",
     "Row",
-    "cda_document",
     "docx_form",
     "pdf_acroform",
     "pdf_text",
@@ -191,128 +189,15 @@ def pdf_text(lines: Sequence[str], *, title: str = "") -> bytes:
         + b"] /Count %d >>" % len(kids),
     ]
     tail = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
-    everything = head + objects + tail
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(everything, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(everything) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(everything) + 1, xref)
-    )
-    return out.getvalue()
-
-
-def _x(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def cda_document(
-    *,
-    title: str,
-    code: str,
-    doc_id: str,
-    when: datetime,
-    patient_root: str,
-    patient_ext: str,
-    family: str | None,
-    given: Sequence[str],
-    sex: str,
-    birth: str | None,
-    street: str | None,
-    postal_code: str | None,
-    city: str | None,
-    author_id: str | None,
-    author_code: str,
-    author_family: str,
-    author_given: str,
-    sections: Sequence[tuple[str, str]],
-) -> bytes:
-    """A CDA R2 document (CI-SIS header, structured narrative sections)."""
-    stamp = when.strftime("%Y%m%d%H%M%S") + when.strftime("%z")
-    addr = ""
-    if street or postal_code or city:
-        addr = "<addr>"
-        addr += f"<streetAddressLine>{_x(street)}</streetAddressLine>" if street else ""
-        addr += f"<postalCode>{postal_code}</postalCode>" if postal_code else ""
-        addr += f"<city>{_x(city)}</city>" if city else ""
-        addr += "</addr>"
-    name = "<name>"
-    name += f'<family qualifier="BR">{_x(family)}</family>' if family else ""
-    name += "".join(f"<given>{_x(g)}</given>" for g in given)
-    name += "</name>"
-    birth_xml = f'<birthTime value="{birth}"/>' if birth else ""
-    author = (
-        f'<id root="1.2.250.1.71.4.2.1" extension="{author_id}"/>'
-        if author_id
-        else ('<id nullFlavor="UNK"/>')
-    )
-    body = "".join(
-        f"<component><section><title>{_x(t)}</title><text>{_x(x)}</text></section></component>"
-        for t, x in sections
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <realmCode code="FR"/>
-  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
-  <templateId root="2.16.840.1.113883.2.8.2.1"/>
-  <templateId root="1.2.250.1.213.1.1.1.1"/>
-  <id root="1.2.250.1.999.1.1" extension="{doc_id}"/>
-  <code code="{code}" codeSystem="2.16.840.1.113883.6.1"/>
-  <title>{_x(title)}</title>
-  <effectiveTime value="{stamp}"/>
-  <confidentialityCode code="N" codeSystem="2.16.840.1.113883.5.25"/>
-  <languageCode code="fr-FR"/>
-  <recordTarget><patientRole>
-    <id root="{patient_root}" extension="{patient_ext}"/>
-    {addr}
-    <patient>
-      {name}
-      <administrativeGenderCode code="{sex}" codeSystem="2.16.840.1.113883.5.1"/>
-      {birth_xml}
-    </patient>
-  </patientRole></recordTarget>
-  <author><time value="{stamp}"/><assignedAuthor>
-    {author}
-    <code code="{author_code}" codeSystem="1.2.250.1.213.1.1.4.5"/>
-    <assignedPerson><name><family>{_x(author_family)}</family><given>{_x(author_given)}</given></name></assignedPerson>
-  </assignedAuthor></author>
-  <component><structuredBody>{body}</structuredBody></component>
-</ClinicalDocument>
-""".encode()
+    return pdf_file(head + objects + tail, version="1.4", root=1)
 
 
 def xdm_zip(cda: bytes, *, patient_id: str, pid5: str, pid7: str, sex: str) -> bytes:
     """An IHE XDM archive (ITI-32) carrying ``cda`` as IHE_XDM/SUBSET01/DOC0001.XML."""
-    digest = hashlib.sha1(cda, usedforsecurity=False).hexdigest()
-    info = f"<rim:Value>PID-5|{_x(pid5)}</rim:Value>"
-    info += f"<rim:Value>PID-7|{pid7}</rim:Value>" if pid7 else ""
-    info += f"<rim:Value>PID-8|{sex}</rim:Value>"
-    metadata = f"""<?xml version="1.0" encoding="UTF-8"?>
-<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
-    xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>
-  <rim:ExtrinsicObject id="Document01" mimeType="text/xml">
-    <rim:Slot name="URI"><rim:ValueList><rim:Value>DOC0001.XML</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(cda)}</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="sourcePatientInfo"><rim:ValueList>{info}</rim:ValueList></rim:Slot>
-    <rim:ExternalIdentifier identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
-      value="{_x(patient_id)}"/>
-  </rim:ExtrinsicObject>
-</rim:RegistryObjectList></lcm:SubmitObjectsRequest>
-""".encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (
+    info = [f"PID-5|{pid5}", *([f"PID-7|{pid7}"] if pid7 else []), f"PID-8|{sex}"]
+    metadata = xdm_metadata(cda, patient_info=info, patient_id=patient_id)
+    return xdm_archive(
+        [
             ("README.TXT", b"Archive IHE XDM - messagerie securisee de sante"),
             (
                 "INDEX.HTM",
@@ -320,8 +205,6 @@ def xdm_zip(cda: bytes, *, patient_id: str, pid5: str, pid7: str, sex: str) -> b
             ),
             ("IHE_XDM/SUBSET01/METADATA.XML", metadata),
             ("IHE_XDM/SUBSET01/DOC0001.XML", cda),
-        ):
-            entry = zipfile.ZipInfo(name, date_time=_FIXED)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, data)
-    return out.getvalue()
+        ],
+        date_time=_FIXED,
+    )

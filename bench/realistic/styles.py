@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bench.cda import cda_document, cda_sections
+
 from .case import DAC_MEDICAL, DAC_SOCIAL, Case
 from .content import (
     birth_inline,
@@ -25,7 +27,6 @@ from .dates import MONTHS, fmt_date, fmt_short
 from .documents import (
     MARKS,
     Row,
-    cda_document,
     docx_form,
     pdf_acroform,
     pdf_text,
@@ -947,10 +948,10 @@ def _cda(case: Case, rng: random.Random) -> Rendered:
     doc = cda_document(
         title=title,
         code=code,
+        doc_root="1.2.250.1.999.1.1",
         doc_id=f"DOC-{rng.randint(10000, 99999)}",
         when=case.when - timedelta(minutes=rng.randint(5, 90)),
-        patient_root=root,
-        patient_ext=ext,
+        patient_id=(root, ext),
         family=p.family_name.upper() if case.show_family else None,
         given=given if case.show_given else [],
         sex=p.sex,
@@ -962,7 +963,7 @@ def _cda(case: Case, rng: random.Random) -> Rendered:
         author_code=author_code,
         author_family=s.family_name.upper(),
         author_given=s.given_name,
-        sections=sections,
+        body=cda_sections(sections),
     )
     headers: dict[str, str] = {}
     if rng.random() < 0.6:

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from sqlmodel import select
 
+from bench.e2e import mailbox_toml
 from deploy.mailstack import MailStack, MailUser
 from gateway.cli.demo_routing import DemoDoctor, write_routing_files
 from gateway.storage import repo
@@ -126,22 +127,7 @@ class Gateway:
         return self.workdir / "daemon.log"
 
     def _mailbox_toml(self, name: str, programme: str, user: MailUser) -> str:
-        stack = self.stack
-        return f"""
-[[mailboxes]]
-name = "{name}"
-address = "{user.address}"
-programme = "{programme}"
-host = "{stack.host}"
-port = {stack.imaps_port}
-tls = "implicit"
-ca_file = "{stack.ca_path}"
-username = "{user.login}"
-password = "{user.password}"
-processed_folder = "Traites"
-idle = true
-idle_timeout = 60.0
-"""
+        return mailbox_toml(self.stack, name, programme, user) + "idle_timeout = 60.0\n"
 
     def _web_toml(self) -> str:
         if self.web_port is None:

@@ -17,6 +17,9 @@ from email.utils import format_datetime, make_msgid
 import docx
 from docx.oxml import parse_xml
 
+from bench.cda import SAMPLE_TIME, cda_document, cda_sections, xdm_archive, xdm_metadata, xml_escape
+from bench.pdf import pdf_file
+
 __all__ = [
     "DEFAULT_SIGNALEMENT",
     "DEFAULT_TELE_EXPERTISE",
@@ -149,18 +152,14 @@ _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W14 = "http://schemas.microsoft.com/office/word/2010/wordml"
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _legacy_text_paragraph(label: str, value: str) -> str:
     return (
-        f'<w:p xmlns:w="{_W}"><w:r><w:t xml:space="preserve">{_escape(label)} : </w:t></w:r>'
+        f'<w:p xmlns:w="{_W}"><w:r><w:t xml:space="preserve">{xml_escape(label)} : </w:t></w:r>'
         '<w:r><w:fldChar w:fldCharType="begin"><w:ffData><w:name w:val="Texte1"/>'
         "<w:enabled/><w:textInput/></w:ffData></w:fldChar></w:r>"
         '<w:r><w:instrText xml:space="preserve"> FORMTEXT </w:instrText></w:r>'
         '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-        f"<w:r><w:t>{_escape(value)}</w:t></w:r>"
+        f"<w:r><w:t>{xml_escape(value)}</w:t></w:r>"
         '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
     )
 
@@ -173,7 +172,7 @@ def _legacy_checkbox_paragraph(label: str, checked: bool) -> str:
         "</w:checkBox></w:ffData></w:fldChar></w:r>"
         '<w:r><w:instrText xml:space="preserve"> FORMCHECKBOX </w:instrText></w:r>'
         '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-        f'<w:r><w:t xml:space="preserve"> {_escape(label)}</w:t></w:r></w:p>'
+        f'<w:r><w:t xml:space="preserve"> {xml_escape(label)}</w:t></w:r></w:p>'
     )
 
 
@@ -182,15 +181,16 @@ def _sdt_paragraph(label: str, value: str, *, kind: str = "text", placeholder: b
         "text": "<w:text/>",
         "date": '<w:date w:fullDate="2000-01-01T00:00:00Z">'
         '<w:dateFormat w:val="dd/MM/yyyy"/></w:date>',
-        "dropdown": f'<w:dropDownList><w:listItem w:displayText="{_escape(value)}" '
-        f'w:value="{_escape(value)}"/></w:dropDownList>',
+        "dropdown": f'<w:dropDownList><w:listItem w:displayText="{xml_escape(value)}" '
+        f'w:value="{xml_escape(value)}"/></w:dropDownList>',
     }[kind]
     plc = "<w:showingPlcHdr/>" if placeholder else ""
     shown = "Cliquez ici pour entrer du texte." if placeholder else value
     return (
-        f'<w:p xmlns:w="{_W}"><w:r><w:t xml:space="preserve">{_escape(label)} : </w:t></w:r>'
-        f'<w:sdt><w:sdtPr><w:alias w:val="{_escape(label)}"/><w:tag w:val="{_escape(label)}"/>'
-        f"{plc}{extra}</w:sdtPr><w:sdtContent><w:r><w:t>{_escape(shown)}</w:t></w:r>"
+        f'<w:p xmlns:w="{_W}"><w:r><w:t xml:space="preserve">{xml_escape(label)} : </w:t></w:r>'
+        f'<w:sdt><w:sdtPr><w:alias w:val="{xml_escape(label)}"/>'
+        f'<w:tag w:val="{xml_escape(label)}"/>'
+        f"{plc}{extra}</w:sdtPr><w:sdtContent><w:r><w:t>{xml_escape(shown)}</w:t></w:r>"
         "</w:sdtContent></w:sdt></w:p>"
     )
 
@@ -201,7 +201,7 @@ def _sdt_checkbox_paragraph(label: str, checked: bool) -> str:
         f'<w14:checkbox><w14:checked w14:val="{1 if checked else 0}"/>'
         '<w14:checkedState w14:val="2612"/><w14:uncheckedState w14:val="2610"/></w14:checkbox>'
         f"</w:sdtPr><w:sdtContent><w:r><w:t>{'☒' if checked else '☐'}</w:t></w:r></w:sdtContent>"
-        f'</w:sdt><w:r><w:t xml:space="preserve"> {_escape(label)}</w:t></w:r></w:p>'
+        f'</w:sdt><w:r><w:t xml:space="preserve"> {xml_escape(label)}</w:t></w:r></w:p>'
     )
 
 
@@ -338,21 +338,7 @@ def build_signalement_pdf(fields: FieldMap | None = None) -> bytes:
         + b" ".join(b"%d 0 R" % f for f in top_fields)
         + b"] /NeedAppearances true >> >>"
     )
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets: list[int] = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(objects) + 1, catalog, xref)
-    )
-    return out.getvalue()
+    return pdf_file(objects, version="1.7", root=catalog)
 
 
 # -- CDA and XDM --------------------------------------------------------------------------
@@ -372,37 +358,26 @@ def build_cda(
     author_code: str = "G15_10/SM54",
     sections: Mapping[str, str] | None = None,
 ) -> bytes:
-    section_xml = "".join(
-        f"<component><section><title>{_escape(t)}</title><text>{_escape(x)}</text></section></component>"
-        for t, x in (sections or {"Question posée": "Avis sur lésion cutanée ?"}).items()
+    return cda_document(
+        title=title,
+        code=code,
+        doc_root="1.2.250.9999.1",
+        doc_id="DOC-42",
+        when=SAMPLE_TIME,
+        patient_id=(ins_oid, ins),
+        family=family,
+        given=[given],
+        sex=sex,
+        birth=birth,
+        postal_code=postal_code,
+        city=city,
+        author_id=author_rpps,
+        author_code=author_code,
+        author_family="MARTIN",
+        author_given="Paul",
+        body=cda_sections((sections or {"Question posée": "Avis sur lésion cutanée ?"}).items()),
+        coded_header=False,
     )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<ClinicalDocument xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <realmCode code="FR"/>
-  <typeId root="2.16.840.1.113883.1.3" extension="POCD_HD000040"/>
-  <templateId root="2.16.840.1.113883.2.8.2.1"/>
-  <templateId root="1.2.250.1.213.1.1.1.1"/>
-  <id root="1.2.250.9999.1" extension="DOC-42"/>
-  <code code="{code}" codeSystem="2.16.840.1.113883.6.1"/>
-  <title>{_escape(title)}</title>
-  <effectiveTime value="20250101120000+0100"/>
-  <recordTarget><patientRole>
-    <id root="{ins_oid}" extension="{ins}"/>
-    <addr><postalCode>{postal_code}</postalCode><city>{city}</city></addr>
-    <patient>
-      <name><family qualifier="BR">{family}</family><given>{given}</given></name>
-      <administrativeGenderCode code="{sex}" codeSystem="2.16.840.1.113883.5.1"/>
-      <birthTime value="{birth}"/>
-    </patient>
-  </patientRole></recordTarget>
-  <author><time value="20250101120000+0100"/><assignedAuthor>
-    <id root="1.2.250.1.71.4.2.1" extension="{author_rpps}"/>
-    <code code="{author_code}" codeSystem="1.2.250.1.213.1.1.4.5"/>
-    <assignedPerson><name><family>MARTIN</family><given>Paul</given></name></assignedPerson>
-  </assignedAuthor></author>
-  <component><structuredBody>{section_xml}</structuredBody></component>
-</ClinicalDocument>
-""".encode()
 
 
 def build_xdm_zip(
@@ -412,36 +387,23 @@ def build_xdm_zip(
     backslashes: bool = False,
     bad_hash: bool = False,
 ) -> bytes:
-    import hashlib
-
     document = cda if cda is not None else build_cda()
-    digest = hashlib.sha1(document, usedforsecurity=False).hexdigest()
-    if bad_hash:
-        digest = "0" * 40
-    metadata = f"""<?xml version="1.0" encoding="UTF-8"?>
-<lcm:SubmitObjectsRequest xmlns:lcm="urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
-    xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"><rim:RegistryObjectList>
-  <rim:ExtrinsicObject id="Document01" mimeType="text/xml">
-    <rim:Slot name="URI"><rim:ValueList><rim:Value>doc0001.xml</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="hash"><rim:ValueList><rim:Value>{digest}</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:Slot name="size"><rim:ValueList><rim:Value>{len(document)}</rim:Value>
-    </rim:ValueList></rim:Slot>
-    <rim:ExternalIdentifier identificationScheme="urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427"
-      value="279035121518989^^^&amp;1.2.250.1.213.1.4.10&amp;ISO^NH"/>
-  </rim:ExtrinsicObject>
-</rim:RegistryObjectList></lcm:SubmitObjectsRequest>
-""".encode()
+    metadata = xdm_metadata(
+        document,
+        uri="doc0001.xml",
+        digest="0" * 40 if bad_hash else None,
+        patient_id="279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH",
+    )
     sep = "\\" if backslashes else "/"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.TXT", "Lot XDM de test")
-        archive.writestr("INDEX.HTM", "<html><body>index</body></html>")
-        archive.writestr(f"IHE_XDM{sep}{subset}{sep}METADATA.XML", metadata)
-        archive.writestr(f"IHE_XDM{sep}{subset}{sep}DOC0001.XML", document)
-        archive.writestr("__MACOSX/IHE_XDM/._DOC0001.XML", b"\x00\x05\x16\x07")
-    return buffer.getvalue()
+    return xdm_archive(
+        [
+            ("README.TXT", "Lot XDM de test"),
+            ("INDEX.HTM", "<html><body>index</body></html>"),
+            (f"IHE_XDM{sep}{subset}{sep}METADATA.XML", metadata),
+            (f"IHE_XDM{sep}{subset}{sep}DOC0001.XML", document),
+            ("__MACOSX/IHE_XDM/._DOC0001.XML", b"\x00\x05\x16\x07"),
+        ]
+    )
 
 
 # -- Mails -------------------------------------------------------------------------------
