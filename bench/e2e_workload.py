@@ -315,6 +315,13 @@ class MaildirWatcher:
                     with self._lock:
                         self.replies.setdefault(irt, []).append(item)
 
+    def baseline(self) -> MaildirWatcher:
+        """Forget what is already delivered (a warm-up's mails): count only what comes next."""
+        self.scan()
+        with self._lock:
+            self.replies.clear()
+        return self
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self.scan()

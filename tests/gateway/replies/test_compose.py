@@ -3,12 +3,20 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import random
+import string
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from fhir.resources.R4B.task import Task
 
-from gateway.replies.compose import OutboundAttachment, ReplyRenderer, deterministic_message_id
+from gateway.replies.compose import (
+    _PLAIN,
+    _WIRE,
+    OutboundAttachment,
+    ReplyRenderer,
+    deterministic_message_id,
+)
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -143,3 +151,21 @@ def test_doctor_mail_without_files_is_a_single_text_part() -> None:
     msg = _compose(_facts(ReplyKind.OFFER))
     assert not msg.is_multipart() and msg.get_content_type() == "text/plain"
     assert msg["Auto-Submitted"] == "auto-generated"
+
+
+def test_the_plain_header_shortcut_folds_exactly_as_compat32() -> None:
+    """Short plain headers skip email.header; every other value still goes through it."""
+    reference = email.policy.compat32.clone(linesep="\r\n")
+    rng = random.Random(7)
+    alphabet = string.printable[:95] + "  \t\u00e9"
+    shortcut = 0
+    for _ in range(20_000):
+        name = rng.choice(["Subject", "To", "References", "X-Aiguilleur-Reference"])
+        value = "".join(rng.choice(alphabet) for _ in range(rng.choice([8, 40, 66, 70, 90])))
+        shortcut += bool(_PLAIN.fullmatch(value)) and len(name) + 2 + len(value) <= 78
+        assert _WIRE.fold(name, value) == reference.fold(name, value), (name, value)
+    assert shortcut > 1_000  # the shortcut itself was exercised
+    # A long References chain still folds.
+    chain = " ".join(f"<id{i}@medecin.test>" for i in range(11))
+    assert _WIRE.fold("References", chain) == reference.fold("References", chain)
+    assert "\r\n " in _WIRE.fold("References", chain)
