@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email._policybase import Compat32
 from email.charset import BASE64, QP, Charset
 from email.encoders import encode_base64
 from email.generator import Generator
@@ -15,7 +16,6 @@ from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
-from email._policybase import Compat32
 from email.utils import format_datetime, formataddr
 from functools import cache
 from pathlib import Path

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -22,6 +24,38 @@ from tests.e2e.harness import Gateway, signalement_mail, wait_until
 pytestmark = pytest.mark.e2e
 
 TAKEOVER_LIMIT = 30.0  # the issue's promise; the default lease is 15 s, renewed every 5 s
+G = TypeVar("G", bound=Gateway)
+
+
+def replicas(
+    kind: type[G],
+    names: Iterable[str],
+    tmp_path: Path,
+    stack: MailStack,
+    db_url: str,
+    mailbox: MailUser,
+    doctors: Sequence[DemoDoctor],
+    *,
+    env: dict[str, str] | None = None,
+    extra_mailboxes: Sequence[tuple[str, str, MailUser]] = (),
+) -> dict[str, G]:
+    """One daemon per name, all on ``db_url`` and ``mailbox``: each in a workdir of its own
+    and known by its name (``AIGUILLEUR__INSTANCE``), with ``doctors`` as its roster."""
+    made: dict[str, G] = {}
+    for name in names:
+        workdir = tmp_path / name
+        workdir.mkdir()
+        made[name] = kind(
+            stack=stack,
+            workdir=workdir,
+            db_url=db_url,
+            mailbox=mailbox,
+            address=mailbox.address,
+            extra_env={"AIGUILLEUR__INSTANCE": name, **(env or {})},
+            doctors=list(doctors),
+            extra_mailboxes=list(extra_mailboxes),
+        )
+    return made
 
 
 def _holder(gateway: Gateway) -> tuple[str | None, datetime | None]:
@@ -36,24 +70,14 @@ def test_two_replicas_store_each_message_once_and_the_survivor_takes_over(
     address = f"signalement-{uuid.uuid4().hex[:8]}@cpts.test"
     box = mail_stack.add_user(address, "gateway-secret")
     gp = mail_stack.add_user(f"gp-{uuid.uuid4().hex[:8]}@medecin.test")
-    replicas: dict[str, Gateway] = {}
-    for name in ("replica-1", "replica-2"):
-        workdir = tmp_path / name
-        workdir.mkdir()
-        gateway = Gateway(
-            stack=mail_stack,
-            workdir=workdir,
-            db_url=pg_url,
-            mailbox=box,
-            address=address,
-            extra_env={"AIGUILLEUR__INSTANCE": name},
-        )
-        gateway.doctors.append(DemoDoctor("10000000001", "Dr Claire Martin", gp.address))
-        replicas[name] = gateway
+    doctor = DemoDoctor("10000000001", "Dr Claire Martin", gp.address)
+    daemons = replicas(
+        Gateway, ("replica-1", "replica-2"), tmp_path, mail_stack, pg_url, box, [doctor]
+    )
     try:
-        for gateway in replicas.values():
+        for gateway in daemons.values():
             gateway.start()
-        first = replicas["replica-1"]
+        first = daemons["replica-1"]
         for _ in range(12):
             first.send(signalement_mail(professional.address, address))
 
@@ -62,15 +86,15 @@ def test_two_replicas_store_each_message_once_and_the_survivor_takes_over(
             return sum(r.status == InboundStatus.PROCESSED for r in rows) >= count
 
         wait_until(lambda: processed(12), timeout=180, what="12 requests processed")
-        assert all(g.alive() for g in replicas.values()), "a replica exited"
+        assert all(g.alive() for g in daemons.values()), "a replica exited"
         holder, _ = _holder(first)
-        assert holder in replicas
+        assert holder in daemons
 
         # The holder dies without a word; the other reads the mailbox within 30 s.
-        replicas[holder].kill()
+        daemons[holder].kill()
         killed = time.monotonic()
-        survivor = next(g for n, g in replicas.items() if n != holder)
-        survivor_name = next(n for n in replicas if n != holder)
+        survivor = next(g for n, g in daemons.items() if n != holder)
+        survivor_name = next(n for n in daemons if n != holder)
         for _ in range(4):
             survivor.send(signalement_mail(professional.address, address))
         wait_until(
@@ -90,5 +114,5 @@ def test_two_replicas_store_each_message_once_and_the_survivor_takes_over(
         assert len({str(m["Message-ID"]) for m in acks}) >= 16
         assert "mailbox_lease_lost" not in survivor.logs()
     finally:
-        for gateway in replicas.values():
+        for gateway in daemons.values():
             gateway.kill()

@@ -33,6 +33,7 @@ from deploy.mailstack import MailStack, MailUser
 from gateway.cli.demo_routing import DemoDoctor
 from gateway.storage.db import make_engine
 from tests.e2e.harness import AIGUILLEUR, Gateway, signalement_mail, wait_until
+from tests.e2e.test_replicas import replicas
 
 pytestmark = pytest.mark.e2e
 
@@ -300,28 +301,25 @@ def test_three_replicas_burst_one_sigkilled(
         )
         for i, gp in enumerate(gps)
     ]
-    daemons: dict[str, Daemon] = {}
-    for name in REPLICAS:
-        workdir = tmp_path / name
-        workdir.mkdir()
-        daemon = Daemon(
-            stack=mail_stack,
-            workdir=workdir,
-            db_url=pg_url,
-            mailbox=boxes[0][1],
-            address=boxes[0][1].address,
-            extra_env={
-                "AIGUILLEUR__INSTANCE": name,
-                "AIGUILLEUR__REPLICAS__LEASE_SECONDS": str(LEASE_SECONDS),
-                "AIGUILLEUR__REPLICAS__RENEW_SECONDS": str(RENEW_SECONDS),
-                "AIGUILLEUR__SMTP__CONNECTIONS": str(SMTP_CONNECTIONS),
-                "AIGUILLEUR__REPLIES__RATE_LIMIT_PER_HOUR": "0",  # one sender, 600 requests
-                "AIGUILLEUR__LOGGING__LEVEL": "info",
-            },
-            extra_mailboxes=[(box, "signalement", user) for box, user in boxes[1:]],
-        )
-        daemon.doctors.extend(roster)
-        daemons[name] = daemon
+    env = {
+        "AIGUILLEUR__REPLICAS__LEASE_SECONDS": str(LEASE_SECONDS),
+        "AIGUILLEUR__REPLICAS__RENEW_SECONDS": str(RENEW_SECONDS),
+        "AIGUILLEUR__SMTP__CONNECTIONS": str(SMTP_CONNECTIONS),
+        "AIGUILLEUR__REPLIES__RATE_LIMIT_PER_HOUR": "0",  # one sender, 600 requests
+        "AIGUILLEUR__LOGGING__LEVEL": "info",
+    }
+    others = [(box, "signalement", user) for box, user in boxes[1:]]
+    daemons = replicas(
+        Daemon,
+        REPLICAS,
+        tmp_path,
+        mail_stack,
+        pg_url,
+        boxes[0][1],
+        roster,
+        env=env,
+        extra_mailboxes=others,
+    )
     shared = _Shared(pg_url)
     acks = _Maildir(mail_stack.maildir(professional))
     offers = [_Maildir(mail_stack.maildir(gp)) for gp in gps]

@@ -8,8 +8,6 @@ default term (12 months raw, 24 months closed cases).
 from __future__ import annotations
 
 import json
-from email.message import EmailMessage
-from email.utils import make_msgid
 
 import pytest
 from sqlmodel import col, select
@@ -19,6 +17,7 @@ from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import CaseEvent, RetentionRun
 from tests.e2e.harness import Gateway, signalement_mail, wait_until
+from tests.support.replies import reply_to
 
 pytestmark = pytest.mark.e2e
 
@@ -44,15 +43,7 @@ def _events(gateway: Gateway, case_id: int) -> list[CaseEvent]:
 def _accept(gateway: Gateway, gp: MailUser) -> None:
     wait_until(lambda: len(gateway.replies_to(gp)) == 1, what="the offer to the GP")
     offer = gateway.replies_to(gp)[0]
-    msg = EmailMessage()
-    msg["From"] = gp.address
-    msg["To"] = offer["Reply-To"]
-    msg["Subject"] = f"Re: {offer['Subject']}"
-    msg["Message-ID"] = make_msgid(domain="medecin.test")
-    msg["In-Reply-To"] = offer["Message-ID"]
-    msg["References"] = offer["Message-ID"]
-    msg.set_content("J'accepte.")
-    gateway.send(msg)
+    gateway.send(reply_to(offer, gp.address, "J'accepte."))
 
 
 def test_the_daemon_purges_raw_mail_and_reduces_closed_cases(

@@ -9,7 +9,6 @@ import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from deploy.mailstack import MailStack, MailUser
 from gateway.cli.demo_routing import DemoDoctor
@@ -21,6 +20,7 @@ from tests.e2e.harness import (
     text_mail,
     wait_until,
 )
+from tests.support.replies import reply_to
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n% compte rendu ORL\n%%EOF\n"
 
@@ -53,15 +53,8 @@ def _reply(
     files: tuple[tuple[str, bytes], ...] = (),
 ) -> None:
     """What a mail client does on "Reply": to Reply-To, "Re:" subject, threading, quote."""
-    msg = EmailMessage()
-    msg["From"] = user.address
-    msg["To"] = original["Reply-To"]
-    msg["Subject"] = f"Re: {original['Subject']}"
-    msg["Message-ID"] = make_msgid(domain="medecin.test")
-    msg["In-Reply-To"] = original["Message-ID"]
-    msg["References"] = original["Message-ID"]
     quoted = "\n".join(f"> {line}" for line in _body(original).splitlines())
-    msg.set_content(f"{text}\n\nLe 23/11/2026, CPTS a écrit :\n{quoted}\n")
+    msg = reply_to(original, user.address, f"{text}\n\nLe 23/11/2026, CPTS a écrit :\n{quoted}\n")
     for name, data in files:
         msg.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     gateway.send(msg)

@@ -11,9 +11,6 @@ in the text the browser shows. The codes come from the enums themselves
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -21,17 +18,10 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from gateway.storage.db import make_engine
 from gateway.storage.web_models import AuditEntry, Role
 from gateway.web.audit import AuditAction
 from gateway.web.users import add_user
-from tests.support.browser import (  # noqa: F401  (fixtures)
-    LiveServer,
-    browser,
-    free_port,
-    live_server,
-    live_server_factory,
-)
+from tests.support.browser import LiveSite, ServeSite, browser, serve_site  # noqa: F401  (fixtures)
 from tests.support.french import (
     SEED_CLIENT,
     Seeded,
@@ -39,7 +29,7 @@ from tests.support.french import (
     raw_codes,
     seed_every_state,
 )
-from tests.support.web import PASSWORD, web_config
+from tests.support.web import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -49,32 +39,20 @@ NOT_PAGES = ("/static/", "/attachments/", "/cases.csv", "/cases/rows")
 MAX_PAGES = 80
 
 
-@dataclass
-class Site:
-    server: LiveServer
-    engine: Engine
-    seeded: Seeded
-
-    @property
-    def url(self) -> str:
-        return self.server.url
+Site = LiveSite[Seeded]
 
 
-@pytest.fixture
-def site(db_url: str, tmp_path: Path, live_server_factory: list[LiveServer]) -> Iterator[Site]:  # noqa: F811
-    config = web_config(db_url, tmp_path, port=free_port())
-    engine = make_engine(db_url)
+def _seed(engine: Engine) -> Seeded:
     with Session(engine) as db:
         add_user(db, COORDINATOR, PASSWORD, Role.COORDINATOR, "Claire Lemoine")
         add_user(db, ADMIN, PASSWORD, Role.ADMIN, "Gaspard Roche")
         db.commit()
-    seeded = seed_every_state(engine, actor=COORDINATOR)
-    server = live_server(config, engine, live_server_factory)
-    try:
-        yield Site(server, engine, seeded)
-    finally:
-        server.stop()
-        engine.dispose()
+    return seed_every_state(engine, actor=COORDINATOR)
+
+
+@pytest.fixture
+def site(serve_site: ServeSite) -> Site:  # noqa: F811
+    return serve_site(_seed)
 
 
 CODES = english_codes()

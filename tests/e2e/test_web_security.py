@@ -4,52 +4,28 @@ htmx refresh. Each payload would set ``window.__xss`` and open a dialog."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import Engine
 
-from gateway.storage.db import make_engine
 from tests.gateway.web.hostile import IMG, SCRIPT, hostile_case
-from tests.support.browser import (  # noqa: F401  (fixtures)
-    LiveServer,
-    browser,
-    free_port,
-    live_server,
-    live_server_factory,
-)
-from tests.support.web import PASSWORD, SeededCase, make_users, web_config
+from tests.support.browser import LiveSite, ServeSite, browser, serve_site  # noqa: F401  (fixtures)
+from tests.support.web import PASSWORD, SeededCase, make_users
 
 pytestmark = pytest.mark.e2e
+Site = LiveSite[SeededCase]
 
 
-@dataclass
-class Site:
-    server: LiveServer
-    engine: Engine
-    case: SeededCase
-
-    @property
-    def url(self) -> str:
-        return self.server.url
+def _seed(engine: Engine) -> SeededCase:
+    make_users(engine)
+    return hostile_case(engine)
 
 
 @pytest.fixture
-def site(db_url: str, tmp_path: Path, live_server_factory: list[LiveServer]) -> Iterator[Site]:  # noqa: F811
-    config = web_config(db_url, tmp_path, port=free_port())
-    engine = make_engine(db_url)
-    make_users(engine)
-    case = hostile_case(engine)
-    server = live_server(config, engine, live_server_factory)
-    try:
-        yield Site(server, engine, case)
-    finally:
-        server.stop()
-        engine.dispose()
+def site(serve_site: ServeSite) -> Site:  # noqa: F811
+    return serve_site(_seed)
 
 
 def _watched(browser: Browser, dialogs: list[str]) -> Page:  # noqa: F811
@@ -79,7 +55,7 @@ def test_stored_xss_never_runs_in_the_browser(site: Site, browser: Browser) -> N
     _inert(page, dialogs)
     for path in (
         "/cases",
-        f"/cases/{site.case.reference}",
+        f"/cases/{site.seeded.reference}",
         "/quarantine",
         "/audit",
         f"/cases?q={quote(SCRIPT)}",
@@ -89,7 +65,7 @@ def test_stored_xss_never_runs_in_the_browser(site: Site, browser: Browser) -> N
         page.wait_for_load_state("load")
         _inert(page, dialogs)
     # The payloads are on the page, as text.
-    page.goto(site.url + f"/cases/{site.case.reference}")
+    page.goto(site.url + f"/cases/{site.seeded.reference}")
     expect(page.get_by_text(SCRIPT).first).to_be_visible()
     # The routing log's refresh swaps in an htmx fragment holding the payloads; it is marked
     # as background (it must not keep the session alive) and still carries the CSRF header.

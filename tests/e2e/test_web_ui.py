@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +11,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.routing import Mount, Route
 
-from gateway.storage.db import make_engine
 from gateway.storage.models import OutboundMessage, utcnow
 from gateway.storage.web_models import AuditEntry
 from gateway.web import create_app
@@ -22,35 +18,21 @@ from gateway.web.context import WebContext
 from gateway.web.routes.ops import PUBLIC_PATHS
 from tests.support.browser import (  # noqa: F401  (fixtures)
     ARTIFACTS,
-    LiveServer,
+    LiveSite,
+    ServeSite,
     browser,
-    free_port,
-    live_server,
-    live_server_factory,
+    serve_site,
 )
-from tests.support.web import PASSWORD, SeededCase, make_users, seed_case, web_config
+from tests.support.web import PASSWORD, SeededCase, make_users, seed_case
 
 pytestmark = pytest.mark.e2e
+Site = LiveSite[list[SeededCase]]
 
 
-@dataclass
-class Site:
-    server: LiveServer
-    engine: Engine
-    cases: list[SeededCase]
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
-@pytest.fixture
-def site(db_url: str, tmp_path: Path, live_server_factory: list[LiveServer]) -> Iterator[Site]:  # noqa: F811
-    config = web_config(db_url, tmp_path, port=free_port())
-    engine = make_engine(db_url)
+def _seed(engine: Engine) -> list[SeededCase]:
     make_users(engine)
     now = utcnow()
-    cases = [
+    return [
         seed_case(
             engine,
             n,
@@ -62,12 +44,11 @@ def site(db_url: str, tmp_path: Path, live_server_factory: list[LiveServer]) -> 
         )
         for n in range(1, 9)
     ]
-    server = live_server(config, engine, live_server_factory)
-    try:
-        yield Site(server, engine, cases)
-    finally:
-        server.stop()
-        engine.dispose()
+
+
+@pytest.fixture
+def site(serve_site: ServeSite) -> Site:  # noqa: F811
+    return serve_site(_seed)
 
 
 def _login(page: Page, site: Site, username: str) -> None:
@@ -129,7 +110,7 @@ def test_filter_the_routing_log_and_open_a_case(site: Site, browser: Browser) ->
 
 def test_resend_a_failed_reply_from_the_case_page(site: Site, browser: Browser) -> None:  # noqa: F811
     page = _logged_in(browser, site, "coord")
-    seeded = site.cases[0]
+    seeded = site.seeded[0]
     page.goto(f"{site.url}/cases/{seeded.reference}")
     page.get_by_role("button", name="Renvoyer").click()
     expect(page.locator("#outbound")).to_contain_text("en attente")
@@ -146,7 +127,7 @@ def test_viewer_gets_no_action_buttons_and_a_forged_post_is_refused(
     browser: Browser,  # noqa: F811
 ) -> None:
     page = _logged_in(browser, site, "viewer")
-    quarantined = site.cases[2]
+    quarantined = site.seeded[2]
     page.goto(f"{site.url}/cases/{quarantined.reference}")
     expect(page.get_by_role("heading", name=f"Dossier {quarantined.reference}")).to_be_visible()
     for name in ("Ajouter la note", "Renvoyer", "Remettre en traitement", "Écarter"):
@@ -163,7 +144,7 @@ def test_viewer_gets_no_action_buttons_and_a_forged_post_is_refused(
 
 def test_a_csrf_less_post_is_refused(site: Site, browser: Browser) -> None:  # noqa: F811
     page = _logged_in(browser, site, "coord")
-    seeded = site.cases[0]
+    seeded = site.seeded[0]
     response = page.request.post(
         f"{site.url}/cases/{seeded.reference}/notes", form={"text": "sans jeton"}
     )
@@ -182,7 +163,7 @@ def test_every_route_refuses_a_visitor_without_a_session(site: Site) -> None:
                 continue
             if route.path in PUBLIC_PATHS:
                 continue
-            path = route.path.replace("{reference}", site.cases[0].reference)
+            path = route.path.replace("{reference}", site.seeded[0].reference)
             for name in ("message_id", "outbound_id", "index", "rpps"):
                 path = path.replace("{" + name + "}", "1")
             for method in sorted((route.methods or set()) - {"HEAD"}):

@@ -1,4 +1,5 @@
-"""Browser tests: Debian's Chromium driven by Playwright, and the web UI served on a free port.
+"""Browser tests: Debian's Chromium driven by Playwright, and the web UI served on a free port
+over a database the test seeds (``serve_site``).
 
 Policy (as for the mail stack): when Chromium cannot start here, tests skip outside CI and
 fail in CI (``CI=true``). Playwright's own browser download is not used.
@@ -11,9 +12,10 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 import httpx
 import pytest
@@ -21,10 +23,22 @@ from playwright.sync_api import Browser, Error, Playwright, sync_playwright
 from sqlalchemy import Engine
 
 from gateway.config import Config
+from gateway.storage.db import make_engine
 from gateway.web import serve
 from tests.support.ci import in_ci
+from tests.support.web import web_config
 
-__all__ = ["ARTIFACTS", "CHROMIUM", "LiveServer", "browser", "launch_chromium", "live_server"]
+__all__ = [
+    "ARTIFACTS",
+    "CHROMIUM",
+    "LiveServer",
+    "LiveSite",
+    "ServeSite",
+    "browser",
+    "free_port",
+    "launch_chromium",
+    "serve_site",
+]
 
 CHROMIUM = os.environ.get("AIGUILLEUR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -115,16 +129,46 @@ class LiveServer:
         self._thread.join(15)
 
 
+T = TypeVar("T")
+
+
+@dataclass
+class LiveSite(Generic[T]):
+    """A live server over a seeded database; ``seeded`` is what the seed function returned."""
+
+    server: LiveServer
+    engine: Engine
+    seeded: T
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+class ServeSite(Protocol):
+    def __call__(self, seed: Callable[[Engine], T], /) -> LiveSite[T]: ...
+
+
 @pytest.fixture
-def live_server_factory() -> Iterator[list[LiveServer]]:
-    started: list[LiveServer] = []
-    yield started
-    for server in started:
-        server.stop()
+def serve_site(db_url: str, tmp_path: Path) -> Iterator[ServeSite]:
+    """Seeds ``db_url`` with ``seed(engine)``, then serves the UI on it on a free port.
+    The servers stop and the engines close after the test, whatever happened."""
+    servers: list[LiveServer] = []
+    engines: list[Engine] = []
 
+    def serve_seeded(seed: Callable[[Engine], T]) -> LiveSite[T]:
+        engine = make_engine(db_url)
+        engines.append(engine)
+        seeded = seed(engine)  # before the server starts: pages see it all from the first
+        server = LiveServer(web_config(db_url, tmp_path, port=free_port()), engine)
+        servers.append(server)
+        server.start()
+        return LiveSite(server, engine, seeded)
 
-def live_server(config: Config, engine: Engine, started: list[LiveServer]) -> LiveServer:
-    server = LiveServer(config, engine)
-    server.start()
-    started.append(server)
-    return server
+    try:
+        yield serve_seeded
+    finally:
+        for server in servers:
+            server.stop()
+        for engine in engines:
+            engine.dispose()

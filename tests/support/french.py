@@ -14,7 +14,6 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from email.message import EmailMessage
 from enum import StrEnum
 from html.parser import HTMLParser
 from itertools import cycle
@@ -55,6 +54,7 @@ from parsers.request import (
 )
 from rules.engine import DecisionOutcome
 from rules.result import Outcome
+from tests.support.web import request_mail, request_provenance
 
 __all__ = [
     "EXCLUDED",
@@ -184,7 +184,6 @@ def visible_text(html: str) -> str:
 
 # --- A database with every state ------------------------------------------------------------
 
-GATEWAY = "signalement@cpts.test"
 DOCTORS = (
     ("10000000001", "Dr Claire Martin", "claire.martin@medecin.test"),
     ("10000000002", "Dr Hugo Bernard", "hugo.bernard@medecin.test"),
@@ -205,16 +204,12 @@ class Seeded:
 
 
 def _mail(number: int, family: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Dr Sophie Garnier <sophie.garnier@medecin.test>"
-    msg["To"] = GATEWAY
-    msg["Subject"] = f"Demande pour Mme {family}"
-    msg["Message-ID"] = f"<demande-{number}@medecin.test>"
-    msg.set_content("Bonjour, patiente sans médecin traitant depuis le départ du sien.")
-    msg.add_attachment(
-        b"%PDF-1.4 fiche", maintype="application", subtype="pdf", filename="fiche.pdf"
+    return request_mail(
+        "Dr Sophie Garnier <sophie.garnier@medecin.test>",
+        f"Demande pour Mme {family}",
+        f"<demande-{number}@medecin.test>",
+        "Bonjour, patiente sans médecin traitant depuis le départ du sien.",
     )
-    return bytes(msg)
 
 
 def _values(alias: object) -> tuple[str, ...]:
@@ -247,8 +242,7 @@ def _request(number: int, family: str, kind: RequestKind) -> Request:
         ),
         tele_expertise=TeleExpertise(filiere="orl", consent=True, urgency="normale"),
         provenance={
-            "patient.family_name": Provenance(source="fiche.pdf", kind="pdf", locator="nom"),
-            "patient.birth_date": Provenance(source="body", kind="body", locator="ligne 3"),
+            **request_provenance(),
             "reporter.email": Provenance(source="headers", kind="header", locator="From"),
         },
         problems=[

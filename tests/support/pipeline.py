@@ -1,5 +1,5 @@
 """A Pipeline on a test database, parsing in a thread (no worker processes), as the
-pipeline, bounce and receipt tests build it."""
+pipeline, bounce and receipt tests build it; and a mail stored for it to drain."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 from gateway.config import Config
 from gateway.pipeline import Pipeline
 from gateway.replies.compose import ReplyRenderer
+from gateway.storage import repo
+from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.request import RequestKind
 from tests.support.routing import demo_services
@@ -44,3 +46,11 @@ def pipeline_for(
         owner="t",
         **extra,
     )
+
+
+def store_inbound(engine: Engine, raw: bytes, key: str) -> int:
+    """``raw`` stored as fetched from the "sig" mailbox under ``key``: its inbound id."""
+    with repo.session_for(engine) as s:
+        ids = repo.store_inbound_batch(s, [IncomingRaw("sig", raw, source_key=key)])
+        s.commit()
+    return ids[0]

@@ -33,6 +33,8 @@ __all__ = [
     "add_rule_results",
     "login",
     "make_users",
+    "request_mail",
+    "request_provenance",
     "seed_case",
     "web_config",
 ]
@@ -101,13 +103,23 @@ def add_rule_results(
         db.add(row)
 
 
-def _mail(family: str) -> bytes:
+def request_provenance() -> dict[str, Provenance]:
+    """Where a seeded request's patient was read: the ``request_mail`` form and its body."""
+    return {
+        "patient.family_name": Provenance(source="fiche.pdf", kind="pdf", locator="nom"),
+        "patient.birth_date": Provenance(source="body", kind="body", locator="ligne 3"),
+    }
+
+
+def request_mail(sender: str, subject: str, message_id: str, body: str) -> bytes:
+    """A request to the gateway with its form attached as ``fiche.pdf``, the source the
+    seeded requests' provenance names."""
     msg = EmailMessage()
-    msg["From"] = "dr.house@medecin.test"
+    msg["From"] = sender
     msg["To"] = GATEWAY
-    msg["Subject"] = f"Signalement {family}"
-    msg["Message-ID"] = f"<{family.lower()}@medecin.test>"
-    msg.set_content("Patient sans médecin traitant.")
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    msg.set_content(body)
     msg.add_attachment(
         b"%PDF-1.4 fiche", maintype="application", subtype="pdf", filename="fiche.pdf"
     )
@@ -130,10 +142,7 @@ def seed_case(
     request = Request(
         kind=RequestKind.SIGNALEMENT,
         patient=Patient(family_name=family, given_names=["Jeanne"], birth_date=date(1948, 3, 12)),
-        provenance={
-            "patient.family_name": Provenance(source="fiche.pdf", kind="pdf", locator="nom"),
-            "patient.birth_date": Provenance(source="body", kind="body", locator="ligne 3"),
-        },
+        provenance=request_provenance(),
         conflicts=[
             Conflict(
                 field="patient.birth_date",
@@ -144,7 +153,12 @@ def seed_case(
             )
         ],
     )
-    raw = _mail(family)
+    raw = request_mail(
+        "dr.house@medecin.test",
+        f"Signalement {family}",
+        f"<{family.lower()}@medecin.test>",
+        "Patient sans médecin traitant.",
+    )
     with Session(engine, expire_on_commit=False) as db:
         case = Case(
             reference=f"AIG-2026-{number:06d}",

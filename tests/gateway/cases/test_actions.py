@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
@@ -19,7 +19,6 @@ from gateway.cases.flow import CaseFlow
 from gateway.outbox.queue import Mailer
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
-from gateway.storage.db import make_engine
 from gateway.storage.models import Case, CaseEvent, Offer
 from gateway.storage.web_models import CaseNote
 from tests.gateway.cases.test_flow import (
@@ -34,13 +33,6 @@ from tests.gateway.cases.test_flow import (
     text,
 )
 from tests.support.routing import demo_services
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 def _act(world: World, action, *args: object) -> object:  # type: ignore[no-untyped-def]

@@ -23,8 +23,7 @@ from gateway.storage.models import (
     Offer,
     OutboundMessage,
 )
-from gateway.storage.repo import IncomingRaw
-from tests.support.pipeline import pipeline_for, renderer_for
+from tests.support.pipeline import pipeline_for, renderer_for, store_inbound
 from tests.support.routing import demo_services
 
 GATEWAY = "signalement@cpts.test"
@@ -48,11 +47,6 @@ def _config() -> Config:
         },
         environ={},
     )
-
-
-@pytest.fixture
-def engine(db_engine: Engine) -> Engine:
-    return db_engine
 
 
 @pytest.fixture
@@ -101,13 +95,6 @@ def dsn(
     )
 
 
-def _store(engine: Engine, raw: bytes, key: str) -> int:
-    with repo.session_for(engine) as s:
-        ids = repo.store_inbound_batch(s, [IncomingRaw("sig", raw, source_key=key)])
-        s.commit()
-    return ids[0]
-
-
 def _all(engine: Engine, model: type) -> list:  # type: ignore[type-arg]
     with repo.session_for(engine) as s:
         return list(s.exec(select(model).order_by(model.id)).all())  # type: ignore[attr-defined]
@@ -122,7 +109,7 @@ def _outbound(engine: Engine, kind: str, to: str | None = None) -> OutboundMessa
 
 
 async def _opened(engine: Engine, pipeline: Pipeline) -> Case:
-    _store(engine, _request(), "request")
+    store_inbound(engine, _request(), "request")
     await pipeline.drain()
     cases: list[Case] = _all(engine, Case)
     assert len(cases) == 1
@@ -132,7 +119,7 @@ async def _opened(engine: Engine, pipeline: Pipeline) -> Case:
 async def test_a_bounced_offer_goes_to_the_next_doctor(engine: Engine, pipeline: Pipeline) -> None:
     case = await _opened(engine, pipeline)
     offer_mail = _outbound(engine, "offer", "claire.martin@medecin.test")
-    inbound = _store(engine, dsn(offer_mail.raw, "claire.martin@medecin.test"), "dsn")
+    inbound = store_inbound(engine, dsn(offer_mail.raw, "claire.martin@medecin.test"), "dsn")
     (outcome,) = await pipeline.drain()
 
     assert outcome.status == "processed" and outcome.case_reference == case.reference
@@ -152,7 +139,9 @@ async def test_a_bounced_offer_goes_to_the_next_doctor(engine: Engine, pipeline:
     assert not [r for r in _all(engine, OutboundMessage) if r.kind == "coordinator_alert"]
 
     # The same report again (another copy of the bounce) changes nothing more.
-    _store(engine, dsn(offer_mail.raw, "claire.martin@medecin.test", status="5.1.10"), "again")
+    store_inbound(
+        engine, dsn(offer_mail.raw, "claire.martin@medecin.test", status="5.1.10"), "again"
+    )
     await pipeline.drain()
     assert len(_all(engine, Offer)) == 2
     assert _outbound(engine, "offer", "claire.martin@medecin.test").dsn_status == "5.1.1"
@@ -163,7 +152,7 @@ async def test_a_bounced_acknowledgement_alerts_the_coordinators(
 ) -> None:
     case = await _opened(engine, pipeline)
     ack = _outbound(engine, "ack")
-    _store(engine, dsn(ack.raw, SENDER, headers_only=True), "dsn")
+    store_inbound(engine, dsn(ack.raw, SENDER, headers_only=True), "dsn")
     await pipeline.drain()
 
     assert _outbound(engine, "ack").status == "bounced"
@@ -180,7 +169,7 @@ async def test_a_bounced_acknowledgement_alerts_the_coordinators(
         assert s.get(Case, case.id).status == "routed"  # type: ignore[union-attr]
 
     # The alert itself bouncing is recorded, and alerts nobody again (no loop).
-    _store(engine, dsn(alert.raw, COORDINATOR), "alert-dsn")
+    store_inbound(engine, dsn(alert.raw, COORDINATOR), "alert-dsn")
     await pipeline.drain()
     assert _outbound(engine, "coordinator_alert", COORDINATOR).status == "bounced"
     assert len([r for r in _all(engine, OutboundMessage) if r.kind == "coordinator_alert"]) == 1
@@ -192,7 +181,7 @@ async def test_a_delayed_report_is_noted_and_bounces_nothing(
     await _opened(engine, pipeline)
     offer_mail = _outbound(engine, "offer")
     raw = dsn(offer_mail.raw, "claire.martin@medecin.test", action="delayed", status="4.4.1")
-    _store(engine, raw, "dsn")
+    store_inbound(engine, raw, "dsn")
     (outcome,) = await pipeline.drain()
 
     assert outcome.status == "processed"
@@ -205,14 +194,14 @@ async def test_a_delayed_report_is_noted_and_bounces_nothing(
 async def test_a_report_on_a_mail_not_ours_is_ignored(engine: Engine, pipeline: Pipeline) -> None:
     await _opened(engine, pipeline)
     foreign = b"From: x@y.test\r\nMessage-ID: <CAF00@mail.gmail.test>\r\n\r\nhello\r\n"
-    _store(engine, dsn(foreign, "someone@y.test"), "dsn")
+    store_inbound(engine, dsn(foreign, "someone@y.test"), "dsn")
     (outcome,) = await pipeline.drain()
     assert outcome.status == "ignored"
     assert not [r for r in _all(engine, OutboundMessage) if r.status == "bounced"]
     # A success report for our own mail is no bounce either.
     offer_mail = _outbound(engine, "offer")
     raw = dsn(offer_mail.raw, "claire.martin@medecin.test", action="delivered", status="2.0.0")
-    _store(engine, raw, "success")
+    store_inbound(engine, raw, "success")
     (outcome,) = await pipeline.drain()
     assert outcome.status == "ignored"
 
@@ -220,7 +209,7 @@ async def test_a_report_on_a_mail_not_ours_is_ignored(engine: Engine, pipeline: 
 async def test_bounces_are_counted_in_the_metrics(engine: Engine, pipeline: Pipeline) -> None:
     await _opened(engine, pipeline)
     offer_mail = _outbound(engine, "offer")
-    _store(engine, dsn(offer_mail.raw, "claire.martin@medecin.test"), "dsn")
+    store_inbound(engine, dsn(offer_mail.raw, "claire.martin@medecin.test"), "dsn")
     await pipeline.drain()
     metrics = Metrics()
     metrics.watch_database(engine, {"sig": "signalement"})
@@ -234,7 +223,7 @@ async def test_no_patient_data_in_the_bounce_logs(engine: Engine, pipeline: Pipe
 
     await _opened(engine, pipeline)
     ack = _outbound(engine, "ack")
-    _store(engine, dsn(ack.raw, SENDER), "dsn")
+    store_inbound(engine, dsn(ack.raw, SENDER), "dsn")
     with capture_logs() as logs:
         await pipeline.drain()
     (bounce,) = [e for e in logs if e["event"] == "reply_bounced"]

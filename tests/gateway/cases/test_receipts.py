@@ -17,8 +17,7 @@ from gateway.replies.facts import ReplyFacts, ReplyKind
 from gateway.replies.mdn import DISPOSITION, ORIGINAL_MAX_BYTES, Disposition, compose_mdn
 from gateway.storage import repo
 from gateway.storage.models import CaseEvent, OutboundMessage, utcnow
-from gateway.storage.repo import IncomingRaw
-from tests.support.pipeline import pipeline_for, renderer_for
+from tests.support.pipeline import pipeline_for, renderer_for, store_inbound
 
 GATEWAY = "signalement@cpts.test"
 SENDER = "dr@medecin.test"
@@ -42,11 +41,6 @@ def _config(rate_limit: int = 50) -> Config:
     )
 
 
-@pytest.fixture
-def engine(db_engine: Engine) -> Engine:
-    return db_engine
-
-
 def _pipeline(engine: Engine, config: Config | None = None) -> Pipeline:
     return pipeline_for(engine, config or _config())
 
@@ -63,12 +57,6 @@ def _mail(number: int = 1, *, return_path: str | None = SENDER, **headers: str) 
         msg[key.replace("_", "-")] = value
     msg.set_content(COMPLETE)
     return bytes(msg)
-
-
-def _store(engine: Engine, raw: bytes, key: str) -> None:
-    with repo.session_for(engine) as s:
-        repo.store_inbound_batch(s, [IncomingRaw("sig", raw, source_key=key)])
-        s.commit()
 
 
 def _mdns(engine: Engine) -> list[OutboundMessage]:
@@ -95,7 +83,7 @@ def _parsed(raw: bytes) -> EmailMessage:
 
 async def test_a_request_asking_for_one_gets_exactly_one_mdn(engine: Engine) -> None:
     pipeline = _pipeline(engine)
-    _store(engine, _mail(Disposition_Notification_To=SENDER), "a")
+    store_inbound(engine, _mail(Disposition_Notification_To=SENDER), "a")
     (outcome,) = await pipeline.drain()
     (mdn,) = _mdns(engine)
     assert mdn.recipient == SENDER and mdn.case_id is not None
@@ -122,7 +110,7 @@ async def test_a_request_asking_for_one_gets_exactly_one_mdn(engine: Engine) -> 
     assert len(events) == 1
 
     # Seen again (a replay, another copy): the cause key keeps it to one MDN.
-    _store(engine, _mail(Disposition_Notification_To=SENDER, X_Copy="2"), "b")
+    store_inbound(engine, _mail(Disposition_Notification_To=SENDER, X_Copy="2"), "b")
     await pipeline.drain()
     assert len(_mdns(engine)) == 1
 
@@ -142,16 +130,16 @@ async def test_no_mdn_for_automatic_mail_or_when_not_asked(
     engine: Engine, headers: dict[str, str]
 ) -> None:
     asked = {"Disposition_Notification_To": SENDER} if headers else {}
-    _store(engine, _mail(1, **headers, **asked), "a")
+    store_inbound(engine, _mail(1, **headers, **asked), "a")
     await _pipeline(engine).drain()
     assert _mdns(engine) == []
 
 
 async def test_no_mdn_to_another_address_than_the_return_path(engine: Engine) -> None:
-    _store(engine, _mail(1, Disposition_Notification_To="autre@ailleurs.test"), "a")
-    _store(engine, _mail(2, return_path=None, Disposition_Notification_To=SENDER), "b")
+    store_inbound(engine, _mail(1, Disposition_Notification_To="autre@ailleurs.test"), "a")
+    store_inbound(engine, _mail(2, return_path=None, Disposition_Notification_To=SENDER), "b")
     two = f"{SENDER}, autre@ailleurs.test"
-    _store(engine, _mail(3, Disposition_Notification_To=two), "c")
+    store_inbound(engine, _mail(3, Disposition_Notification_To=two), "c")
     await _pipeline(engine).drain()
     assert _mdns(engine) == []
 
@@ -160,7 +148,7 @@ async def test_no_mdn_for_our_own_mail_or_a_report(engine: Engine) -> None:
     own = _mail(1, return_path=GATEWAY, Disposition_Notification_To=GATEWAY).replace(
         f"From: {SENDER}".encode(), f"From: {GATEWAY}".encode()
     )
-    _store(engine, own, "own")
+    store_inbound(engine, own, "own")
     await _pipeline(engine).drain()
     assert _mdns(engine) == []
 
@@ -168,7 +156,7 @@ async def test_no_mdn_for_our_own_mail_or_a_report(engine: Engine) -> None:
 async def test_mdns_have_their_own_hourly_limit(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config(rate_limit=2))
     for number in range(3):
-        _store(engine, _mail(number, Disposition_Notification_To=SENDER), f"m{number}")
+        store_inbound(engine, _mail(number, Disposition_Notification_To=SENDER), f"m{number}")
     await pipeline.drain()
     assert len(_mdns(engine)) == 2
     # ...and do not eat the replies' budget: each request still got its reply up to the limit.

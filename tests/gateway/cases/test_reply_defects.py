@@ -10,17 +10,14 @@ from __future__ import annotations
 import asyncio
 import email
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
-import pytest
 from fhir.resources.R4B.task import Task
 from sqlalchemy import Engine
 
 from gateway.cli.demo_routing import DEMO_DOCTORS
 from gateway.storage import repo
-from gateway.storage.db import make_engine
 from gateway.storage.models import Case, InboundMessage
 from gateway.storage.repo import IncomingRaw
 from tests.gateway.cases.test_flow import (
@@ -37,13 +34,6 @@ from tests.gateway.cases.test_flow import (
     mail,
 )
 from tests.gateway.cases.test_flow import text as _crlf_text
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 def text(msg: EmailMessage) -> str:

@@ -16,19 +16,24 @@ from typer.testing import CliRunner
 
 from gateway.cli import app
 from gateway.cli.commands.billing import BOM, CSV_HEADER, render_csv
-from tests.gateway.cli.commands.site import add_act, add_case, make_site, session_for
+from tests.gateway.cli.commands.site import Site, add_act, add_case, make_site, session_for
 
 runner = CliRunner()
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def test_stdout_and_file_hold_the_same_spreadsheet_bytes(tmp_path: Path) -> None:
+def _site_with_one_act(tmp_path: Path, doctor: str) -> Site:
+    """A site whose database holds one TE2 act of March 2025, performed by ``doctor``."""
     site = make_site(tmp_path, with_database=True)
     with session_for(site) as session:
         case_id = add_case(session, "AIG-2025-000001")
-        add_act(session, case_id, "TE2", date(2025, 3, 14), patient_key="p",
-                name="Dr Hélène Géraud; Épinal")  # fmt: skip
+        add_act(session, case_id, "TE2", date(2025, 3, 14), patient_key="p", name=doctor)
         session.commit()
+    return site
+
+
+def test_stdout_and_file_hold_the_same_spreadsheet_bytes(tmp_path: Path) -> None:
+    site = _site_with_one_act(tmp_path, "Dr Hélène Géraud; Épinal")
     output = tmp_path / "facturation.csv"
     to_file = runner.invoke(
         app, ["export", "billing", "--month", "2025-03", "-c", str(site.config), "-o", str(output)]
@@ -55,12 +60,7 @@ def test_an_empty_month_is_the_bom_and_the_header() -> None:
 
 
 def test_a_cell_a_spreadsheet_would_run_is_kept_as_text(tmp_path: Path) -> None:
-    site = make_site(tmp_path, with_database=True)
-    with session_for(site) as session:
-        case_id = add_case(session, "AIG-2025-000002")
-        add_act(session, case_id, "TE2", date(2025, 3, 14), patient_key="p",
-                name="=cmd|'/c calc'!A0")  # fmt: skip
-        session.commit()
+    site = _site_with_one_act(tmp_path, "=cmd|'/c calc'!A0")
     done = runner.invoke(app, ["export", "billing", "--month", "2025-03", "-c", str(site.config)])
     assert done.exit_code == 0, done.output
     rows = list(csv.reader(io.StringIO(done.stdout_bytes.decode("utf-8-sig")), delimiter=";"))

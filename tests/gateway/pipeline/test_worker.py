@@ -16,11 +16,10 @@ from gateway.metrics import Metrics
 from gateway.pipeline import Pipeline
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
-from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.problems import problem
 from parsers.request import Request, RequestKind
-from tests.support.pipeline import parse_in_thread, pipeline_for
+from tests.support.pipeline import parse_in_thread, pipeline_for, store_inbound
 from tests.support.waiting import eventually
 
 GATEWAY = "signalement@cpts.test"
@@ -73,13 +72,6 @@ def _pipeline(engine: Engine, config: Config, parse=_real_parse, metrics=None) -
     return pipeline_for(engine, config, parse, metrics=metrics)
 
 
-def _store(engine: Engine, raw: bytes, key: str) -> int:
-    with repo.session_for(engine) as s:
-        ids = repo.store_inbound_batch(s, [IncomingRaw("sig", raw, source_key=key)])
-        s.commit()
-    return ids[0]
-
-
 def _rows(engine: Engine, model: type) -> list:  # type: ignore[type-arg]
     with repo.session_for(engine) as s:
         return list(s.exec(select(model)).all())
@@ -87,7 +79,7 @@ def _rows(engine: Engine, model: type) -> list:  # type: ignore[type-arg]
 
 async def test_request_opens_case_and_queues_reply_atomically(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config())
-    inbound = _store(engine, _mail(COMPLETE), "a")
+    inbound = store_inbound(engine, _mail(COMPLETE), "a")
     outcomes = await pipeline.drain()
     assert [o.status for o in outcomes] == ["processed"]
     (case,) = _rows(engine, Case)
@@ -124,7 +116,7 @@ async def test_failing_message_is_retried_then_quarantined_with_reply(engine: En
         raise RuntimeError("parser exploded")
 
     pipeline = _pipeline(engine, _config(max_attempts=3), broken)
-    _store(engine, _mail(COMPLETE), "a")
+    store_inbound(engine, _mail(COMPLETE), "a")
     for _ in range(3):
         await pipeline.drain()
     (row,) = _rows(engine, InboundMessage)
@@ -142,7 +134,7 @@ async def test_oversized_message_is_quarantined_unparsed(engine: Engine) -> None
         raise AssertionError("must not parse")
 
     pipeline = _pipeline(engine, _config(), never)
-    _store(engine, _mail(COMPLETE + "x" * 300_000), "big")
+    store_inbound(engine, _mail(COMPLETE + "x" * 300_000), "big")
     await pipeline.drain()
     (row,) = _rows(engine, InboundMessage)
     assert row.status == "quarantined" and "too large" in (row.error or "")
@@ -152,7 +144,7 @@ async def test_oversized_message_is_quarantined_unparsed(engine: Engine) -> None
 
 async def test_auto_reply_is_ignored_without_reply(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config())
-    _store(engine, _mail("Absent", Auto_Submitted="auto-replied"), "a")
+    store_inbound(engine, _mail("Absent", Auto_Submitted="auto-replied"), "a")
     await pipeline.drain()
     (row,) = _rows(engine, InboundMessage)
     assert row.status == "ignored" and "auto-submitted" in (row.error or "")
@@ -161,12 +153,12 @@ async def test_auto_reply_is_ignored_without_reply(engine: Engine) -> None:
 
 async def test_follow_up_with_reference_completes_the_case(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config())
-    _store(engine, _mail("Nom : DURAND\nPrénom : Jeanne\nMédecin traitant : non\n"), "a")
+    store_inbound(engine, _mail("Nom : DURAND\nPrénom : Jeanne\nMédecin traitant : non\n"), "a")
     await pipeline.drain()
     (case,) = _rows(engine, Case)
     assert case.status == "incomplete"
     follow = _mail(COMPLETE, subject=f"Re: [{case.reference}] Informations manquantes")
-    _store(engine, follow, "b")
+    store_inbound(engine, follow, "b")
     await pipeline.drain()
     (case,) = _rows(engine, Case)
     assert len(_rows(engine, Case)) == 1
@@ -180,7 +172,7 @@ async def test_follow_up_with_reference_completes_the_case(engine: Engine) -> No
 async def test_replies_per_sender_are_rate_limited(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config())
     for i in range(5):
-        _store(engine, _mail(COMPLETE), f"k{i}")
+        store_inbound(engine, _mail(COMPLETE), f"k{i}")
     await pipeline.drain()
     assert len(_rows(engine, Case)) == 5
     to_sender = [r for r in _rows(engine, OutboundMessage) if r.recipient == "dr@medecin.test"]
@@ -190,8 +182,8 @@ async def test_replies_per_sender_are_rate_limited(engine: Engine) -> None:
 async def test_parse_durations_are_observed_by_kind(engine: Engine) -> None:
     metrics = Metrics()
     pipeline = _pipeline(engine, _config(), metrics=metrics)
-    _store(engine, _mail(COMPLETE), "a")
-    _store(engine, _mail(COMPLETE), "b")
+    store_inbound(engine, _mail(COMPLETE), "a")
+    store_inbound(engine, _mail(COMPLETE), "b")
     await pipeline.drain()
     text = metrics.render().decode()
     assert 'aiguilleur_parse_duration_seconds_count{kind="signalement"} 2.0' in text
@@ -214,9 +206,9 @@ async def test_a_decision_that_fails_rolls_back_alone_in_its_batch(
 
     monkeypatch.setattr(dispatch, "decide", flaky)
     pipeline = _pipeline(engine, _config(max_attempts=3, retry_delay=60))
-    _store(engine, _mail(COMPLETE, sender="a@medecin.test"), "a")
-    _store(engine, _mail(COMPLETE, sender="broken@medecin.test"), "b")
-    _store(engine, _mail(COMPLETE, sender="c@medecin.test"), "c")
+    store_inbound(engine, _mail(COMPLETE, sender="a@medecin.test"), "a")
+    store_inbound(engine, _mail(COMPLETE, sender="broken@medecin.test"), "b")
+    store_inbound(engine, _mail(COMPLETE, sender="c@medecin.test"), "c")
     outcomes = await pipeline.drain()
     assert [o.status for o in outcomes] == ["processed", "received", "processed"]
     rows = sorted(_rows(engine, InboundMessage), key=lambda r: r.id)
@@ -245,7 +237,7 @@ async def test_a_database_outage_never_ends_the_pipeline(
 ) -> None:
     loops = LoopHealth(backoff_base=0.01, backoff_max=0.02)
     pipeline = pipeline_for(engine, _config(poll_interval=0.01), loops=loops)
-    _store(engine, _mail(COMPLETE), "k1")
+    store_inbound(engine, _mail(COMPLETE), "k1")
     real_claim = pipeline._claim
     outage = {"left": 3}
     seen_failing: list[bool] = []
@@ -280,7 +272,7 @@ async def test_a_failed_parse_is_quarantined_never_answered_as_incomplete(
         return ParsedMessage(envelope=parsed.envelope, request=Request(problems=[problem(code)]))
 
     pipeline = _pipeline(engine, _config(), failed)
-    _store(engine, _mail(COMPLETE), "a")
+    store_inbound(engine, _mail(COMPLETE), "a")
     (outcome,) = await pipeline.drain()
     (row,) = _rows(engine, InboundMessage)
     assert outcome.status == row.status == "quarantined"
@@ -296,7 +288,7 @@ async def test_an_unreadable_sender_is_quarantined_not_ignored(engine: Engine) -
     words = " ".join(["=?utf-8?q?a?="] * 10_000)
     raw = _mail(COMPLETE).replace(b"From: dr@medecin.test", f"From: {words} <a@b.test>".encode())
     pipeline = _pipeline(engine, _config())
-    _store(engine, raw, "a")
+    store_inbound(engine, raw, "a")
     (outcome,) = await pipeline.drain()
     (row,) = _rows(engine, InboundMessage)
     assert outcome.status == row.status == "quarantined"

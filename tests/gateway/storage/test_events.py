@@ -10,37 +10,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
 
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import OfferStatus
 from gateway.web.casepage import event_label
 from gateway.wording import label, labels
+from tests.support import source_scan as scan
 
-ROOT = Path(__file__).resolve().parents[3]
 KINDS = {k.value for k in CaseEventKind}
-
-
-def _name(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
-    if len(call.args) > position:
-        return call.args[position]
-    return next((k.value for k in call.keywords if k.arg == keyword), None)
-
-
-def _assigned(function: ast.AST, name: str) -> list[ast.expr]:
-    """The values assigned to ``name`` in ``function`` (``x = …`` statements)."""
-    return [
-        node.value
-        for node in ast.walk(function)
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-    ]
 
 
 def _kinds(node: ast.expr, scope: ast.AST) -> Iterator[tuple[str, ast.expr]]:
@@ -49,29 +26,17 @@ def _kinds(node: ast.expr, scope: ast.AST) -> Iterator[tuple[str, ast.expr]]:
         yield "literal", node
     elif isinstance(node, ast.JoinedStr):
         yield "prefix", node
-    elif isinstance(node, ast.Attribute) and _name(node.value) == "CaseEventKind":
+    elif isinstance(node, ast.Attribute) and scan.call_name(node.value) == "CaseEventKind":
         yield "member", node
     elif isinstance(node, ast.Name):
-        for value in _assigned(scope, node.id):
+        for value in scan.assigned(scope, node.id):
             yield from _kinds(value, scope)
-
-
-def _functions(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.Call]]:
-    """Every call, with the function (or module) it is written in."""
-    scopes: list[ast.AST] = [tree]
-    scopes += [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    seen: set[int] = set()
-    for scope in reversed(scopes):  # innermost first
-        for node in ast.walk(scope):
-            if isinstance(node, ast.Call) and id(node) not in seen:
-                seen.add(id(node))
-                yield scope, node
 
 
 def _timeline_record(call: ast.Call) -> bool:
     """An audited web action that also writes a case event (``gateway.web.audit.record``,
     or ``Call.audited`` which calls it)."""
-    if _name(call.func) not in ("record", "audited"):
+    if scan.call_name(call.func) not in ("record", "audited"):
         return False
     keywords = {k.arg: k.value for k in call.keywords}
     case_id = keywords.get("case_id")
@@ -84,14 +49,12 @@ def _timeline_record(call: ast.Call) -> bool:
 def written_kinds() -> list[tuple[str, str, ast.expr]]:
     """(where, how, node) of every kind expression the gateway writes."""
     found: list[tuple[str, str, ast.expr]] = []
-    for path in sorted((ROOT / "gateway").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        rel = path.relative_to(ROOT).as_posix()
-        for scope, call in _functions(tree):
-            name = _name(call.func)
+    for rel, tree in scan.python_modules(scan.ROOT / "gateway"):
+        for scope, call in scan.scoped_calls(tree):
+            name = scan.call_name(call.func)
             exprs: list[ast.expr] = []
             if name == "add_event":
-                kind = _argument(call, 2, "kind")
+                kind = scan.argument(call, 2, "kind")
                 exprs += [kind] if kind is not None else []
             elif name == "add_events":
                 exprs += [
@@ -101,7 +64,7 @@ def written_kinds() -> list[tuple[str, str, ast.expr]]:
                 ]
             elif _timeline_record(call):
                 position = 0 if name == "audited" else 2  # audited(action, …) is a method
-                action = _argument(call, position, "action")
+                action = scan.argument(call, position, "action")
                 exprs += [action] if action is not None else []
             for expr in exprs:
                 for how, node in _kinds(expr, scope):

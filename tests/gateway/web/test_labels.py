@@ -54,9 +54,16 @@ from gateway.wording import label, labels
 from parsers.request import Request
 from tests.support.french import EXCLUDED, english_codes, raw_codes, seed_every_state
 from tests.support.french import visible_text as visible
+from tests.support.source_scan import (
+    ROOT,
+    argument,
+    assigned,
+    call_name,
+    python_modules,
+    scoped_calls,
+)
 from tests.support.web import PASSWORD, login, web_config
 
-ROOT = Path(__file__).resolve().parents[3]
 GATEWAY = ROOT / "gateway"
 TEMPLATES = GATEWAY / "web" / "templates"
 EVENTS = frozenset(k.value for k in CaseEventKind)
@@ -168,43 +175,10 @@ def test_templates_print_no_code_as_it_is() -> None:
 # --- What no enum lists is read from the code that writes it ---------------------------------
 
 
-def _name(func: ast.expr) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
-    if len(call.args) > position:
-        return call.args[position]
-    return next((k.value for k in call.keywords if k.arg == keyword), None)
-
-
-def _scoped_calls(tree: ast.AST) -> Iterator[tuple[ast.AST, ast.Call]]:
-    """Every call with the innermost function (or module) it is written in."""
-    scopes: list[ast.AST] = [tree]
-    scopes += [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    seen: set[int] = set()
-    for scope in reversed(scopes):
-        for node in ast.walk(scope):
-            if isinstance(node, ast.Call) and id(node) not in seen:
-                seen.add(id(node))
-                yield scope, node
-
-
-def _assigned(scope: ast.AST, name: str) -> list[ast.expr]:
-    return [
-        node.value
-        for node in ast.walk(scope)
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-    ]
-
-
 def _resolved(node: ast.expr, scope: ast.AST) -> list[ast.expr]:
     """The expression, or the values assigned to it when it is a variable."""
     if isinstance(node, ast.Name):
-        return _assigned(scope, node.id) or [node]
+        return assigned(scope, node.id) or [node]
     return [node]
 
 
@@ -215,8 +189,11 @@ def _codes(node: ast.expr | None, scope: ast.AST, known: frozenset[str]) -> set[
         return set()
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value} & known
-    if isinstance(node, ast.Attribute) and _name(node.value) in ("CaseEventKind", "AuditAction"):
-        enum = CaseEventKind if _name(node.value) == "CaseEventKind" else AuditAction
+    if isinstance(node, ast.Attribute) and call_name(node.value) in (
+        "CaseEventKind",
+        "AuditAction",
+    ):
+        enum = CaseEventKind if call_name(node.value) == "CaseEventKind" else AuditAction
         member = enum.__members__.get(node.attr)
         return {member.value} if member is not None else set()
     if isinstance(node, ast.JoinedStr):
@@ -224,15 +201,19 @@ def _codes(node: ast.expr | None, scope: ast.AST, known: frozenset[str]) -> set[
         prefix = first.value if isinstance(first, ast.Constant) else None
         return {k for k in known if isinstance(prefix, str) and prefix and k.startswith(prefix)}
     if isinstance(node, ast.Name):
-        return {c for value in _assigned(scope, node.id) for c in _codes(value, scope, known)}
+        return {c for value in assigned(scope, node.id) for c in _codes(value, scope, known)}
     return set()
 
 
-def _python(*roots: Path) -> Iterator[tuple[str, ast.Module]]:
-    for root in roots:
-        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
-            rel = path.relative_to(ROOT).as_posix()
-            yield rel, ast.parse(path.read_text(encoding="utf-8"))
+def _action_returns(tree: ast.AST) -> Iterator[tuple[int, ast.expr, ast.expr, ast.Dict]]:
+    """(line, action, target, detail) of each routing action's ``return action, target,
+    detail`` (a three-tuple whose detail is a dict literal)."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple)):
+            continue
+        if len(node.value.elts) == 3 and isinstance(node.value.elts[2], ast.Dict):
+            action, target, _ = node.value.elts
+            yield node.lineno, action, target, node.value.elts[2]
 
 
 Written = tuple[str, set[str], ast.Dict]  # where, the events it details, the detail
@@ -248,9 +229,9 @@ def written_details() -> list[Written]:
     """
     found: list[Written] = []
     known = EVENTS | ACTIONS
-    for rel, tree in _python(GATEWAY):
-        for scope, call in _scoped_calls(tree):
-            name = _name(call.func)
+    for rel, tree in python_modules(GATEWAY):
+        for scope, call in scoped_calls(tree):
+            name = call_name(call.func)
             if name == "add_events":
                 for node in ast.walk(call):
                     if isinstance(node, ast.Tuple) and len(node.elts) == 3:
@@ -265,21 +246,15 @@ def written_details() -> list[Written]:
             )
             if not events and name != "add_event":
                 continue
-            for argument in arguments:
-                for value in _resolved(argument, scope):
+            for passed in arguments:
+                for value in _resolved(passed, scope):
                     for node in ast.walk(value):
                         if isinstance(node, ast.Dict):
                             found.append((f"{rel}:{node.lineno}", events, node))
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Return)
-                and isinstance(node.value, ast.Tuple)
-                and len(node.value.elts) == 3
-                and isinstance(node.value.elts[2], ast.Dict)
-            ):
-                events = _codes(node.value.elts[0], tree, ACTIONS)
-                if events:
-                    found.append((f"{rel}:{node.lineno}", events, node.value.elts[2]))
+        for line, action, _, detail in _action_returns(tree):
+            events = _codes(action, tree, ACTIONS)
+            if events:
+                found.append((f"{rel}:{line}", events, detail))
     return found
 
 
@@ -333,13 +308,13 @@ def written_actions() -> list[tuple[str, ast.expr, ast.AST]]:
     """(where, expression, scope) of every audit action written: ``record``'s, ``audited``'s,
     a routing action's returned tuple, and a module's own helper taking an ``action``."""
     found: list[tuple[str, ast.expr, ast.AST]] = []
-    for rel, tree in _python(GATEWAY):
+    for rel, tree in python_modules(GATEWAY):
         text = ast.unparse(tree)
         if "record" not in text and "audited" not in text:
             continue
         own = _action_parameters(tree) if "gateway.web.audit" in text else {}
-        for scope, call in _scoped_calls(tree):
-            name = _name(call.func)
+        for scope, call in scoped_calls(tree):
+            name = call_name(call.func)
             position = {"record": 2, "audited": 0}.get(name, own.get(name))
             if (
                 name == "record"
@@ -349,17 +324,11 @@ def written_actions() -> list[tuple[str, ast.expr, ast.AST]]:
                 continue
             if position is None:
                 continue
-            action = _argument(call, position, "action")
+            action = argument(call, position, "action")
             if action is not None:
                 found.append((f"{rel}:{call.lineno}", action, scope))
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Return)
-                and isinstance(node.value, ast.Tuple)
-                and len(node.value.elts) == 3
-                and isinstance(node.value.elts[2], ast.Dict)
-            ):
-                found.append((f"{rel}:{node.lineno}", node.value.elts[0], tree))
+        for line, action, _, _ in _action_returns(tree):
+            found.append((f"{rel}:{line}", action, tree))
     return found
 
 
@@ -372,7 +341,7 @@ def test_every_audit_action_written_is_an_audit_action() -> None:
             if node.value not in ACTIONS:
                 problems.append(f"{where}: {node.value!r} is not an AuditAction")
         elif isinstance(node, ast.Attribute):
-            owner = _name(node.value)
+            owner = call_name(node.value)
             enum = {"AuditAction": AuditAction, "CaseEventKind": CaseEventKind}.get(owner)
             member = enum.__members__.get(node.attr) if enum is not None else None
             if member is None or member.value not in ACTIONS:
@@ -395,30 +364,24 @@ def _prefixes(node: ast.expr | None) -> set[str]:
 
 def test_every_audit_target_written_has_a_label() -> None:
     kinds: set[str] = set()
-    for _, tree in _python(GATEWAY):
-        for scope, call in _scoped_calls(tree):
-            target = _argument(call, 99, "target")
-            if _name(call.func) in ("record", "audited") and target is not None:
+    for _, tree in python_modules(GATEWAY):
+        for scope, call in scoped_calls(tree):
+            target = argument(call, 99, "target")
+            if call_name(call.func) in ("record", "audited") and target is not None:
                 for value in _resolved(target, scope):
                     kinds |= _prefixes(value)
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Return)
-                and isinstance(node.value, ast.Tuple)
-                and len(node.value.elts) == 3
-                and isinstance(node.value.elts[2], ast.Dict)
-            ):
-                kinds |= _prefixes(node.value.elts[1])
+        for _, _, target, _ in _action_returns(tree):
+            kinds |= _prefixes(target)
     assert {"inbound", "outbound", "offer", "user", "rpps"} <= kinds
     assert kinds - set(TARGET_KINDS) == set()
 
 
 def test_every_health_check_has_a_label() -> None:
-    ((_, tree),) = list(_python(GATEWAY / "health.py"))
+    ((_, tree),) = list(python_modules(GATEWAY / "health.py"))
     names = {
         prefix
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and _name(node.func) == "Check"
+        if isinstance(node, ast.Call) and call_name(node.func) == "Check"
         for prefix in _prefixes(node.args[0])
         | ({node.args[0].value} if isinstance(node.args[0], ast.Constant) else set())
         if isinstance(prefix, str) and ":" not in prefix

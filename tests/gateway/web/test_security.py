@@ -102,6 +102,14 @@ def test_a_route_missing_from_the_table_cannot_be_built(web: Web) -> None:
 # --- Sessions ------------------------------------------------------------------------
 
 
+def _home_status_with(web: Web, session: str) -> int:
+    """The home page's status for another client replaying the ``session`` cookie."""
+    replay = web.client()
+    replay.cookies.set("aig_session", session)
+    status: int = replay.get("/", follow_redirects=False).status_code
+    return status
+
+
 def test_session_id_changes_at_login_and_the_old_one_ends(web: Web) -> None:
     client = web.client()
     login(client, "coord")
@@ -111,9 +119,7 @@ def test_session_id_changes_at_login_and_the_old_one_ends(web: Web) -> None:
     assert first != second
     with Session(web.engine) as db:
         assert len(db.exec(select(WebSession)).all()) == 1
-    replay = web.client()
-    replay.cookies.set("aig_session", first)
-    assert replay.get("/", follow_redirects=False).status_code == 303
+    assert _home_status_with(web, first) == 303
 
 
 def test_logout_ends_the_session_on_the_server(web: Web) -> None:
@@ -121,9 +127,7 @@ def test_logout_ends_the_session_on_the_server(web: Web) -> None:
     login(client, "coord")
     stolen = client.cookies["aig_session"]
     client.post("/logout", data={"csrf": csrf_of(client.get("/").text)})
-    replay = web.client()
-    replay.cookies.set("aig_session", stolen)
-    assert replay.get("/", follow_redirects=False).status_code == 303
+    assert _home_status_with(web, stolen) == 303
 
 
 def test_a_session_ends_after_its_absolute_lifetime_however_active(web: Web) -> None:
