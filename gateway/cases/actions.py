@@ -17,14 +17,14 @@ from sqlmodel import Session
 
 from gateway.cases.flow import CaseFlow
 from gateway.cases.intake import decide
-from gateway.cases.offers import send_offer
+from gateway.cases.offers import send_offer, withdraw_pending
 from gateway.errors import GatewayError
 from gateway.replies.facts import ReplyKind
 from gateway.routing.plan import PlannedTarget
 from gateway.routing.strategies import STRATEGIES
 from gateway.storage import repo
 from gateway.storage.events import CaseEventKind
-from gateway.storage.models import Case, CaseStatus, Offer, OfferKind, OfferStatus
+from gateway.storage.models import Case, CaseStatus, Offer, OfferKind
 from gateway.storage.web_models import CaseNote
 from gateway.wording import label, labels, say
 from parsers.request import Request
@@ -76,18 +76,7 @@ class ActionError(GatewayError):
 
 
 def _withdraw_pending(flow: CaseFlow, case: Case, why_fr: str, cause: str) -> None:
-    for offer in flow.offers(case):
-        if offer.status != OfferStatus.PENDING:
-            continue
-        offer.status = OfferStatus.WITHDRAWN
-        offer.answered_at = flow.now
-        flow.to_party(
-            case,
-            ReplyKind.OFFER_WITHDRAWN,
-            offer.doctor_email,
-            f"{cause}:withdraw:{offer.id}",
-            lines_fr=[why_fr],
-        )
+    withdraw_pending(flow, case, why_fr, lambda offer: f"{cause}:withdraw:{offer.id}")
 
 
 def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> Offer:

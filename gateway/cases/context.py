@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from gateway.directory.verify import identify, verify_sender
-from gateway.routing.assess import StoredFacts
+from gateway.routing.assess import StoredFacts, request_date_of, strategy_of
 from gateway.routing.requis import QUOTA_WINDOW, patient_key
 from gateway.routing.roster import RosterDoctor
 from gateway.routing.strategies import Strategy
@@ -26,6 +26,7 @@ from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter
 from parsers.normalise.addresses import normalise_address
 from parsers.request import Request
 from rules.context import SenderIdentity
+from rules.programmes import ProgrammeSpec
 
 __all__ = [
     "RR_COUNTER",
@@ -127,11 +128,11 @@ def load_facts(
     request: Request,
     roster: Sequence[RosterDoctor],
     *,
-    strategy: Strategy,
+    spec: ProgrammeSpec,
     sender: str | None,
-    request_date: date,
+    received_on: date,
 ) -> StoredFacts:
-    """The stored facts the rules read, for one request on one date.
+    """The stored facts the rules read, for one request on its own date.
 
     ``session`` is None when no database is at hand (``aiguilleur check`` without a
     configuration): the sender is then known from the roster only, and no act,
@@ -146,7 +147,8 @@ def load_facts(
         )
     acts: dict[str, int] = {}
     requerant: int | None = None
-    if strategy.reads_requis:
+    request_date = request_date_of(request, received_on)
+    if strategy_of(spec).reads_requis:
         acts = acts_by_requis(session, patient_key(request), request_date)
         requerant = requerant_acts(session, sender, request_date.year) if sender else None
     return StoredFacts(sender=identity, te_acts_by_requis=acts, requerant_acts_this_year=requerant)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from gateway.cases.flow import NO_THREAD, CaseFlow, Incoming
@@ -21,6 +22,7 @@ __all__ = [
     "next_signalement_offer",
     "remind",
     "send_offer",
+    "withdraw_pending",
 ]
 
 
@@ -128,18 +130,13 @@ def accept(
         "offer_accepted",
         {"offer_id": offer.id, "rpps": offer.doctor_rpps},
     )
-    for other in flow.pending_offers(case):
-        if other.id == offer.id:
-            continue
-        other.status = OfferStatus.WITHDRAWN
-        other.answered_at = flow.now
-        flow.to_party(
-            case,
-            ReplyKind.OFFER_WITHDRAWN,
-            other.doctor_email,
-            f"offer:{other.id}:withdrawn",
-            lines_fr=[say("cases.withdrawn.taken_by_colleague")],
-        )
+    withdraw_pending(
+        flow,
+        case,
+        say("cases.withdrawn.taken_by_colleague"),
+        lambda other: f"offer:{other.id}:withdrawn",
+        keep=offer.id,
+    )
     if offer.kind == OfferKind.SIGNALEMENT:
         case.status = CaseStatus.COMPLETED
         case.closed_at = flow.now
@@ -194,3 +191,26 @@ def remind(flow: CaseFlow, case: Case, offer: Offer) -> None:
         deadline_at=offer.deadline_at,
     )
     repo.add_event(flow.session, case.id, "offer_reminded", {"offer_id": offer.id})
+
+
+def withdraw_pending(
+    flow: CaseFlow,
+    case: Case,
+    why_fr: str,
+    cause_of: Callable[[Offer], str],
+    *,
+    keep: int | None = None,
+) -> None:
+    """Withdraw every pending offer of ``case`` but ``keep``, and tell each doctor why."""
+    for offer in flow.pending_offers(case):
+        if offer.id == keep:
+            continue
+        offer.status = OfferStatus.WITHDRAWN
+        offer.answered_at = flow.now
+        flow.to_party(
+            case,
+            ReplyKind.OFFER_WITHDRAWN,
+            offer.doctor_email,
+            cause_of(offer),
+            lines_fr=[why_fr],
+        )

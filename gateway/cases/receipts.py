@@ -19,9 +19,7 @@ from gateway.cases.flow import CaseFlow, Incoming
 from gateway.replies.facts import ReplyFacts, ReplyKind
 from gateway.replies.mdn import Disposition, compose_mdn
 from gateway.routing.status import status_view
-from gateway.storage import repo
-from gateway.storage.events import CaseEventKind
-from gateway.storage.models import Case, OutboundMessage, utcnow
+from gateway.storage.models import Case, OutboundMessage
 from parsers.loop_guard import no_reply_reason
 
 __all__ = ["receipt_cause", "send_receipt"]
@@ -115,29 +113,14 @@ def send_receipt(
         cause_key=cause,
         date=flow.now,
     )
-    case_id = case.id if case is not None else None
-    queued = repo.queue_outbound(
-        flow.session,
-        OutboundMessage(
-            case_id=case_id,
-            inbound_id=incoming.row.id,
-            cause_key=cause,
-            kind=ReplyKind.MDN.value,
-            recipient=to,
-            message_id=composed.message_id,
-            subject=composed.subject,
-            raw=composed.raw,
-            created_at=flow.now,
-            next_attempt_at=min(flow.now, utcnow()),  # due at once, as Mailer.send does
-        ),
+    queued = flow.mailer.queue(
+        composed,
+        ReplyKind.MDN.value,
+        to=to,
+        cause_key=cause,
+        case_id=case.id if case is not None else None,
+        inbound_id=incoming.row.id,
     )
-    if queued and case_id is not None:
-        repo.add_event(
-            flow.session,
-            case_id,
-            CaseEventKind.REPLY_QUEUED,
-            {"kind": ReplyKind.MDN.value, "to": to, "message_id": composed.message_id},
-        )
     if queued:
         log.info("mdn_queued", inbound_id=incoming.row.id)
     return queued

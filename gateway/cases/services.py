@@ -17,13 +17,7 @@ from gateway.config import Config
 from gateway.directory.roster_watch import RosterFile
 from gateway.errors import ConfigError
 from gateway.loops import LoopHealth
-from gateway.routing.assess import (
-    Assessment,
-    evaluate_request,
-    plan_evaluated,
-    request_date_of,
-    strategy_of,
-)
+from gateway.routing.assess import Assessment, evaluate_request, plan_evaluated
 from gateway.routing.roster import RosterDoctor
 from gateway.routing.strategies import STRATEGIES
 from parsers.request import Request
@@ -81,19 +75,11 @@ def assess_stored(
     """
     roster = services.roster
     spec = services.programmes[programme]
-    strategy = strategy_of(spec)
-    facts = load_facts(
-        session,
-        request,
-        roster,
-        strategy=strategy,
-        sender=sender,
-        request_date=request_date_of(request, received_on),
-    )
+    facts = load_facts(session, request, roster, spec=spec, sender=sender, received_on=received_on)
     evaluated = evaluate_request(spec, request, roster, facts, received_on=received_on)
     if evaluated.routes:
         facts = with_routing_facts(
-            session, facts, strategy=strategy, case_id=case_id, new_case=new_case
+            session, facts, strategy=evaluated.strategy, case_id=case_id, new_case=new_case
         )
     return plan_evaluated(
         evaluated, roster, facts, dac_team_address=services.config.routing.dac_team_address

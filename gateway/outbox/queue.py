@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from gateway.config import Config
 from gateway.errors import GatewayError
-from gateway.replies.compose import OutboundAttachment, ReplyRenderer
+from gateway.replies.compose import ComposedReply, OutboundAttachment, ReplyRenderer
 from gateway.replies.facts import ReplyFacts
 from gateway.storage import repo
 from gateway.storage.models import Case, OutboundMessage, OutboundStatus, utcnow
@@ -93,13 +93,33 @@ class Mailer:
             reply_to=self.reply_to_for(case.mailbox) if case is not None else None,
             attachments=attachments,
         )
+        return self.queue(
+            composed,
+            facts.kind.value,
+            to=to,
+            cause_key=cause_key,
+            case_id=case.id if case is not None else None,
+            inbound_id=inbound_id,
+        )
+
+    def queue(
+        self,
+        composed: ComposedReply,
+        kind: str,
+        *,
+        to: str,
+        cause_key: str,
+        case_id: int | None,
+        inbound_id: int | None,
+    ) -> bool:
+        """Queue a composed mail once per cause, on the case's timeline when it has one."""
         queued = repo.queue_outbound(
             self.session,
             OutboundMessage(
-                case_id=case.id if case else None,
+                case_id=case_id,
                 inbound_id=inbound_id,
                 cause_key=cause_key,
-                kind=facts.kind.value,
+                kind=kind,
                 recipient=to,
                 message_id=composed.message_id,
                 subject=composed.subject,
@@ -109,12 +129,12 @@ class Mailer:
                 next_attempt_at=min(self.now, utcnow()),
             ),
         )
-        if queued and case is not None and case.id is not None:
+        if queued and case_id is not None:
             repo.add_event(
                 self.session,
-                case.id,
+                case_id,
                 "reply_queued",
-                {"kind": facts.kind.value, "to": to, "message_id": composed.message_id},
+                {"kind": kind, "to": to, "message_id": composed.message_id},
             )
         return queued
 
