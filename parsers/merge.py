@@ -8,6 +8,7 @@ plus a ``<path>.conflict`` warning, and the kept value's provenance is recorded.
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -17,7 +18,9 @@ from parsers.problems import field_problem
 from parsers.request import Conflict, Problem, Request, RequestKind
 from parsers.text import fold
 
-__all__ = ["apply_requirements", "merge_extractions", "set_path"]
+__all__ = ["apply_requirements", "get_path", "merge_extractions", "set_path", "with_path"]
+
+M = TypeVar("M", bound=BaseModel)
 
 _UNION_PATHS = frozenset({"situation.ald"})
 
@@ -53,6 +56,24 @@ def set_path(request: Request, path: str, value: object) -> bool:
         return False
     setattr(target, leaf, value)
     return True
+
+
+def with_path(model: M, path: str, value: object) -> M | None:
+    """A copy of ``model`` with ``value`` at a dotted path, the rest shared with ``model``:
+    only the models along the path are copied (a deep copy of a whole request, provenance
+    included, costs a hundred times more). None when the path does not exist."""
+    name, _, rest = path.partition(".")
+    if name not in type(model).model_fields:
+        return None
+    if rest:
+        child = getattr(model, name)
+        if not isinstance(child, BaseModel):
+            return None
+        copied = with_path(child, rest, value)
+        if copied is None:
+            return None
+        value = copied
+    return model.model_copy(update={name: value})
 
 
 def get_path(request: Request, path: str) -> object:

@@ -158,10 +158,12 @@ def plan_evaluated(
     """The plan for an evaluated request (reads the routing facts when it routes)."""
     spec, request, evaluation = evaluated.spec, evaluated.request, evaluated.evaluation
     counts = facts.open_offers
-    roster = (
-        tuple(d.model_copy(update={"open_offers": counts.get(d.rpps, 0)}) for d in roster)
-        if counts
-        else tuple(roster)
+    # Copied only where the stored count differs: a roster holds hundreds of doctors.
+    roster = tuple(
+        d
+        if counts.get(d.rpps, 0) == d.open_offers
+        else d.model_copy(update={"open_offers": counts.get(d.rpps, 0)})
+        for d in roster
     )
     requis = match_requis(request, roster) if evaluated.strategy.reads_requis else None
     plan = plan_routing(

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from gateway.wording import say
-from parsers.merge import get_path, set_path
+from parsers.merge import get_path, with_path
 from parsers.request import Conflict, Problem, Request
 from rules.context import RuleContext
 from rules.engine import DecisionOutcome, Evaluation, evaluate
@@ -63,6 +63,18 @@ def _other_value(request: Request, conflict: Conflict) -> object:
     return None
 
 
+def _variant(request: Request, field: str, value: object) -> Request | None:
+    """``request`` as if ``field`` held ``value``; None when that is ``request`` itself
+    (already evaluated) or when the field does not exist."""
+    variant = with_path(request, field, value)
+    if field == "situation.ald_declared" and value is False and variant is not None:
+        # "pas d'ALD" denies the numbered ones too.
+        return with_path(variant, "situation.ald", [])
+    if variant is None or get_path(request, field) == value:
+        return None
+    return variant
+
+
 def decisive_conflicts(
     spec: ProgrammeSpec, request: Request, context: RuleContext, evaluation: Evaluation
 ) -> list[Conflict]:
@@ -76,13 +88,11 @@ def decisive_conflicts(
         other = _other_value(request, conflict)
         if other is None:
             continue
-        variants = []
-        for value in (other, get_path(request, conflict.field)):
-            variant = request.model_copy(deep=True)
-            if set_path(variant, conflict.field, value):
-                if conflict.field == "situation.ald_declared" and value is False:
-                    variant.situation.ald = []  # "pas d'ALD" denies the numbered ones too
-                variants.append(variant)
+        variants = [
+            variant
+            for value in (other, get_path(request, conflict.field))
+            if (variant := _variant(request, conflict.field, value)) is not None
+        ]
         outcome = evaluation.decision.outcome
         if any(evaluate(spec, v, context).decision.outcome != outcome for v in variants):
             decisive.append(conflict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from gateway.routing.decision import decisive_conflicts, final_decision
+from parsers.merge import with_path
 from parsers.request import Conflict, Provenance, Request, RequestKind
 from rules.context import RuleContext
 from rules.engine import evaluate
@@ -65,3 +66,17 @@ def test_numbered_alds_count_with_the_denial() -> None:
         field="situation.ald_declared", kept="non", kept_from=FORM, other="oui", other_from=BODY
     )
     assert _decide(request)[1] is not None
+
+
+def test_a_variant_copies_only_the_path_it_changes() -> None:
+    request = _request(birth=date(1950, 1, 1))
+    request.situation.ald = ["ALD 8"]
+    variant = with_path(request, "situation.ald_declared", False)
+    assert variant is not None and variant.situation.ald_declared is False
+    assert request.situation.ald_declared is True  # the original is untouched
+    assert variant.patient is request.patient  # shared, not copied
+    assert variant.conflicts is request.conflicts
+    assert with_path(request, "situation.no_such_field", True) is None
+    assert with_path(request, "patient.birth_date.year", 1) is None  # not a model
+    cleared = with_path(variant, "situation.ald", [])
+    assert cleared is not None and cleared.situation.ald == [] and request.situation.ald
