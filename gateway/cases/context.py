@@ -12,8 +12,6 @@ from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import func, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from gateway.directory.verify import identify, verify_sender
@@ -21,6 +19,7 @@ from gateway.routing.assess import StoredFacts, request_date_of, strategy_of
 from gateway.routing.requis import QUOTA_WINDOW, patient_key
 from gateway.routing.roster import RosterDoctor
 from gateway.routing.strategies import Strategy
+from gateway.storage import repo
 from gateway.storage.db import is_postgres
 from gateway.storage.models import Offer, OfferKind, OfferStatus, RoutingCounter, TeleExpertiseAct
 from parsers.normalise.addresses import normalise_address
@@ -104,15 +103,7 @@ def rr_cursor(session: Session) -> int:
 
 def bump_rr(session: Session) -> None:
     """Advance the cursor in one statement: no increment is lost, whoever else writes."""
-    insert = pg_insert if is_postgres(session.get_bind()) else sqlite_insert
-    statement = (
-        insert(RoutingCounter)
-        .values(name=RR_COUNTER, value=1)
-        .on_conflict_do_update(
-            index_elements=["name"], set_={"value": col(RoutingCounter.value) + 1}
-        )
-    )
-    session.execute(statement)
+    repo.increment(session, RoutingCounter, "name", RR_COUNTER, "value")
 
 
 def offered_to(session: Session, case_id: int) -> frozenset[str]:

@@ -14,12 +14,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, insert, or_, update
+from sqlalchemy import ColumnElement, Engine, Table, bindparam, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, select
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlmodel import Session, SQLModel, col, select
 
 from gateway.storage.db import READ_ONLY, is_postgres
 from gateway.storage.events import CaseEventKind
@@ -45,6 +47,7 @@ __all__ = [
     "count_recent_replies",
     "find_case_by_reference",
     "find_case_for_thread",
+    "increment",
     "next_reference",
     "queue_outbound",
     "reader",
@@ -298,19 +301,29 @@ def release_own_leases(session: Session, owner: str) -> None:
         )
 
 
-def next_reference(session: Session, year: int) -> str:
-    """The year's next case reference, in one statement (the row stays locked until commit,
-    so replicas never hand out the same number; a rolled-back case gives its number back)."""
-    insert_into = pg_insert if _postgres(session) else sqlite_insert
-    statement = (
-        insert_into(ReferenceCounter)
-        .values(year=year, last=1)
-        .on_conflict_do_update(
-            index_elements=["year"], set_={"last": col(ReferenceCounter.last) + 1}
-        )
-        .returning(col(ReferenceCounter.last))
+@cache
+def _increment(postgres: bool, table: Table, key: str, value: str) -> ReturningInsert[Any]:
+    insert_into = pg_insert if postgres else sqlite_insert
+    return (
+        insert_into(table)
+        .values({key: bindparam("key"), value: 1})
+        .on_conflict_do_update(index_elements=[key], set_={value: table.c[value] + 1})
+        .returning(table.c[value])
     )
-    last = session.execute(statement).scalar_one()
+
+
+def increment(session: Session, model: type[SQLModel], key: str, at: object, value: str) -> int:
+    """Add one to the counter row ``key = at`` (created at 1) in one statement: no increment
+    is lost whoever else writes, and the row stays locked until commit. The new value."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    statement = _increment(_postgres(session), table, key, value)
+    return int(session.execute(statement, {"key": at}).scalar_one())
+
+
+def next_reference(session: Session, year: int) -> str:
+    """The year's next case reference (replicas never hand out the same number; a
+    rolled-back case gives its number back)."""
+    last = increment(session, ReferenceCounter, "year", year, "last")
     return f"AIG-{year:04d}-{last:06d}"
 
 
