@@ -284,9 +284,20 @@ class Pipeline:
                 mailer, row, now, error=error, kind=ReplyKind.TOO_LARGE, own=self._own
             )
             return StageOutcome(row.id, InboundStatus.QUARANTINED, reply_kind=reply)
+        assert item.parsed is not None
+        parsed_json = item.parsed.model_dump_json()
+        outcome = self._decide_parsed(session, row, item, now)
+        # Assigned last, so that the row's one UPDATE carries it with the final status: set
+        # first, the case work's first query would flush it in an UPDATE of its own.
+        row.parsed_json = parsed_json
+        return outcome
+
+    def _decide_parsed(
+        self, session: Session, row: InboundMessage, item: _Prepared, now: datetime
+    ) -> StageOutcome:
+        inbound_id = item.inbound_id
         parsed, mailbox = item.parsed, item.mailbox
-        assert parsed is not None
-        row.parsed_json = parsed.model_dump_json()
+        assert parsed is not None and row.id is not None
         envelope = parsed.envelope
         reason = no_reply_reason(envelope, self._own)
         if (unread := _unreadable(parsed, reason)) is not None:
