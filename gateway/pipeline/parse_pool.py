@@ -90,13 +90,21 @@ def _leave(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _ready(memory_mb: int = 0) -> bool:
-    """Run in each new worker before it takes a message (the executor's initializer)."""
+def _ready(memory_mb: int = 0, parent: int | None = None) -> bool:
+    """Run in each new worker before it takes a message (the executor's initializer).
+
+    ``parent`` is the daemon's pid as the daemon knows it: read here with ``getppid``, it
+    would be 1 for a worker whose daemon died while it was starting, which would then
+    never notice and load its models for nobody.
+    """
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(0)
     # SIGTERM (ParsePool.close) ends the worker through its exit handlers, which give back
     # what it registered with multiprocessing's resource tracker: a SIGKILL leaks them.
     signal.signal(signal.SIGTERM, _leave)
     watch = threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+        target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True
     )
     watch.start()
     warm_up()
@@ -174,7 +182,7 @@ class ParsePool:
             max_workers=self._max_workers,
             mp_context=self._context,
             initializer=_ready,
-            initargs=(self._memory_mb,),
+            initargs=(self._memory_mb, os.getpid()),
         )
 
     async def _warm_up(self) -> None:

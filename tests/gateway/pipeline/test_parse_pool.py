@@ -132,3 +132,29 @@ def test_parse_message_reports_memory_exhaustion(monkeypatch: pytest.MonkeyPatch
     parsed = parse_message(b"From: a@b.test\r\nSubject: x\r\n\r\nNom : X")
     assert [p.code for p in parsed.request.problems] == ["parse.memory_exceeded"]
     assert parsed.envelope.from_addr == "a@b.test"
+
+
+_STARTING_WORKER = """
+import os, sys
+from gateway.pipeline import parse_pool
+parse_pool.warm_up = lambda: print("loaded", flush=True)
+parent = os.getppid() if sys.argv[1] == "alive" else 1  # 1: the daemon died meanwhile
+print("ready" if parse_pool._ready(0, parent) else "refused", flush=True)
+"""
+
+
+@pytest.mark.parametrize(("daemon", "output"), [("alive", "loaded\nready\n"), ("dead", "")])
+def test_a_worker_whose_daemon_died_while_it_started_leaves_at_once(
+    daemon: str, output: str
+) -> None:
+    # The daemon's pid comes from the daemon: a worker that read getppid() only after its
+    # daemon's death would see 1 and watch the wrong parent for ever.
+    done = subprocess.run(
+        [sys.executable, "-c", _STARTING_WORKER, daemon],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, output), done.stderr
