@@ -70,7 +70,7 @@ def test_numbered_alds_count_with_the_denial() -> None:
 
 def test_a_variant_copies_only_the_path_it_changes() -> None:
     request = _request(birth=date(1950, 1, 1))
-    request.situation.ald = ["ALD 8"]
+    request.situation.ald = [8]
     variant = with_path(request, "situation.ald_declared", False)
     assert variant is not None and variant.situation.ald_declared is False
     assert request.situation.ald_declared is True  # the original is untouched
