@@ -625,7 +625,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def _fmt(value: object) -> str:
+def fmt(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -636,53 +636,53 @@ def _fmt(value: object) -> str:
 def table(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str]] = []
     raw = results.get("raw_loop") or {}
-    rows.append(("raw loop rate (msg/s)", _fmt(raw.get("rate_per_s"))))
-    rows.append(("  machine CPU busy % (raw loop)", _fmt(raw.get("machine_cpu_busy_percent"))))
+    rows.append(("raw loop rate (msg/s)", fmt(raw.get("rate_per_s"))))
+    rows.append(("  machine CPU busy % (raw loop)", fmt(raw.get("machine_cpu_busy_percent"))))
     for kind in ("sqlite", "postgresql"):
         run = results.get("aiguilleur", {}).get(kind)
         if not run:
             continue
-        rows.append((f"aiguilleur {kind} rate (req/s)", _fmt(run.get("rate_per_s"))))
-        rows.append((f"  ratio to raw loop ({kind})", _fmt(run.get("ratio_to_raw"))))
-        rows.append((f"  duplicate replies ({kind})", _fmt(run.get("duplicate_replies"))))
-        rows.append((f"  CPU s / 1000 req ({kind})", _fmt(run.get("cpu_s_per_1000"))))
-        rows.append((f"  main process CPU % ({kind})", _fmt(run.get("main_cpu_busy_percent"))))
-        rows.append((f"  machine CPU busy % ({kind})", _fmt(run.get("machine_cpu_busy_percent"))))
-        rows.append((f"  peak RSS MB ({kind})", _fmt(run.get("peak_rss_mb"))))
+        rows.append((f"aiguilleur {kind} rate (req/s)", fmt(run.get("rate_per_s"))))
+        rows.append((f"  ratio to raw loop ({kind})", fmt(run.get("ratio_to_raw"))))
+        rows.append((f"  duplicate replies ({kind})", fmt(run.get("duplicate_replies"))))
+        rows.append((f"  CPU s / 1000 req ({kind})", fmt(run.get("cpu_s_per_1000"))))
+        rows.append((f"  main process CPU % ({kind})", fmt(run.get("main_cpu_busy_percent"))))
+        rows.append((f"  machine CPU busy % ({kind})", fmt(run.get("machine_cpu_busy_percent"))))
+        rows.append((f"  peak RSS MB ({kind})", fmt(run.get("peak_rss_mb"))))
     for kind in ("sqlite", "postgresql"):
         run = results.get("aiguilleur", {}).get(kind)
         if run and "equal_work_ratio" in run:
-            rows.append((f"  equal-work ratio ({kind})", _fmt(run["equal_work_ratio"])))
-            rows.append((f"  mails per request ({kind})", _fmt(run.get("mails_per_request"))))
+            rows.append((f"  equal-work ratio ({kind})", fmt(run["equal_work_ratio"])))
+            rows.append((f"  mails per request ({kind})", fmt(run.get("mails_per_request"))))
     ack = (results.get("ack_only") or {}).get("aiguilleur")
     if ack:
         raw_ack = results["ack_only"]["raw_loop"]
         rows.append(
             (
                 "ack-only: aiguilleur / raw (req/s)",
-                f"{_fmt(ack['rate_per_s'])} / {_fmt(raw_ack['rate_per_s'])}",
+                f"{fmt(ack['rate_per_s'])} / {fmt(raw_ack['rate_per_s'])}",
             )
         )
-        rows.append(("  ack-only ratio", _fmt(ack.get("ack_only_ratio"))))
-        rows.append(("  ack-only CPU ms / request", _fmt(ack.get("cpu_s_per_1000"))))
-        rows.append(("  ack-only mails per request", _fmt(ack.get("mails_per_request"))))
+        rows.append(("  ack-only ratio", fmt(ack.get("ack_only_ratio"))))
+        rows.append(("  ack-only CPU ms / request", fmt(ack.get("cpu_s_per_1000"))))
+        rows.append(("  ack-only mails per request", fmt(ack.get("mails_per_request"))))
     lat = results.get("latency") or {}
     if lat:
         rows.append(
             (
                 f"latency @{lat.get('rate_per_s')} req/s p50/p95/p99 (s)",
-                "/".join(_fmt(lat.get(k)) for k in ("p50_s", "p95_s", "p99_s")),
+                "/".join(fmt(lat.get(k)) for k in ("p50_s", "p95_s", "p99_s")),
             )
         )
     backlog = results.get("scale", {}).get("backlog")
     if backlog:
-        rows.append((f"backlog {backlog['messages']} drain (s)", _fmt(backlog["drain_s"])))
-        rows.append(("  backlog peak RSS MB", _fmt(backlog["peak_rss_mb"])))
+        rows.append((f"backlog {backlog['messages']} drain (s)", fmt(backlog["drain_s"])))
+        rows.append(("  backlog peak RSS MB", fmt(backlog["peak_rss_mb"])))
     many = results.get("scale", {}).get("mailboxes")
     if many:
-        rows.append((f"{many['mailboxes']} IDLE mailboxes RSS MB", _fmt(many["idle_rss_mb"])))
-        rows.append(("  idle CPU %", _fmt(many["idle_cpu_percent"])))
-        probes = f"{_fmt(many['p50_s'])}/{_fmt(many['max_s'])}"
+        rows.append((f"{many['mailboxes']} IDLE mailboxes RSS MB", fmt(many["idle_rss_mb"])))
+        rows.append(("  idle CPU %", fmt(many["idle_cpu_percent"])))
+        probes = f"{fmt(many['p50_s'])}/{fmt(many['max_s'])}"
         rows.append(("  random-mailbox ack p50/max (s)", probes))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)

@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.e2e import QUICK, RESULTS, Bench, BenchStack, machine, new_cast, save_results
+from bench.e2e import QUICK, RESULTS, Bench, BenchStack, fmt, machine, new_cast, save_results
 from bench.e2e_procs import machine_busy_seconds, tree_usage
 from bench.e2e_workload import MaildirWatcher, RequestFactory, Submitter
 from deploy.mailstack import MailStackError, check_prerequisites
@@ -620,14 +620,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ report
 
 
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3g}" if value < 10 else f"{value:.1f}"
-    return str(value)
-
-
 def table(results: dict[str, Any]) -> str:
     raw = results.get("raw_loop") or {}
     ref = results.get("aiguilleur_reference") or {}
@@ -642,31 +634,31 @@ def table(results: dict[str, Any]) -> str:
     for fetch, red in (results.get("nodered") or {}).items():
         log = red.get("log") or {}
         rows += [
-            (f"node-red fetch={fetch} rate (req/s)", _fmt(red.get("rate_per_s"))),
+            (f"node-red fetch={fetch} rate (req/s)", fmt(red.get("rate_per_s"))),
             (
                 "  ended / answered / answered per s",
                 f"{red.get('ended')} / {red.get('answered')} / "
-                f"{_fmt(red.get('answered_rate_per_s'))}",
+                f"{fmt(red.get('answered_rate_per_s'))}",
             ),
-            ("  duplicate replies", _fmt(red.get("duplicate_replies"))),
+            ("  duplicate replies", fmt(red.get("duplicate_replies"))),
             (
                 "  CPU ms / request (to answered, all mail)",
-                f"{_fmt(red.get('cpu_ms_per_request'))}, "
-                f"{_fmt(red.get('cpu_ms_per_request_all_mail'))}",
+                f"{fmt(red.get('cpu_ms_per_request'))}, "
+                f"{fmt(red.get('cpu_ms_per_request_all_mail'))}",
             ),
-            ("  machine CPU busy %", _fmt(red.get("machine_cpu_busy_percent"))),
+            ("  machine CPU busy %", fmt(red.get("machine_cpu_busy_percent"))),
             (
                 "  log errors / uncaught exceptions",
                 f"{log.get('errors')} / {log.get('uncaught')}",
             ),
-            ("  ratio to raw loop", _fmt(red.get("ratio_to_raw"))),
+            ("  ratio to raw loop", fmt(red.get("ratio_to_raw"))),
         ]
-    rows.append(("raw loop ack-only rate (req/s)", _fmt(raw.get("rate_per_s"))))
+    rows.append(("raw loop ack-only rate (req/s)", fmt(raw.get("rate_per_s"))))
     if ref:
         rows.append(
             (
                 f"aiguilleur ack-only ratio ({ref.get('file')})",
-                f"{_fmt(ref.get('ack_only_ratio'))} ({_fmt(ref.get('rate_per_s'))} req/s)",
+                f"{fmt(ref.get('ack_only_ratio'))} ({fmt(ref.get('rate_per_s'))} req/s)",
             )
         )
     width = max(len(k) for k, _ in rows)
