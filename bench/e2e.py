@@ -424,6 +424,7 @@ class Bench:
                     ),
                     "servers_cpu_s_per_1000": round((busy - own - (cpu1 - cpu0)) / n * 1000, 2),
                     "peak_rss_mb": round(sampler.peak_rss / MB, 1),
+                    "peak_pss_mb": round(sampler.peak_pss / MB, 1),
                     "sum_vmhwm_mb": round(usage.hwm_bytes / MB, 1),
                     "daemon_vmhwm_mb": round(usage.main_hwm_bytes / MB, 1),
                     "processes": usage.pids,
@@ -525,6 +526,8 @@ class Bench:
             "drain_s": round(drained, 1),
             "drain_rate_per_s": round(m / drained, 2),
             "peak_rss_mb": round(sampler.peak_rss / MB, 1),
+            "peak_pss_mb": round(sampler.peak_pss / MB, 1),
+            "daemon_vmhwm_mb": round(usage.main_hwm_bytes / MB, 1),
             "sum_vmhwm_mb": round(usage.hwm_bytes / MB, 1),
             "rss_timeline_mb": sampler.timeline_mb(),
             "cpu_s_per_1000": round(usage.cpu_seconds / m * 1000, 2),
@@ -573,9 +576,12 @@ class Bench:
             "startup_s": round(startup, 1),
             "idle_seconds": self.sizes.idle_seconds,
             "idle_rss_mb": round(after.rss_bytes / MB, 1),
+            "idle_pss_mb": round(after.pss_bytes / MB, 1),
             "idle_cpu_s": round(idle_cpu, 3),
             "idle_cpu_percent": round(100 * idle_cpu / self.sizes.idle_seconds, 2),
             "rss_after_probes_mb": round(end.rss_bytes / MB, 1),
+            "pss_after_probes_mb": round(end.pss_bytes / MB, 1),
+            "processes_after_probes": end.pids,
             "probes": len(delays),
             **_latency_summary(delays),
             "exit_code": code,
@@ -677,15 +683,21 @@ def table(results: dict[str, Any]) -> str:
     backlog = results.get("scale", {}).get("backlog")
     if backlog:
         rows.append((f"backlog {backlog['messages']} drain (s)", fmt(backlog["drain_s"])))
-        rows.append(("  backlog peak RSS MB", fmt(backlog["peak_rss_mb"])))
+        rows.append(("  backlog peak RSS / PSS MB", _pair(backlog, "peak_rss_mb", "peak_pss_mb")))
     many = results.get("scale", {}).get("mailboxes")
     if many:
         rows.append((f"{many['mailboxes']} IDLE mailboxes RSS MB", fmt(many["idle_rss_mb"])))
+        loaded = _pair(many, "rss_after_probes_mb", "pss_after_probes_mb")
+        rows.append(("  with loaded workers RSS / PSS MB", loaded))
         rows.append(("  idle CPU %", fmt(many["idle_cpu_percent"])))
         probes = f"{fmt(many['p50_s'])}/{fmt(many['max_s'])}"
         rows.append(("  random-mailbox ack p50/max (s)", probes))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _pair(run: dict[str, Any], first: str, second: str) -> str:
+    return f"{fmt(run.get(first))} / {fmt(run.get(second))}"
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Processes of the end-to-end bench: the daemon under test, its resources, the raw loop.
 
-Resources come from /proc for the daemon and every descendant (the parse-pool workers):
-resident memory sampled as a sum over the tree, each process's own high-water mark
-(VmHWM), and CPU time (utime + stime, plus what reaped children left in cutime + cstime).
+Resources come from /proc for the daemon and every descendant (the parse workers' fork
+server and the workers): resident memory sampled as a sum over the tree, both RSS and PSS
+(a page shared by N processes counts 1/N in each: the forked workers share most of theirs),
+each process's own high-water mark (VmHWM), and CPU time (utime + stime, plus what reaped
+children left in cutime + cstime).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
 AIGUILLEUR = Path(sys.executable).with_name("aiguilleur")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+PSS_INTERVAL = 2.0  # seconds between PSS samples
 
 
 def _children(pid: int) -> list[int]:
@@ -69,9 +72,10 @@ def _tree(root: int) -> list[int]:
 class TreeUsage:
     pids: int
     rss_bytes: int  # sum of VmRSS now
+    pss_bytes: int  # sum of Pss now: what the tree holds, shared pages counted once
     hwm_bytes: int  # sum of each process's VmHWM
     main_hwm_bytes: int
-    cpu_seconds: float  # utime + stime of live processes + cutime + cstime of the root
+    cpu_seconds: float  # utime + stime + cutime + cstime of the live processes
     main_cpu_seconds: float = 0.0  # the daemon's own process (its threads), without children
 
 
@@ -104,14 +108,27 @@ def _rss(pid: int) -> int:
         return 0
 
 
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def tree_usage(root: int) -> TreeUsage:
     pids = _tree(root)
     return TreeUsage(
         pids=len(pids),
         rss_bytes=sum(_rss(p) for p in pids),
+        pss_bytes=sum(_pss(p) for p in pids),
         hwm_bytes=sum(_status_kb(p, "VmHWM:") for p in pids),
         main_hwm_bytes=_status_kb(root, "VmHWM:"),
-        cpu_seconds=sum(_cpu(p, with_reaped=p == root) for p in pids),
+        # The fork server reaps replaced workers: every process's cutime counts.
+        cpu_seconds=sum(_cpu(p, with_reaped=True) for p in pids),
         main_cpu_seconds=_cpu(root, with_reaped=False),
     )
 
@@ -125,12 +142,14 @@ def machine_busy_seconds() -> float:
 
 
 class ResourceSampler:
-    """Samples the tree's summed RSS; keeps the peak and a short timeline."""
+    """Samples the tree's summed RSS and PSS; keeps the peaks and a short RSS timeline."""
 
     def __init__(self, root: int, interval: float = 0.25) -> None:
         self._root = root
         self._interval = interval
         self.peak_rss = 0
+        self.peak_pss = 0
+        self._pss_at = 0.0
         self.peak_hwm = 0
         self.timeline: list[tuple[float, int]] = []  # (seconds since start, rss bytes)
         self._stop = threading.Event()
@@ -141,6 +160,10 @@ class ResourceSampler:
         pids = _tree(self._root)
         rss = sum(_rss(p) for p in pids)
         self.peak_rss = max(self.peak_rss, rss)
+        now = time.monotonic()
+        if now - self._pss_at >= PSS_INTERVAL:  # ~4 ms of kernel time per process read
+            self._pss_at = now
+            self.peak_pss = max(self.peak_pss, sum(_pss(p) for p in pids))
         self.timeline.append((time.monotonic() - self._started, rss))
 
     def _loop(self) -> None:
@@ -161,6 +184,7 @@ class ResourceSampler:
     def reset(self) -> None:
         """Forget the peak so far (e.g. start-up), keep sampling."""
         self.peak_rss = 0
+        self.peak_pss = 0
         self.timeline.clear()
         self._started = time.monotonic()
 

@@ -10,6 +10,10 @@ The memory ceiling is ``RLIMIT_AS``, set in each worker once its NLP pipeline is
 the worker's address space at that point plus ``memory_mb`` (``pipeline.parse_memory_mb``,
 1024 by default). Address space, not RSS: a warmed-up worker maps ~1.6 GB for ~260 MB
 resident, so an absolute limit would say nothing about what one message may take.
+
+Workers are forked from a fork server that loaded the parsers and the NLP pipeline once
+(``gateway.pipeline.preload``): they share those pages, and a replaced worker is ready in
+milliseconds. The fork server starts with the first worker, so an idle daemon holds neither.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
+from typing import Protocol
 
 from parsers import ParsedMessage, ParseLimits, parse_message
 from parsers.envelope import envelope_from_raw
@@ -47,17 +53,25 @@ WARM_UP_TIMEOUT = 300.0
 
 # How long closing waits for workers to leave on SIGTERM before it kills them.
 CLOSE_GRACE_SECONDS = 2.0
-# How often a worker checks that the daemon that started it is still there.
-PARENT_CHECK_INTERVAL = 1.0
+# The module the fork server imports before forking any worker.
+PRELOAD = "gateway.pipeline.preload"
 
 
-def _exit_with_parent(parent: int) -> None:
+class _Daemon(Protocol):
+    """The process that asked for this worker, as multiprocessing shows it to the worker."""
+
+    def is_alive(self) -> bool: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+def _exit_with_daemon(daemon: _Daemon) -> None:
     # A killed daemon's workers would wait on their call queue for ever (each end of its
     # pipe is held by the workers themselves, so no EOF comes), keeping their NLP models.
-    while True:
-        time.sleep(PARENT_CHECK_INTERVAL)
-        if os.getppid() != parent:
-            os._exit(0)
+    # The join returns when the daemon's end of the worker's start-up pipe closes: its
+    # death, whatever the worker's parent (the fork server) does.
+    daemon.join()
+    os._exit(0)
 
 
 def _address_space() -> int | None:
@@ -90,24 +104,25 @@ def _leave(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def _ready(memory_mb: int = 0, parent: int | None = None) -> bool:
+def _ready(memory_mb: int = 0, daemon: _Daemon | None = None) -> bool:
     """Run in each new worker before it takes a message (the executor's initializer).
 
-    ``parent`` is the daemon's pid as the daemon knows it: read here with ``getppid``, it
-    would be 1 for a worker whose daemon died while it was starting, which would then
-    never notice and load its models for nobody.
+    ``daemon`` defaults to multiprocessing's view of the process that started the worker:
+    the daemon, watched through a pipe, not a pid, since a forked worker's parent is the
+    fork server and a pid read after the daemon's death would be 1.
     """
-    parent = os.getppid() if parent is None else parent
-    if os.getppid() != parent:
-        os._exit(0)
+    daemon = multiprocessing.parent_process() if daemon is None else daemon
+    if daemon is not None and not daemon.is_alive():
+        os._exit(0)  # died while this worker was starting: nobody to parse for
     # SIGTERM (ParsePool.close) ends the worker through its exit handlers, which give back
     # what it registered with multiprocessing's resource tracker: a SIGKILL leaks them.
     signal.signal(signal.SIGTERM, _leave)
-    watch = threading.Thread(
-        target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True
-    )
-    watch.start()
-    warm_up()
+    if daemon is not None:
+        watch = threading.Thread(
+            target=_exit_with_daemon, args=(daemon,), name="daemon-watch", daemon=True
+        )
+        watch.start()
+    warm_up()  # already done in the fork server, unless loading failed there
     limit_memory(memory_mb)  # after the models: the ceiling is what a message may add
     return True
 
@@ -115,7 +130,7 @@ def _ready(memory_mb: int = 0, parent: int | None = None) -> bool:
 def parse_in_worker(
     raw: bytes, limits: ParseLimits | None, default_kind: RequestKind | None
 ) -> ParsedMessage:
-    """The function run in the worker (module level, so that spawn can import it)."""
+    """The function run in the worker (module level, so that a worker can import it)."""
     return parse_message(raw, limits=limits, default_kind=default_kind)
 
 
@@ -138,9 +153,10 @@ def _out_of_memory(parsed: ParsedMessage) -> bool:
 def _lean_spawn() -> Iterator[None]:
     """Start workers without re-running the parent's ``__main__`` in them.
 
-    Spawn re-executes the main script of the parent in each worker: for the console script
-    that is the whole CLI (web UI, ORM, FHIR models), about 3 s and 90 MB per worker, none
-    of which a parser needs; the worker function's own module is imported by name anyway.
+    A worker started by spawn or by the fork server re-executes the parent's main script:
+    for the console script that is the whole CLI (web UI, ORM, FHIR models), about 3 s and
+    90 MB per worker, none of which a parser needs; the worker function's own module is
+    imported by name anyway.
     A main run as a module (``python -m``) is already skipped by multiprocessing itself.
     The worker is spawned synchronously inside this block, on the calling thread.
     """
@@ -156,8 +172,17 @@ def _lean_spawn() -> Iterator[None]:
         main.__file__ = path
 
 
+def _stop_fork_server() -> None:
+    # Alone, the server leaves only once it sees its daemon's end of a pipe close, after the
+    # daemon exited. multiprocessing has no public way to stop it; its own tests use this.
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if callable(stop):
+        stop()
+
+
 class ParsePool:
-    """A spawn-safe process pool for ``parse_message`` with per-call timeouts."""
+    """A process pool for ``parse_message``, with per-call timeouts, forked preloaded."""
 
     def __init__(
         self,
@@ -171,7 +196,9 @@ class ParsePool:
         self._max_workers = max_workers
         self._memory_mb = memory_mb
         self._worker = worker
-        self._context = multiprocessing.get_context("spawn")
+        self._context = multiprocessing.get_context("forkserver")
+        # Global to the process, and read only when its fork server starts.
+        self._context.set_forkserver_preload([PRELOAD])
         self._executor = self._new_executor()
         self._generation = 0
         self.replacements = 0  # how many times a broken or stuck pool was replaced
@@ -182,29 +209,34 @@ class ParsePool:
             max_workers=self._max_workers,
             mp_context=self._context,
             initializer=_ready,
-            initargs=(self._memory_mb, os.getpid()),
+            initargs=(self._memory_mb,),
         )
 
     async def _warm_up(self) -> None:
         """Start every worker and load its pipeline, once per executor, outside any budget.
 
         Workers still start lazily (with the first message), so an idle daemon holds none.
+        Starting one waits for the fork server to answer, and the first time for it to load
+        the NLP pipeline (seconds): that wait happens on a thread, never on the event loop.
         """
         if self._warm is None:
             loop = asyncio.get_running_loop()
             self._warm = loop.create_future()
             executor = self._executor
             try:
-                with _lean_spawn():
-                    started = [
-                        loop.run_in_executor(executor, bool, True) for _ in range(self._max_workers)
-                    ]
-                await asyncio.wait_for(asyncio.gather(*started), WARM_UP_TIMEOUT)
+                started = await asyncio.to_thread(self._start_workers, executor)
+                waiting = [asyncio.wrap_future(future) for future in started]
+                await asyncio.wait_for(asyncio.gather(*waiting), WARM_UP_TIMEOUT)
             except (TimeoutError, BrokenProcessPool, RuntimeError):
                 pass  # the message's own call below meets the same fault and handles it
             finally:
                 self._warm.set_result(None)
         await asyncio.shield(self._warm)
+
+    def _start_workers(self, executor: ProcessPoolExecutor) -> list[Future[bool]]:
+        # Each submit finds no idle worker and starts one, synchronously, on this thread.
+        with _lean_spawn():
+            return [executor.submit(bool, True) for _ in range(self._max_workers)]
 
     def _replace(self, generation: int) -> None:
         if generation != self._generation:
@@ -259,7 +291,8 @@ class ParsePool:
         return failed_parse(raw, limits, "parse.worker_died")
 
     def close(self) -> None:
-        """Stop the workers at once: asked first (SIGTERM), killed if stuck in C code."""
+        """Stop the workers at once (asked first with SIGTERM, killed if stuck in C code),
+        then the fork server, so that none outlives the daemon."""
         processes = [p for p in getattr(self._executor, "_processes", {}).values() if p.is_alive()]
         for process in processes:
             process.terminate()
@@ -269,6 +302,7 @@ class ParsePool:
             if process.is_alive():
                 process.kill()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        _stop_fork_server()
 
     async def __aenter__(self) -> ParsePool:
         return self

@@ -187,8 +187,11 @@ def _pipeline() -> Any:
 
 
 def warm_up() -> None:
-    """Load the pipeline now (a parse worker calls this when it starts)."""
-    _pipeline()("Chargement.")
+    """Load the pipeline now (the parse workers' fork server calls this once).
+
+    The typo makes the fuzzy matcher open its index too, so that forked workers share it.
+    """
+    _pipeline()("Chargement du médecin traitent.")
 
 
 def mentions(text: str) -> list[Mention]:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -31,8 +33,25 @@ def dying_worker(raw: bytes, limits: ParseLimits | None, kind: RequestKind | Non
 async def test_parse_in_worker() -> None:
     async with ParsePool(max_workers=1) as pool:
         parsed = await pool.parse(build_teleexpertise_mail(), timeout=60)
+        assert len(_children(os.getpid())) >= 2  # the fork server and the worker
     assert parsed.request.kind is RequestKind.TELE_EXPERTISE
     assert ParsedMessage.model_validate_json(parsed.model_dump_json()) == parsed
+    # Closed: the worker and the fork server it came from are gone, not exiting later.
+    assert not [pid for pid in _children(os.getpid()) if "forkserver" in _command(pid)]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return [child for child in found if _alive(child)]
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 async def test_timeout_gives_problem_and_replaces_pool() -> None:
@@ -62,12 +81,14 @@ async def test_dead_worker_gives_problem() -> None:
 
 _ORPHAN_SCRIPT = """
 import asyncio, sys, time
+from multiprocessing import forkserver
 from gateway.pipeline.parse_pool import ParsePool
 
 async def main() -> None:
     pool = ParsePool(max_workers=1)
     await pool.parse(b"Subject: x\\r\\n\\r\\nbonjour", timeout=120)
-    print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+    pids = [*pool._executor._processes, forkserver._forkserver._forkserver_pid]
+    print(" ".join(str(pid) for pid in pids), flush=True)
     time.sleep(600)
 
 asyncio.run(main())
@@ -75,7 +96,8 @@ asyncio.run(main())
 
 
 def test_workers_exit_when_the_daemon_is_killed() -> None:
-    # SIGKILL leaves no chance to shut the pool down: the workers must notice alone.
+    # SIGKILL leaves no chance to shut the pool down: the workers and the fork server they
+    # came from must notice alone.
     parent = subprocess.Popen(
         [sys.executable, "-c", _ORPHAN_SCRIPT],
         cwd=Path(__file__).resolve().parents[3],
@@ -85,7 +107,7 @@ def test_workers_exit_when_the_daemon_is_killed() -> None:
     try:
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]
-        assert workers and all(_alive(pid) for pid in workers)
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
     finally:
         parent.kill()
         parent.wait()
@@ -135,20 +157,29 @@ def test_parse_message_reports_memory_exhaustion(monkeypatch: pytest.MonkeyPatch
 
 
 _STARTING_WORKER = """
-import os, sys
+import sys, time
 from gateway.pipeline import parse_pool
+
+class Daemon:  # multiprocessing's view of the daemon, through its start-up pipe
+    def __init__(self, alive: bool) -> None:
+        self.alive = alive
+    def is_alive(self) -> bool:
+        return self.alive
+    def join(self, timeout: float | None = None) -> None:
+        time.sleep(0.5)  # the daemon dies half a second after the worker started
+
 parse_pool.warm_up = lambda: print("loaded", flush=True)
-parent = os.getppid() if sys.argv[1] == "alive" else 1  # 1: the daemon died meanwhile
-print("ready" if parse_pool._ready(0, parent) else "refused", flush=True)
+ready = parse_pool._ready(0, Daemon(sys.argv[1] == "alive"))
+print("ready" if ready else "refused", flush=True)
+time.sleep(30)
+print("outlived its daemon", flush=True)
 """
 
 
 @pytest.mark.parametrize(("daemon", "output"), [("alive", "loaded\nready\n"), ("dead", "")])
-def test_a_worker_whose_daemon_died_while_it_started_leaves_at_once(
-    daemon: str, output: str
-) -> None:
-    # The daemon's pid comes from the daemon: a worker that read getppid() only after its
-    # daemon's death would see 1 and watch the wrong parent for ever.
+def test_a_worker_leaves_when_its_daemon_dies(daemon: str, output: str) -> None:
+    # Dead before the worker started: it leaves before loading anything. Dead later: the
+    # watch thread ends it. A pid would not do: a forked worker's parent is the fork server.
     done = subprocess.run(
         [sys.executable, "-c", _STARTING_WORKER, daemon],
         cwd=Path(__file__).resolve().parents[3],
@@ -158,3 +189,38 @@ def test_a_worker_whose_daemon_died_while_it_started_leaves_at_once(
         check=False,
     )
     assert (done.returncode, done.stdout) == (0, output), done.stderr
+
+
+def test_workers_are_forked_from_the_preloaded_server() -> None:
+    # The NLP pipeline is loaded once, before the fork: a worker finds it already built.
+    async def loaded_in_worker() -> tuple[bool, int]:
+        async with ParsePool(max_workers=1, worker=pipeline_was_loaded) as pool:
+            parsed = await pool.parse(b"Subject: x\r\n\r\nbonjour", timeout=120)
+        return parsed.envelope.subject == "preloaded", pool.replacements
+
+    assert asyncio.run(loaded_in_worker()) == (True, 0)
+
+
+def pipeline_was_loaded(
+    raw: bytes, limits: ParseLimits | None, kind: RequestKind | None
+) -> ParsedMessage:
+    from parsers.prose import nlp
+
+    # The preload ran in this process's memory before the fork (its module is here, and the
+    # objects it froze), and a hit on the cached pipeline means nobody built it again.
+    hits = nlp._pipeline.cache_info().hits
+    nlp._pipeline()
+    preloaded = (
+        "gateway.pipeline.preload" in sys.modules
+        and gc.get_freeze_count() > 0
+        and nlp._pipeline.cache_info().hits == hits + 1
+        and os.getppid() != _daemon_pid()
+    )
+    parsed = parse_message(raw, limits=limits, default_kind=kind)
+    envelope = parsed.envelope.model_copy(update={"subject": "preloaded" if preloaded else "x"})
+    return parsed.model_copy(update={"envelope": envelope})
+
+
+def _daemon_pid() -> int:
+    parent = multiprocessing.parent_process()
+    return -1 if parent is None or parent.pid is None else parent.pid
