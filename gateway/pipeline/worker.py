@@ -247,7 +247,7 @@ class Pipeline:
                     results.append(StageOutcome(item.inbound_id, item.done))
                     continue
                 try:
-                    with session.begin_nested():
+                    with session.begin_nested(), repo.buffered_events(session):
                         results.append(self._decide_one(session, item, now))
                     decided.append(len(results) - 1)
                 except Exception as exc:

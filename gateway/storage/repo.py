@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -42,6 +43,7 @@ __all__ = [
     "IncomingRaw",
     "add_event",
     "add_events",
+    "buffered_events",
     "claim_inbound",
     "claim_outbound",
     "count_recent_replies",
@@ -345,25 +347,53 @@ def add_events(
     *,
     actor: str = "aiguilleur",
 ) -> None:
-    """Append to case timelines, written at once: an event is never read back as an object,
-    so it skips the ORM's unit of work (a case's request writes about ten of them)."""
+    """Append to case timelines, written at once, or at the end of a ``buffered_events``
+    block: an event is never read back as an object, so it skips the ORM's unit of work
+    (a case's request writes about ten of them)."""
     if not events:
         return
     at = utcnow()
+    rows = [
+        {
+            "case_id": case_id,
+            "at": at,
+            "kind": str(kind),
+            "actor": actor,
+            "detail_json": json.dumps(detail or {}, ensure_ascii=False, default=str),
+        }
+        for case_id, kind, detail in events
+    ]
+    buffer: list[dict[str, Any]] | None = session.info.get(_EVENT_BUFFER)
+    if buffer is not None:
+        buffer.extend(rows)
+        return
     # The case rows already exist: an id is only known once its row was flushed.
-    session.connection().execute(
-        _INSERT_EVENT,
-        [
-            {
-                "case_id": case_id,
-                "at": at,
-                "kind": str(kind),
-                "actor": actor,
-                "detail_json": json.dumps(detail or {}, ensure_ascii=False, default=str),
-            }
-            for case_id, kind, detail in events
-        ],
-    )
+    session.connection().execute(_INSERT_EVENT, rows)
+
+
+@contextmanager
+def buffered_events(session: Session) -> Iterator[None]:
+    """Hold the events appended inside the block and write them in one statement when it
+    ends without an exception; with one, they are dropped along with the caller's savepoint.
+
+    The pipeline wraps each message in it: ~9 events, one INSERT instead of nine. Nothing
+    may read events back inside the block (nothing on the decide path does)."""
+    outer = session.info.get(_EVENT_BUFFER)
+    pending: list[dict[str, Any]] = []
+    session.info[_EVENT_BUFFER] = pending
+    try:
+        yield
+    finally:
+        if outer is None:
+            del session.info[_EVENT_BUFFER]
+        else:
+            session.info[_EVENT_BUFFER] = outer
+    if not pending:
+        return
+    if outer is not None:
+        outer.extend(pending)  # the enclosing block writes them
+    else:
+        session.connection().execute(_INSERT_EVENT, pending)
 
 
 def queue_outbound(session: Session, message: OutboundMessage) -> bool:
@@ -422,6 +452,7 @@ def lock_case(session: Session, case: Case) -> Case:
 
 # Built once: building a statement costs more than running it from the compiled cache.
 _INSERT_EVENT = insert(CaseEvent)
+_EVENT_BUFFER = "aiguilleur.event_buffer"  # key in Session.info
 _OUTBOUND_COLUMNS = tuple(
     c.name
     for c in OutboundMessage.__table__.columns  # type: ignore[attr-defined]

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import select
+import pytest
+from sqlalchemy import event
+from sqlmodel import col, select
 
 from gateway.storage import repo
 from gateway.storage.db import make_engine
-from gateway.storage.models import InboundMessage, utcnow
+from gateway.storage.models import Case, CaseEvent, InboundMessage, utcnow
 from gateway.storage.repo import IncomingRaw
 from tests.support.outbound import outbound_ack
 
@@ -113,4 +115,41 @@ def test_outbound_is_queued_once_per_cause(db_url: str) -> None:
     with repo.session_for(engine) as s:
         assert repo.queue_outbound(s, outbound_ack("inbound:1:ack", "dr@x.fr")) is False
         assert repo.count_recent_replies(s, "dr@x.fr", utcnow() - timedelta(hours=1)) == 1
+    engine.dispose()
+
+
+def test_buffered_events_are_written_in_one_statement_or_dropped(db_url: str) -> None:
+    engine = make_engine(db_url)
+    inserts: list[int] = []
+
+    def count(_conn: object, _cursor: object, statement: str, params: object, *_: object) -> None:
+        if statement.startswith("INSERT INTO case_event"):
+            inserts.append(len(params) if isinstance(params, list) else 1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    with repo.session_for(engine) as s:
+        case = Case(reference="AIG-2026-000001", programme="signalement", mailbox="m")
+        s.add(case)
+        s.flush()
+        assert case.id is not None
+        with s.begin_nested(), repo.buffered_events(s):
+            repo.add_event(s, case.id, "case_opened")
+            with repo.buffered_events(s):  # an inner block hands its events to the outer one
+                repo.add_events(s, [(case.id, "message_received", {"n": 1})] * 2)
+            repo.add_event(s, case.id, "rules_evaluated")
+            assert inserts == []  # nothing written before the block ends
+        with pytest.raises(RuntimeError), s.begin_nested(), repo.buffered_events(s):
+            repo.add_event(s, case.id, "closed")
+            raise RuntimeError("the message's savepoint rolls back")
+        repo.add_event(s, case.id, "assigned")  # outside any block: written at once
+        s.commit()
+        kinds = s.exec(select(CaseEvent.kind).order_by(col(CaseEvent.id))).all()
+    assert kinds == [
+        "case_opened",
+        "message_received",
+        "message_received",
+        "rules_evaluated",
+        "assigned",
+    ]
+    assert inserts == [4, 1]
     engine.dispose()
