@@ -1,8 +1,17 @@
-"""TLS contexts for IMAP and SMTP: verification on unless a key explicitly turns it off."""
+"""TLS contexts for IMAP and SMTP: verification on unless a key explicitly turns it off.
+
+One context serves every connection with the same settings: a context holds its CA store
+(about 0.8 MB with the system's), and a daemon watching 200 mailboxes, each reconnecting
+now and then, would otherwise hold and rebuild one per connection. A changed CA or
+certificate file (a renewed client certificate) gives a new context at the next connect.
+"""
 
 from __future__ import annotations
 
+import os
 import ssl
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -22,10 +31,50 @@ class TlsOptions(Protocol):
     def tls_verify(self) -> bool: ...
 
 
+# Distinct settings in one process: a few (IMAP, SMTP, a client certificate per mailbox).
+_CACHE_SIZE = 64
+_FileStamp = tuple[str, int, int] | None  # path, mtime_ns, size
+_Key = tuple[_FileStamp, _FileStamp, _FileStamp, bool]
+_contexts: OrderedDict[_Key, ssl.SSLContext] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _stamp(path: Path | None) -> _FileStamp:
+    if path is None:
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return (str(path), -1, -1)  # loading it below raises the ConfigError
+    return (str(path), found.st_mtime_ns, found.st_size)
+
+
 def build_ssl_context(options: TlsOptions) -> ssl.SSLContext:
     """Client context: the server is authenticated (CA file or system store), TLS >= 1.2,
     optional client certificate. Files that cannot be loaded raise ConfigError naming the key.
+
+    The same settings, with the same files unchanged on disk, give the same context.
     """
+    key: _Key = (
+        _stamp(options.ca_file),
+        _stamp(options.client_cert),
+        _stamp(options.client_key),
+        options.tls_verify,
+    )
+    with _lock:
+        cached = _contexts.get(key)
+        if cached is not None:
+            _contexts.move_to_end(key)
+            return cached
+    context = _new_context(options)
+    with _lock:
+        _contexts[key] = context
+        while len(_contexts) > _CACHE_SIZE:
+            _contexts.popitem(last=False)
+    return context
+
+
+def _new_context(options: TlsOptions) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(
             ssl.Purpose.SERVER_AUTH,
