@@ -32,6 +32,7 @@ from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import is_postgres, make_engine
 from gateway.storage.instance_lock import InstanceLock, sqlite_path
+from gateway.tls import size_tls_read_buffers
 from parsers import ParsedMessage, ParseLimits
 from parsers.request import RequestKind
 
@@ -144,6 +145,7 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
     # (ingest, claims, sent marks, the decide batch): the default pool (cores + 4) would queue
     # the outbox's claim behind them.
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="db"))
+    size_tls_read_buffers()  # one buffer per watched mailbox's connection
 
     database = sqlite_path(config.database.url)
     lock = InstanceLock(database) if database is not None else None

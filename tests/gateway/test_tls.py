@@ -1,15 +1,19 @@
-"""TLS contexts: one per distinct settings, rebuilt when a CA or certificate file changes."""
+"""TLS contexts, one per distinct settings and rebuilt when a CA or certificate file changes;
+the read buffer of each TLS connection."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
+from asyncio import sslproto
 from dataclasses import dataclass
 from pathlib import Path
 
 import certifi
+import pytest
 
-from gateway.tls import build_ssl_context
+from gateway.tls import TLS_READ_BUFFER, build_ssl_context, size_tls_read_buffers
 
 
 @dataclass(frozen=True)
@@ -36,3 +40,21 @@ def test_connections_with_the_same_settings_share_one_context(tmp_path: Path) ->
     assert renewed is not first and renewed.verify_mode == ssl.CERT_REQUIRED
     assert build_ssl_context(Options(ca_file=ca)) is renewed
     assert build_ssl_context(Options()) is not renewed  # the system store: another context
+
+
+async def test_tls_connections_read_through_a_64_kib_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # asyncio's default, 256 KiB per connection and resident at once, was 51 MB for 200
+    # watched mailboxes: the daemon sets it once at start.
+    monkeypatch.setattr(sslproto.SSLProtocol, "max_size", sslproto.SSLProtocol.max_size)
+    loop = asyncio.get_running_loop()
+    context = build_ssl_context(Options())
+
+    def buffer() -> int:
+        protocol = sslproto.SSLProtocol(loop, asyncio.Protocol(), context, loop.create_future())
+        return len(protocol.get_buffer(-1))
+
+    assert buffer() == 256 * 1024
+    size_tls_read_buffers()
+    assert buffer() == TLS_READ_BUFFER == 64 * 1024
