@@ -91,6 +91,8 @@ class CaseFlow:
         self.config = services.config
         self.opened: set[int] = set()  # cases opened by this transaction
         self._request_received: dict[int, datetime] = {}  # case id → when its request arrived
+        self._offers_made: dict[int, int] = {}  # opened case id → offers made to it so far
+        self._originals: dict[int, tuple[OutboundAttachment, ...]] = {}  # case id → its request
 
     def note_opened(self, case: Case, incoming: Incoming) -> None:
         """``case`` was just opened for ``incoming``: its request arrived with that message."""
@@ -257,6 +259,16 @@ class CaseFlow:
             ).all()
         )
 
+    def next_offer_rank(self, case: Case) -> int:
+        """The rank of the offer about to be made: 1 + the offers the case has had. A case
+        this transaction opened has had only those made here, counted without a query."""
+        assert case.id is not None
+        if case.id not in self.opened:
+            return len(self.offers(case)) + 1
+        rank = self._offers_made.get(case.id, 0) + 1
+        self._offers_made[case.id] = rank
+        return rank
+
     def offer_for(self, case: Case, address: str | None) -> Offer | None:
         """The latest offer of this case made to ``address``."""
         if not address:
@@ -268,21 +280,26 @@ class CaseFlow:
         return [o for o in self.offers(case) if o.status == OfferStatus.PENDING]
 
     def original(self, case: Case) -> tuple[OutboundAttachment, ...]:
-        """The request as received, so the doctor or team sees every document."""
-        row = self.session.exec(
-            select(InboundMessage)
+        """The request as received, so the doctor or team sees every document (read once
+        per transaction: a télé-expertise goes to every doctor of a filière group)."""
+        assert case.id is not None
+        found = self._originals.get(case.id)
+        if found is not None:
+            return found
+        raw = self.session.exec(
+            select(InboundMessage.raw)
             .where(col(InboundMessage.case_id) == case.id)
             .order_by(col(InboundMessage.id))
         ).first()
-        if row is None:
-            return ()
-        return (
+        if raw is None:
+            return ()  # not kept: its message may not be linked to the case yet
+        found = (
             OutboundAttachment(
-                filename=f"demande-{case.reference}.eml",
-                content_type="message/rfc822",
-                data=row.raw,
+                filename=f"demande-{case.reference}.eml", content_type="message/rfc822", data=raw
             ),
         )
+        self._originals[case.id] = found
+        return found
 
     def summary(self, case: Case, request: Request, *, identity: bool) -> list[SummaryLine]:
         """What a doctor needs; the patient's identity only once they are involved."""

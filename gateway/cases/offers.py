@@ -36,7 +36,7 @@ def send_offer(
     created_by: str = "aiguilleur",
 ) -> Offer:
     assert case.id is not None
-    rank = len(flow.offers(case)) + 1
+    rank = flow.next_offer_rank(case)
     deadline = flow.now + timedelta(hours=flow.config.routing.offer_deadline_hours)
     offer = Offer(
         case_id=case.id,

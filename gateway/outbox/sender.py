@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Session, col, select
 
 from gateway import failpoints
@@ -347,22 +347,27 @@ def _id(row: OutboundMessage) -> int:
     return row.id
 
 
-def _mark_sent(session: Session, rows: Sequence[OutboundMessage], sent_at: datetime) -> None:
-    session.connection().execute(  # Core: the rows are not in this session
-        update(OutboundMessage)
-        .where(
-            col(OutboundMessage.id).in_([_id(r) for r in rows]),
-            # A DSN may come back before the mark: the bounce is the later truth.
-            col(OutboundMessage.status) != OutboundStatus.BOUNCED,
-        )
-        .values(
-            lease_until=None,
-            attempts=OutboundMessage.attempts + 1,
-            status=OutboundStatus.SENT,
-            sent_at=sent_at,
-            last_error=None,
-        )
+# Built once: the statement is the same for every fold but for its ids and time.
+_MARK_SENT = (
+    update(OutboundMessage)
+    .where(
+        col(OutboundMessage.id).in_(bindparam("ids", expanding=True)),
+        # A DSN may come back before the mark: the bounce is the later truth.
+        col(OutboundMessage.status) != OutboundStatus.BOUNCED,
     )
+    .values(
+        lease_until=None,
+        attempts=OutboundMessage.attempts + 1,
+        status=OutboundStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        last_error=None,
+    )
+)
+
+
+def _mark_sent(session: Session, rows: Sequence[OutboundMessage], sent_at: datetime) -> None:
+    # Core: the rows are not in this session.
+    session.connection().execute(_MARK_SENT, {"ids": [_id(r) for r in rows], "sent_at": sent_at})
     repo.add_events(
         session,
         [

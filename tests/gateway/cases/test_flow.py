@@ -293,6 +293,8 @@ def test_te_broadcast_first_acceptance_wins_and_avis_is_relayed(engine: Engine) 
     assert targets == sorted(["ines.petit@medecin.test", ORL_A.email, ORL_B.email])
     request_mail = world.only(ORL_A.email, "te_request")
     assert any(p.get_filename().endswith(".eml") for p in request_mail.iter_attachments())  # type: ignore[union-attr]
+    # Ranked in the order they were made, counted by the transaction that opened the case.
+    assert [o.rank for o in sorted(world.all(Offer), key=lambda o: o.id or 0)] == [1, 2, 3]
     world.answer(ORL_A.email, "J'accepte.", kind="te_request")
     assert world.case().status == "accepted"
     world.only(ORL_B.email, "offer_withdrawn")
@@ -485,3 +487,6 @@ def test_only_an_eligible_request_reads_offers_and_the_round_robin(engine: Engin
     # A case opened by this very transaction has been offered to nobody: not asked.
     offered_to = re.compile(r"^select offer\.doctor_rpps\s+from offer\s+where offer\.case_id")
     assert not any(offered_to.match(s) for s in routed)
+    # Nor for the rank of its first offer.
+    its_offers = re.compile(r"^select offer\.id,.*\s+from offer\s+where offer\.case_id", re.S)
+    assert not any(its_offers.match(s) for s in routed)
