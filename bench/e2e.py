@@ -279,6 +279,7 @@ class Bench:
     profile: bool = False
     factory: RequestFactory = field(default_factory=RequestFactory)
     notes: list[str] = field(default_factory=list)
+    run_tag: str = ""  # added to the rate runs' mailbox names: one stack, several benches
 
     def submitter(self) -> Submitter:
         return Submitter(self.stack.host, self.stack.smtp_port)
@@ -359,7 +360,7 @@ class Bench:
     def rate(self, kind: str, *, latency: bool, workload: str | None = None) -> dict[str, Any]:
         n = self.sizes.n
         tag = f"{kind[:2]}-{workload or 'mix'}".replace("_", "")
-        cast = new_cast(self.stack, f"rate-{tag}")
+        cast = new_cast(self.stack, f"rate-{tag}{self.run_tag}")
         work = self.workdir / f"rate-{tag}"
         work.mkdir(parents=True, exist_ok=True)
         with database(kind, work) as url:

@@ -46,4 +46,8 @@ def test_quick_bench_completes_and_writes_results(tmp_path: Path) -> None:
     assert {"p50_s", "p95_s", "p99_s"} <= results["latency"].keys()
     assert {"backlog", "mailboxes"} <= results["scale"].keys()
     assert results["scale"]["backlog"]["complete"] is True
+    # Memory as PSS beside RSS: the forked parse workers share most of their pages.
+    backlog, many = results["scale"]["backlog"], results["scale"]["mailboxes"]
+    assert 0 < backlog["peak_pss_mb"] <= backlog["peak_rss_mb"]
+    assert 0 < many["pss_after_probes_mb"] <= many["rss_after_probes_mb"]
     assert "ratio to raw loop" in done.stdout
