@@ -62,4 +62,5 @@ def test_an_earlier_commit_runs_beside_this_tree(tmp_path: Path) -> None:
         "rate_per_s",
         "cpu_s_per_1000",
         "main_cpu_s_per_1000",
+        "cpu_over_servers",
     }
