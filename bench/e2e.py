@@ -776,6 +776,19 @@ def save_results(results: dict[str, Any], output: Path | None, name: str) -> Pat
     return out
 
 
+def finish(
+    results: dict[str, Any],
+    output: Path | None,
+    name: str,
+    table: Callable[[dict[str, Any]], str],
+) -> int:
+    """A bench's last step: save its results, print their table and where they went."""
+    out = save_results(results, output, name)
+    print(table(results))
+    print(f"results: {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="End-to-end bench of the daemon (issue 6).")
     parser.add_argument("--quick", action="store_true", help="a few hundred messages, <2 min")
@@ -790,10 +803,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = run(args)
     suffix = "-quick" if args.quick else ""
-    out = save_results(results, args.output, f"e2e-{results['date']}{suffix}.json")
-    print(table(results))
-    print(f"results: {out}")
-    return 0
+    return finish(results, args.output, f"e2e-{results['date']}{suffix}.json", table)
 
 
 if __name__ == "__main__":

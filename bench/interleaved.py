@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.e2e import QUICK, Bench, BenchStack, Sizes, fmt, machine, save_results
+from bench.e2e import QUICK, Bench, BenchStack, Sizes, finish, fmt, machine
 from bench.e2e_procs import DaemonRun
 from deploy.mailstack import MailStackError, check_prerequisites
 
@@ -176,10 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None, help="results file")
     args = parser.parse_args(argv)
     results = run(args)
-    out = save_results(results, args.output, f"interleaved-{results['date']}.json")
-    print(table(results))
-    print(f"results: {out}")
-    return 0
+    return finish(results, args.output, f"interleaved-{results['date']}.json", table)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bench.e2e import QUICK, RESULTS, Bench, BenchStack, fmt, machine, new_cast, save_results
+from bench.e2e import QUICK, RESULTS, Bench, BenchStack, finish, fmt, machine, new_cast
 from bench.e2e_procs import machine_busy_seconds, tree_usage
 from bench.e2e_workload import MaildirWatcher, RequestFactory, Submitter
 from deploy.mailstack import MailStackError, check_prerequisites
@@ -684,10 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so the finally blocks stop Node-RED and the stack.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results = run(args)
-    out = save_results(results, args.output, f"nodered-{results['date']}.json")
-    print(table(results))
-    print(f"results: {out}")
-    return 0
+    return finish(results, args.output, f"nodered-{results['date']}.json", table)
 
 
 if __name__ == "__main__":
