@@ -7,11 +7,25 @@ in milliseconds instead of loading EDS-NLP again (about 4 CPU-seconds).
 
 from __future__ import annotations
 
+import os
+
+# The server must hold no thread but its own when it forks: a lock another thread holds at
+# that moment stays locked for ever in the child. Three libraries under EDS-NLP start one
+# unless told not to: OpenBLAS (numpy's; nothing here multiplies matrices) and the jemalloc
+# bundled with pyarrow (which pandas loads) as they load, set before either is imported;
+# tqdm, whose progress bar the fuzzy matcher's index build opens, a monitor thread.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
+
 import contextlib
 import gc
+import importlib
 
 from gateway.pipeline import parse_pool  # noqa: F401  the workers' own module, imported once
 from parsers.prose import warm_up
+
+with contextlib.suppress(ImportError):
+    importlib.import_module("tqdm").tqdm.monitor_interval = 0  # tqdm's documented switch
 
 # A failure here must not take the fork server down: each worker's initializer loads the
 # pipeline again and reports what went wrong there, as it did before the fork server.

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from multiprocessing import forkserver
 from pathlib import Path
 
 import pytest
@@ -193,12 +194,16 @@ def test_a_worker_leaves_when_its_daemon_dies(daemon: str, output: str) -> None:
 
 def test_workers_are_forked_from_the_preloaded_server() -> None:
     # The NLP pipeline is loaded once, before the fork: a worker finds it already built.
-    async def loaded_in_worker() -> tuple[bool, int]:
+    async def loaded_in_worker() -> tuple[bool, int, int]:
         async with ParsePool(max_workers=1, worker=pipeline_was_loaded) as pool:
             parsed = await pool.parse(b"Subject: x\r\n\r\nbonjour", timeout=120)
-        return parsed.envelope.subject == "preloaded", pool.replacements
+            server = vars(forkserver._forkserver)["_forkserver_pid"]  # private, untyped
+            threads = len(os.listdir(f"/proc/{server}/task"))
+        return parsed.envelope.subject == "preloaded", pool.replacements, threads
 
-    assert asyncio.run(loaded_in_worker()) == (True, 0)
+    # One thread in the server that forks: a lock held by another would stay locked for ever
+    # in every worker (OpenBLAS, pyarrow's jemalloc and tqdm would each start one).
+    assert asyncio.run(loaded_in_worker()) == (True, 0, 1)
 
 
 def pipeline_was_loaded(
