@@ -379,6 +379,7 @@ class Bench:
                 )
                 usage0 = tree_usage(daemon.pid)
                 cpu0, main0 = usage0.cpu_seconds, usage0.main_cpu_seconds
+                sys0 = usage0.sys_cpu_seconds
                 busy0, own0 = machine_busy_seconds(), time.process_time()
                 started = time.time()
                 thread, _ = self.submitter().submit_in_thread(requests)
@@ -394,6 +395,7 @@ class Bench:
                 mail_out = time.time()
                 usage1 = tree_usage(daemon.pid)
                 cpu1, main1 = usage1.cpu_seconds, usage1.main_cpu_seconds
+                sys1 = usage1.sys_cpu_seconds
                 busy, own = machine_busy_seconds() - busy0, time.process_time() - own0
                 sampler.stop()
                 usage = tree_usage(daemon.pid)
@@ -416,6 +418,7 @@ class Bench:
                     "duplicate_replies": acks.duplicates(ids),
                     "duplicate_message_ids": duplicate_ids(acks, offers),
                     "cpu_s_per_1000": round((cpu1 - cpu0) / n * 1000, 2),
+                    "sys_cpu_s_per_1000": round((sys1 - sys0) / n * 1000, 2),
                     # The main process alone (one core at most for its Python work: the GIL).
                     "main_cpu_s_per_1000": round((main1 - main0) / n * 1000, 2),
                     "main_cpu_busy_percent": round(100 * (main1 - main0) / (mail_out - started), 1),
@@ -653,6 +656,7 @@ def table(results: dict[str, Any]) -> str:
         rows.append((f"  ratio to raw loop ({kind})", fmt(run.get("ratio_to_raw"))))
         rows.append((f"  duplicate replies ({kind})", fmt(run.get("duplicate_replies"))))
         rows.append((f"  CPU s / 1000 req ({kind})", fmt(run.get("cpu_s_per_1000"))))
+        rows.append((f"    of which kernel ({kind})", fmt(run.get("sys_cpu_s_per_1000"))))
         rows.append((f"  main process CPU % ({kind})", fmt(run.get("main_cpu_busy_percent"))))
         rows.append((f"  machine CPU busy % ({kind})", fmt(run.get("machine_cpu_busy_percent"))))
         rows.append((f"  peak RSS MB ({kind})", fmt(run.get("peak_rss_mb"))))

@@ -77,6 +77,7 @@ class TreeUsage:
     main_hwm_bytes: int
     cpu_seconds: float  # utime + stime + cutime + cstime of the live processes
     main_cpu_seconds: float = 0.0  # the daemon's own process (its threads), without children
+    sys_cpu_seconds: float = 0.0  # the kernel's share of cpu_seconds (system calls, page faults)
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -89,15 +90,15 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
-def _cpu(pid: int, *, with_reaped: bool) -> float:
+def _cpu(pid: int, *, with_reaped: bool, kernel_only: bool = False) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     # Fields after the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
-    ticks = int(fields[11]) + int(fields[12])
+    ticks = int(fields[12]) + (0 if kernel_only else int(fields[11]))
     if with_reaped:
-        ticks += int(fields[13]) + int(fields[14])
+        ticks += int(fields[14]) + (0 if kernel_only else int(fields[13]))
     return ticks / _CLK_TCK
 
 
@@ -130,6 +131,7 @@ def tree_usage(root: int) -> TreeUsage:
         # The fork server reaps replaced workers: every process's cutime counts.
         cpu_seconds=sum(_cpu(p, with_reaped=True) for p in pids),
         main_cpu_seconds=_cpu(root, with_reaped=False),
+        sys_cpu_seconds=sum(_cpu(p, with_reaped=True, kernel_only=True) for p in pids),
     )
 
 

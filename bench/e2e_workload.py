@@ -38,6 +38,8 @@ _FROM_MARK = "sender-placeholder@medecin.test"
 _TO_MARK = "gateway-placeholder@cpts.test"
 _ID_MARK = "<request-placeholder@bench.test>"
 _DATE_MARK = "Mon, 01 Jan 2024 00:00:00 +0000"
+# A mail client draws a new MIME boundary for every mail: so does each request.
+_BOUNDARY_MARK = "===============0000000000000000000=="
 
 # (nom, prénom, date de naissance, sexe, code postal, commune): inside the demo territory,
 # so every signalement is eligible and offered to a roster GP.
@@ -133,6 +135,7 @@ def _template(subject: str, body: str, attachment: tuple[str, str, bytes] | None
         filename, content_type, data = attachment
         maintype, subtype = content_type.split("/", 1)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+        msg.set_boundary(_BOUNDARY_MARK)
     raw = msg.as_bytes()
     for mark in (_FROM_MARK, _TO_MARK, _ID_MARK, _DATE_MARK):
         assert raw.count(mark.encode()) == 1, mark
@@ -206,6 +209,7 @@ class RequestFactory:
             .replace(_TO_MARK.encode(), to.encode())
             .replace(_ID_MARK.encode(), message_id.encode())
             .replace(_DATE_MARK.encode(), format_datetime(datetime.now(UTC)).encode())
+            .replace(_BOUNDARY_MARK.encode(), f"==============={os.urandom(8).hex()}000==".encode())
         )
         return Request(message_id, sender, to, "tele_expertise" if is_te else "signalement", raw)
 

@@ -17,6 +17,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pydantic import BaseModel, Field
 
 from parsers.header_guard import bound_header_block
+from parsers.header_policy import PARSE_POLICY
 from parsers.limits import ParseLimits
 from parsers.mime_walk import clean_str
 
@@ -214,7 +215,7 @@ def envelope_from_raw(raw: bytes, limits: ParseLimits | None = None) -> Envelope
     limits = limits or ParseLimits()
     try:
         block, _ = bound_header_block(_header_block(raw, limits.max_header_bytes), limits)
-        headers = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
+        headers = BytesParser(policy=PARSE_POLICY).parsebytes(block, headersonly=True)
         if not isinstance(headers, EmailMessage):
             return Envelope()
         return clean_envelope(read_envelope(headers))

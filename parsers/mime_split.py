@@ -20,11 +20,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
 from parsers.header_guard import HEADERS_TOO_LARGE, bound_header_block
+from parsers.header_policy import PARSE_POLICY
 from parsers.limits import ParseLimits
 
 __all__ = ["TOO_MANY_PARTS", "Buffer", "MimePart", "Span", "split_message"]
@@ -250,7 +250,7 @@ class _Splitter:
         raw = b"".join(self.buffer[start:end] for start, end in lines)
         raw, notes = bound_header_block(raw, self.limits)
         self.notes |= notes
-        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        headers = BytesParser(policy=PARSE_POLICY).parsebytes(raw, headersonly=True)
         assert isinstance(headers, EmailMessage)
         if parent is not None and parent.ctype == "multipart/digest":
             headers.set_default_type("message/rfc822")
@@ -263,7 +263,7 @@ class _Splitter:
             # Over the part limit: the rest of this part is skipped in one scan, unparsed.
             self.notes.add(TOO_MANY_PARTS)
             source.read_until()
-            part = MimePart(buffer, EmailMessage(policy=policy.default), self.notes)
+            part = MimePart(buffer, EmailMessage(policy=PARSE_POLICY), self.notes)
             part.ctype = "application/octet-stream"
             if parent is not None and parent.children is not None:
                 parent.children.append(part)

@@ -14,12 +14,12 @@ import binascii
 import quopri
 import re
 from dataclasses import dataclass, field
-from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Literal
 
 from parsers.header_guard import bound_header_block
+from parsers.header_policy import PARSE_POLICY
 from parsers.limits import ParseLimits
 from parsers.mime_body import (
     base64_pieces,
@@ -122,7 +122,7 @@ def safe_filename(name: str | None, fallback: str) -> str:
 def parse_bytes(raw: bytes, limits: ParseLimits | None = None) -> EmailMessage:
     """The stdlib parse (whole tree in memory): for headers-only input, bounded first."""
     raw, _ = bound_header_block(raw, limits or ParseLimits())
-    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    parsed = BytesParser(policy=PARSE_POLICY).parsebytes(raw)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
