@@ -26,8 +26,8 @@ from gateway.ingest.store import RawStore
 from gateway.metrics import Metrics
 from gateway.outbox import Outbox, Transport, build_transport
 from gateway.outbox.journal import SentJournal
-from gateway.pipeline import Pipeline
 from gateway.pipeline.parse_pool import ParsePool
+from gateway.pipeline.worker import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import is_postgres, make_engine

@@ -20,9 +20,15 @@ os.environ.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
 import contextlib
 import gc
 import importlib
+import sys
 
-from gateway.pipeline import parse_pool  # noqa: F401  the workers' own module, imported once
-from parsers.prose import warm_up
+# pandas (which EDS-NLP reads its verb tables with) loads pyarrow whenever it is installed:
+# 60 MB a worker never uses. A None entry makes its import fail, the case pandas is written
+# for (it then keeps strings as Python objects). Nothing a worker runs reads Arrow data.
+sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]
+
+from gateway.pipeline import parse_pool  # noqa: E402, F401  the workers' own module, imported once
+from parsers.prose import warm_up  # noqa: E402
 
 with contextlib.suppress(ImportError):
     importlib.import_module("tqdm").tqdm.monitor_interval = 0  # tqdm's documented switch

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from gateway.config import parse_config
 from gateway.observability import configure_logging
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import make_engine, upgrade

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from email import policy
 from email.message import EmailMessage
-from email.policy import EmailPolicy
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 
 from parsers.header_policy import PARSE_POLICY, MemoHeaderRegistry
 

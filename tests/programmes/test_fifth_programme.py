@@ -27,7 +27,7 @@ from gateway.cli import app
 from gateway.cli.demo_routing import DEMO_DOCTORS, programmes_toml, roster_toml
 from gateway.config import load_config
 from gateway.errors import ConfigError
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import make_engine, upgrade

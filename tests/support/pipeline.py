@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from gateway.config import Config
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.repo import IncomingRaw

@@ -14,7 +14,7 @@ from sqlmodel import select
 from gateway.cases.timers import Timers
 from gateway.config import Config, parse_config
 from gateway.metrics import Metrics
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.storage import repo
 from gateway.storage.models import (
     Case,

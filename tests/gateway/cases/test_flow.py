@@ -21,7 +21,7 @@ from sqlmodel import select
 from gateway.cases.timers import Timers
 from gateway.cli.demo_routing import DEMO_DOCTORS, DemoDoctor
 from gateway.config import Config, parse_config
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.models import (

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from gateway.config import Config, parse_config
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.replies.facts import ReplyFacts, ReplyKind
 from gateway.replies.mdn import DISPOSITION, ORIGINAL_MAX_BYTES, Disposition, compose_mdn
 from gateway.storage import repo

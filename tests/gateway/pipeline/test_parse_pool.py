@@ -229,3 +229,25 @@ def pipeline_was_loaded(
 def _daemon_pid() -> int:
     parent = multiprocessing.parent_process()
     return -1 if parent is None or parent.pid is None else parent.pid
+
+
+def test_workers_hold_neither_the_orm_nor_arrow() -> None:
+    # What the fork server imports, every worker holds: the case work and its ORM, and the
+    # pyarrow pandas would load, are 90 MB no parse ever uses.
+    async def loaded_in_worker() -> str | None:
+        async with ParsePool(max_workers=1, worker=heavy_modules) as pool:
+            parsed = await pool.parse(b"Subject: x\r\n\r\nbonjour", timeout=120)
+        return parsed.envelope.subject
+
+    assert asyncio.run(loaded_in_worker()) == "pandas"
+
+
+def heavy_modules(
+    raw: bytes, limits: ParseLimits | None, kind: RequestKind | None
+) -> ParsedMessage:
+    names = ("pandas", "pyarrow", "sqlalchemy", "gateway.cases.flow", "gateway.pipeline.worker")
+    loaded = ",".join(name for name in names if sys.modules.get(name) is not None)
+    parsed = parse_message(raw, limits=limits, default_kind=kind)
+    return parsed.model_copy(
+        update={"envelope": parsed.envelope.model_copy(update={"subject": loaded})}
+    )

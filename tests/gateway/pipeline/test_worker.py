@@ -13,7 +13,7 @@ from sqlmodel import select
 from gateway.config import Config, parse_config
 from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
-from gateway.pipeline import Pipeline
+from gateway.pipeline.worker import Pipeline
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from parsers import ParsedMessage, parse_message
