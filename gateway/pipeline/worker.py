@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import Engine
 from sqlalchemy.orm import defer
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from gateway import failpoints
 from gateway.cases.flow import CaseFlow, Incoming
@@ -239,6 +239,19 @@ class Pipeline:
         decided: list[int] = []  # positions this transaction wrote
         now = self._clock()
         with repo.session_for(self._engine) as session:
+            # One SELECT for the batch's rows: each message's own lookup then finds its row
+            # in the session instead of querying for it (held here: the session's identity
+            # map keeps unmodified rows only while something else refers to them).
+            wanted = [i.inbound_id for i in items if i.error is None and i.done is None]
+            rows = (
+                session.exec(
+                    select(InboundMessage)
+                    .where(col(InboundMessage.id).in_(wanted))
+                    .options(defer(InboundMessage.raw))  # type: ignore[arg-type]
+                ).all()
+                if wanted
+                else []
+            )
             for item in items:
                 if item.error is not None:
                     results.append(item.error)
@@ -252,6 +265,7 @@ class Pipeline:
                     decided.append(len(results) - 1)
                 except Exception as exc:
                     results.append(exc)
+            del rows
             try:
                 session.commit()
             except Exception as exc:

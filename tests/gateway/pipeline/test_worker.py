@@ -6,7 +6,7 @@ import email.policy
 from email.message import EmailMessage
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
@@ -105,6 +105,34 @@ async def test_request_opens_case_and_queues_reply_atomically(engine: Engine) ->
     # processing again changes nothing: idempotent
     assert await pipeline.drain() == []
     assert len(_rows(engine, OutboundMessage)) == 2
+
+
+async def test_a_batch_reads_its_rows_in_one_statement(engine: Engine) -> None:
+    """The decide transaction reads its messages' rows (without their bytes) in one SELECT,
+    not one per message."""
+    pipeline = _pipeline(engine, _config())
+    for key in "abc":
+        store_inbound(engine, _mail(COMPLETE, sender=f"{key}@medecin.test"), key)
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.lower().split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        outcomes = await pipeline.drain()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [o.status for o in outcomes] == ["processed"] * 3
+    # Stage 1 loads each message with its bytes to parse it; stage 2 reads them without.
+    rows_read = [
+        s
+        for s in seen
+        if s.startswith("select inbound_message.id,")
+        and "from inbound_message" in s
+        and "inbound_message.raw" not in s
+    ]
+    assert len(rows_read) == 1, rows_read
 
 
 async def test_failing_message_is_retried_then_quarantined_with_reply(engine: Engine) -> None:
