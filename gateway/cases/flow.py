@@ -91,14 +91,16 @@ class CaseFlow:
         self.config = services.config
         self.opened: set[int] = set()  # cases opened by this transaction
         self._request_received: dict[int, datetime] = {}  # case id → when its request arrived
+        self._opened_by: dict[int, int] = {}  # opened case id → the inbound id it was opened for
         self._offers_made: dict[int, int] = {}  # opened case id → offers made to it so far
         self._originals: dict[int, tuple[OutboundAttachment, ...]] = {}  # case id → its request
 
     def note_opened(self, case: Case, incoming: Incoming) -> None:
         """``case`` was just opened for ``incoming``: its request arrived with that message."""
-        assert case.id is not None
+        assert case.id is not None and incoming.row.id is not None
         self.opened.add(case.id)
         self._request_received[case.id] = incoming.row.received_at
+        self._opened_by[case.id] = incoming.row.id
 
     def request_received_at(self, case: Case) -> datetime:
         """When the request the case was opened for arrived: the stored reception time of
@@ -286,10 +288,15 @@ class CaseFlow:
         found = self._originals.get(case.id)
         if found is not None:
             return found
+        opened_by = self._opened_by.get(case.id)
+        # A case this transaction opened is linked to its message when the message is done.
+        where = (
+            col(InboundMessage.id) == opened_by
+            if opened_by is not None
+            else col(InboundMessage.case_id) == case.id
+        )
         raw = self.session.exec(
-            select(InboundMessage.raw)
-            .where(col(InboundMessage.case_id) == case.id)
-            .order_by(col(InboundMessage.id))
+            select(InboundMessage.raw).where(where).order_by(col(InboundMessage.id))
         ).first()
         if raw is None:
             return ()  # not kept: its message may not be linked to the case yet

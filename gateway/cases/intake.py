@@ -51,8 +51,7 @@ def open_case(flow: CaseFlow, incoming: Incoming, mailbox_name: str, programme: 
     flow.session.add(case)
     flow.session.flush()
     assert case.id is not None
-    flow.note_opened(case, incoming)
-    incoming.row.case_id = case.id  # now, so the routing below can forward the original
+    flow.note_opened(case, incoming)  # the message gets its case_id when it is done with
     repo.add_event(flow.session, case.id, "case_opened", {"programme": programme})
     repo.add_event(
         flow.session,
