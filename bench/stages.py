@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import cProfile
 import io
+import os
 import pstats
 import sys
 import tempfile
@@ -235,7 +236,9 @@ def _stages(
     for name, prof in (("parse", parse_profiler), ("decide", profiler)):
         if prof is not None:
             text = io.StringIO()
-            pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(prof, stream=text).sort_stats(
+                os.environ.get("STAGES_SORT", "cumulative")
+            ).print_stats(40)
             print(f"--- {name} ---\n{text.getvalue()}")
     return out
 

@@ -183,6 +183,7 @@ class ReplyRenderer:
             undefined=StrictUndefined,
             autoescape=False,  # noqa: S701  (plain-text mail, never HTML)
             keep_trailing_newline=True,
+            auto_reload=False,  # packaged templates: no stat() of the file at every mail
         )
         self._from = formataddr((from_name, from_address), charset="utf-8")
         self._domain = from_address.rsplit("@", 1)[1]
