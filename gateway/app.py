@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from gateway.cases.services import RoutingServices
 from gateway.cases.timers import Timers
 from gateway.config import Config, transport_warnings
+from gateway.heap import limit_malloc_arenas
 from gateway.ingest.leases import MailboxLeases
 from gateway.ingest.maildir_source import MaildirSource
 from gateway.ingest.readers import Readers, Source
@@ -144,6 +145,7 @@ async def run_daemon(config: Config, *, stop: asyncio.Event | None = None) -> No
     # Database work runs in threads, several of which may wait for the SQLite writer at once
     # (ingest, claims, sent marks, the decide batch): the default pool (cores + 4) would queue
     # the outbox's claim behind them.
+    limit_malloc_arenas()  # before those threads first allocate
     loop.set_default_executor(ThreadPoolExecutor(max_workers=32, thread_name_prefix="db"))
     size_tls_read_buffers()  # one buffer per watched mailbox's connection
 

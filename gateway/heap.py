@@ -1,0 +1,29 @@
+"""The daemon's C heap: how many glibc malloc arenas its threads share.
+
+glibc hands a thread that finds the arenas in use a new one, up to eight per core, and an
+arena keeps what was freed in it for its own later use. The daemon runs its database work on
+up to 32 threads, each handling mails of tens of kilobytes in turn: a backlog at start-up
+spread them over 16 arenas, each holding its own high-water mark. Two arenas are enough for
+threads that mostly wait on the GIL, and give that memory back to one another.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+__all__ = ["ARENAS", "limit_malloc_arenas"]
+
+ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's <malloc.h>
+
+
+def limit_malloc_arenas(count: int = ARENAS) -> bool:
+    """Cap the process's malloc arenas at ``count``, before its threads start. False where
+    the C library has no such setting (musl, macOS): nothing changes there."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_ARENA_MAX, count))
