@@ -1,6 +1,6 @@
 """The daemon's own stages without mail servers: CPU per request, statements and commits.
 
-Run: ``uv run python -m bench.stages [--n 300] [--db sqlite|postgresql] [--profile]``.
+Run: ``uv run python -m bench.stages [--n 300] [--db sqlite|postgresql] [--profile [ORDER]]``.
 The end-to-end bench (``bench.e2e``) measures the daemon against its mail servers on a
 shared 2-core machine, where the servers take half the CPU and every figure moves with the
 load; this one isolates what the daemon itself spends, in one process and one thread:
@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import os
 import pstats
 import sys
 import tempfile
@@ -136,7 +135,7 @@ def _timed(results: dict[str, Any], name: str, n: int, counters: Counters) -> It
 
 
 def run(
-    n: int, kind: str, batch: int, profile: bool, workload: str | None = None
+    n: int, kind: str, batch: int, profile: str | None, workload: str | None = None
 ) -> dict[str, Any]:
     cast = _cast()
     requests = cast.requests(RequestFactory(), n, kind=workload)
@@ -169,7 +168,7 @@ def _stages(
     counters: Counters,
     requests: Sequence[Request],
     batch: int,
-    profile: bool,
+    profile: str | None,  # a pstats sort order, or None: no profile
 ) -> dict[str, Any]:
     n = len(requests)
     out: dict[str, Any] = {}
@@ -236,9 +235,7 @@ def _stages(
     for name, prof in (("parse", parse_profiler), ("decide", profiler)):
         if prof is not None:
             text = io.StringIO()
-            pstats.Stats(prof, stream=text).sort_stats(
-                os.environ.get("STAGES_SORT", "cumulative")
-            ).print_stats(40)
+            pstats.Stats(prof, stream=text).sort_stats(profile or "cumulative").print_stats(40)
             print(f"--- {name} ---\n{text.getvalue()}")
     return out
 
@@ -251,7 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--workload", choices=("mix", "ack_only"), default="mix", help="bench.e2e's workloads"
     )
-    parser.add_argument("--profile", action="store_true", help="cProfile parse and decide")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="cumulative",
+        default=None,
+        metavar="ORDER",
+        help="cProfile parse and decide, sorted by ORDER (cumulative, tottime)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="results file")
     args = parser.parse_args(argv)
     workload = None if args.workload == "mix" else args.workload

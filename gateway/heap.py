@@ -3,7 +3,8 @@
 glibc hands a thread that finds the arenas in use a new one, up to eight per core, and an
 arena keeps what was freed in it for its own later use. The daemon runs its database work on
 up to 32 threads, each handling mails of tens of kilobytes in turn: a backlog at start-up
-spread them over 16 arenas, each holding its own high-water mark. Two arenas are enough for
+spread them over up to 16 arenas, each holding its own high-water mark (the daemon reached
+210 MB on a 10,000 backlog, 155 MB with two arenas). Two arenas are enough for
 threads that mostly wait on the GIL, and give that memory back to one another.
 """
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 
 # The server must hold no thread but its own when it forks: a lock another thread holds at
-# that moment stays locked for ever in the child. Three libraries under EDS-NLP start one
-# unless told not to: OpenBLAS (numpy's; nothing here multiplies matrices) and the jemalloc
-# bundled with pyarrow (which pandas loads) as they load, set before either is imported;
-# tqdm, whose progress bar the fuzzy matcher's index build opens, a monitor thread.
+# that moment stays locked for ever in the child. Two libraries under EDS-NLP start one
+# unless told not to: OpenBLAS (numpy's; nothing here multiplies matrices) as it loads, set
+# before numpy is imported; tqdm, whose progress bar the fuzzy matcher's index build opens,
+# a monitor thread. (pyarrow's jemalloc would be a third: pyarrow is kept out below.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
 
 import contextlib
 import gc

@@ -202,7 +202,7 @@ def test_workers_are_forked_from_the_preloaded_server() -> None:
         return parsed.envelope.subject == "preloaded", pool.replacements, threads
 
     # One thread in the server that forks: a lock held by another would stay locked for ever
-    # in every worker (OpenBLAS, pyarrow's jemalloc and tqdm would each start one).
+    # in every worker (OpenBLAS and tqdm would each start one).
     assert asyncio.run(loaded_in_worker()) == (True, 0, 1)
 
 
