@@ -26,6 +26,7 @@ import sys
 # for (it then keeps strings as Python objects). Nothing a worker runs reads Arrow data.
 sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]
 
+from gateway.heap import release_free_heap  # noqa: E402
 from gateway.pipeline import parse_pool  # noqa: E402, F401  the workers' own module, imported once
 from parsers.prose import warm_up  # noqa: E402
 
@@ -36,6 +37,10 @@ with contextlib.suppress(ImportError):
 # pipeline again and reports what went wrong there, as it did before the fork server.
 with contextlib.suppress(Exception):
     warm_up()
+# What loading made and dropped (import-time temporaries, spaCy's French TOKEN_MATCH) goes
+# back to the system, not into every worker's copy of the heap.
+gc.collect()
+release_free_heap()
 # Objects made so far live as long as the server: out of the collector's reach, the
 # workers never write to their headers, so those pages stay shared.
 gc.freeze()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing.util
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -109,6 +110,27 @@ class _FuzzyContext:
         return doc
 
 
+def _drop_french_token_match(nlp: Any) -> bool:
+    """Let go of spaCy's French ``TOKEN_MATCH``: one regex of every hyphenated French word
+    (a 1.4 MB pattern), compiled when ``spacy.lang.fr`` is imported, that the EDS tokenizer
+    never reads. No French pipeline of spaCy's own is built in this process after ours.
+    True when it was dropped."""
+    if getattr(nlp.tokenizer, "token_match", None) is not None:
+        return False  # a tokenizer that does read it: keep it
+    import spacy.lang.fr
+    import spacy.lang.fr.tokenizer_exceptions
+
+    holders = (
+        (spacy.lang.fr.FrenchDefaults, "token_match"),
+        (spacy.lang.fr, "TOKEN_MATCH"),
+        (spacy.lang.fr.tokenizer_exceptions, "TOKEN_MATCH"),
+    )
+    for holder, name in holders:
+        setattr(holder, name, None)
+    re.purge()  # re's cache of compiled patterns holds it too
+    return True
+
+
 def _quiet() -> None:
     # EDS-NLP logs through loguru and warns about optional pipes; neither is ours to show.
     try:
@@ -130,6 +152,7 @@ def _pipeline() -> Any:
 
     words: Vocabulary = vocabulary()
     nlp = edsnlp.blank("eds")
+    _drop_french_token_match(nlp)
     nlp.add_pipe(eds.sentences())
     nlp.add_pipe(eds.normalizer())
     nlp.add_pipe(

@@ -46,3 +46,34 @@ def _arenas(mode: str) -> int:
 def test_the_threads_share_the_capped_arenas() -> None:
     assert _arenas("free") > ARENAS  # the workload does spread without the cap
     assert _arenas("limited") <= ARENAS
+
+
+# Twenty thousand 4 KB blocks, malloc's own (above pymalloc's 512 bytes, below mmap's
+# threshold), freed but for the last, which keeps the heap from shrinking on its own.
+TRIM_PROBE = """
+import gc, sys
+from gateway.heap import release_free_heap
+def rss():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+blocks = [bytes(4000) + bytes([i % 256]) for i in range(20000)]
+last = blocks[-1]
+del blocks
+gc.collect()
+before = rss()
+if sys.argv[1] == "release":
+    assert release_free_heap()
+print(before - rss())
+"""
+
+
+def _given_back(mode: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", TRIM_PROBE, mode], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_freed_heap_pages_go_back_to_the_system() -> None:
+    assert _given_back("keep") < 10 * 2**20  # freed, still resident
+    assert _given_back("release") > 50 * 2**20
