@@ -18,7 +18,7 @@ from gateway.errors import GatewayError
 from gateway.replies.compose import ComposedReply, OutboundAttachment, ReplyRenderer
 from gateway.replies.facts import ReplyFacts
 from gateway.storage import repo
-from gateway.storage.models import Case, OutboundMessage, OutboundStatus, utcnow
+from gateway.storage.models import Case, NewOutbound, OutboundMessage, OutboundStatus, utcnow
 
 __all__ = ["NO_THREAD", "Mailer", "NotFailedError", "Thread", "resend"]
 
@@ -115,7 +115,7 @@ class Mailer:
         """Queue a composed mail once per cause, on the case's timeline when it has one."""
         queued = repo.queue_outbound(
             self.session,
-            OutboundMessage(
+            NewOutbound(
                 case_id=case_id,
                 inbound_id=inbound_id,
                 cause_key=cause_key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -194,6 +195,23 @@ class OutboundMessage(SQLModel, table=True):
     bounced_at: datetime | None = None
     dsn_status: str | None = Field(default=None, max_length=16)
     dsn_diagnostic: str | None = Field(default=None, sa_column=Column(Text))
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutbound:
+    """A mail to queue, as its sender knows it; the row's other columns start at their
+    defaults. Plain data: the table model's constructor costs 30 µs for nothing read back."""
+
+    cause_key: str
+    kind: str
+    recipient: str
+    message_id: str
+    subject: str
+    raw: bytes
+    created_at: datetime
+    next_attempt_at: datetime
+    case_id: int | None = None
+    inbound_id: int | None = None
 
 
 class RuleResultRow(SQLModel, table=True):

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -32,6 +32,7 @@ from gateway.storage.models import (
     InboundMessage,
     InboundStatus,
     MailboxCursor,
+    NewOutbound,
     OutboundMessage,
     OutboundStatus,
     ReferenceCounter,
@@ -396,13 +397,15 @@ def buffered_events(session: Session) -> Iterator[None]:
         session.connection().execute(_INSERT_EVENT, pending)
 
 
-def queue_outbound(session: Session, message: OutboundMessage) -> bool:
+def queue_outbound(session: Session, message: NewOutbound) -> bool:
     """Queue a reply unless one with the same cause is already queued. Returns True if queued.
 
     One INSERT that the unique cause key turns into nothing when the mail is already queued:
     no look-up first, and the row never enters the session's unit of work."""
     connection = session.connection()
-    values = {name: getattr(message, name) for name in _OUTBOUND_COLUMNS}
+    values = dict(_OUTBOUND_DEFAULTS)
+    for name in _NEW_OUTBOUND_FIELDS:
+        values[name] = getattr(message, name)
     statement = _QUEUE_OUTBOUND[
         "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
     ]
@@ -453,11 +456,19 @@ def lock_case(session: Session, case: Case) -> Case:
 # Built once: building a statement costs more than running it from the compiled cache.
 _INSERT_EVENT = insert(CaseEvent)
 _EVENT_BUFFER = "aiguilleur.event_buffer"  # key in Session.info
-_OUTBOUND_COLUMNS = tuple(
-    c.name
-    for c in OutboundMessage.__table__.columns  # type: ignore[attr-defined]
-    if c.name != "id"
-)
+_NEW_OUTBOUND_FIELDS = tuple(f.name for f in fields(NewOutbound))
+# Every other column at its default, named: one INSERT shape, so one compiled statement.
+_OUTBOUND_DEFAULTS: dict[str, Any] = {
+    "status": OutboundStatus.PENDING.value,
+    "attempts": 0,
+    "lease_until": None,
+    "lease_owner": None,
+    "last_error": None,
+    "sent_at": None,
+    "bounced_at": None,
+    "dsn_status": None,
+    "dsn_diagnostic": None,
+}
 _QUEUE_OUTBOUND = {
     name: dialect_insert(OutboundMessage)
     .on_conflict_do_nothing(index_elements=["cause_key"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.storage.models import OutboundMessage, utcnow
+from gateway.storage.models import NewOutbound, utcnow
 
 __all__ = ["outbound_ack"]
 
@@ -16,9 +16,9 @@ def outbound_ack(
     message_id: str = "<m@x>",
     raw: bytes = b"x",
     created_at: datetime | None = None,
-) -> OutboundMessage:
+) -> NewOutbound:
     """An ``ack`` for ``recipient``, subject "s", created now unless ``created_at``."""
-    return OutboundMessage(
+    return NewOutbound(
         cause_key=cause_key,
         kind="ack",
         recipient=recipient,
@@ -26,4 +26,5 @@ def outbound_ack(
         subject="s",
         raw=raw,
         created_at=created_at or utcnow(),
+        next_attempt_at=utcnow(),
     )

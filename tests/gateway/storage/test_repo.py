@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from gateway.storage import repo
 from gateway.storage.db import make_engine
-from gateway.storage.models import Case, CaseEvent, InboundMessage, utcnow
+from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage, utcnow
 from gateway.storage.repo import IncomingRaw
 from tests.support.outbound import outbound_ack
 
@@ -153,3 +153,11 @@ def test_buffered_events_are_written_in_one_statement_or_dropped(db_url: str) ->
     ]
     assert inserts == [4, 1]
     engine.dispose()
+
+
+def test_a_queued_mail_names_every_column_of_its_row() -> None:
+    # One INSERT shape for every queued mail: a column added to the table and to neither
+    # the new mail's fields nor the defaults would be left to the driver.
+    columns = {c.name for c in OutboundMessage.__table__.columns} - {"id"}  # type: ignore[attr-defined]
+    assert set(repo._NEW_OUTBOUND_FIELDS) | set(repo._OUTBOUND_DEFAULTS) == columns
+    assert not set(repo._NEW_OUTBOUND_FIELDS) & set(repo._OUTBOUND_DEFAULTS)
