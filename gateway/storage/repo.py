@@ -139,73 +139,97 @@ def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[
         ).all():
             if row_id is not None and message_id is not None:
                 earlier.setdefault((message_id, digest), row_id)
-    rows: list[InboundMessage] = []
-    copies: list[tuple[InboundMessage, InboundMessage]] = []  # (copy, first) within the batch
-    first_in_batch: dict[tuple[str, str], InboundMessage] = {}
+    rows: list[dict[str, Any]] = []  # column values, "id" once inserted
+    copies: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (copy, first) within the batch
+    first_in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+    now = utcnow()
     for item, digest, message_id in fresh:
         status, error = InboundStatus.RECEIVED, None
-        first: InboundMessage | None = None
+        first: dict[str, Any] | None = None
         if message_id is not None:
             if (message_id, digest) in earlier:
                 found = earlier[(message_id, digest)]
                 status, error = InboundStatus.DUPLICATE, f"duplicate of inbound {found}"
             elif (first := first_in_batch.get((message_id, digest))) is not None:
                 status = InboundStatus.DUPLICATE
-        row = InboundMessage(
-            mailbox=item.mailbox,
-            uidvalidity=item.uidvalidity,
-            uid=item.uid,
-            source_key=item.source_key,
-            message_id=message_id,
-            content_sha256=digest,
-            size=len(item.raw),
-            raw=item.raw,
-            status=status,
-            error=error,
-        )
+        row = {
+            **_INBOUND_DEFAULTS,
+            "mailbox": item.mailbox,
+            "uidvalidity": item.uidvalidity,
+            "uid": item.uid,
+            "source_key": item.source_key,
+            "message_id": message_id,
+            "content_sha256": digest,
+            "size": len(item.raw),
+            "raw": item.raw,
+            "status": status.value,
+            "error": error,
+            "next_attempt_at": now,
+            "received_at": now,
+            "updated_at": now,
+        }
         rows.append(row)
         if first is not None:
             copies.append((row, first))
         elif message_id is not None and status == InboundStatus.RECEIVED:
             first_in_batch[(message_id, digest)] = row
-    _insert_new(session, rows)
+    row_ids = _insert_new(session, rows)
     for copy, first in copies:
-        if copy.id is not None and first.id is not None:
+        if copy["id"] is not None and first["id"] is not None:
             session.execute(
                 update(InboundMessage)
-                .where(col(InboundMessage.id) == copy.id)
-                .values(error=f"duplicate of inbound {first.id}")
+                .where(col(InboundMessage.id) == copy["id"])
+                .values(error=f"duplicate of inbound {first['id']}")
             )
-    return [r.id for r in rows if r.id is not None and r.status == InboundStatus.RECEIVED]
+    return [
+        row_id
+        for row, row_id in zip(rows, row_ids, strict=True)
+        if row_id is not None and row["status"] == InboundStatus.RECEIVED
+    ]
 
 
-def _insert_new(session: Session, rows: Sequence[InboundMessage]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING, setting ``id`` on the rows really inserted.
+# Columns a new inbound row starts without. Plain values, not table models: building one
+# (and dumping it back) cost more than its INSERT.
+_INBOUND_DEFAULTS: dict[str, Any] = {
+    "attempts": 0,
+    "lease_until": None,
+    "lease_owner": None,
+    "parsed_json": None,
+    "case_id": None,
+}
+_INBOUND_KEY = (
+    col(InboundMessage.id),
+    col(InboundMessage.mailbox),
+    col(InboundMessage.uidvalidity),
+    col(InboundMessage.uid),
+    col(InboundMessage.source_key),
+)
+# Keyed rows: two readers of one mailbox (a lease changing hands) may commit the same UID
+# at once, and the second one's row is skipped instead of failing its whole batch.
+_INSERT_INBOUND_KEYED = {
+    name: dialect_insert(InboundMessage).on_conflict_do_nothing().returning(*_INBOUND_KEY)
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_INSERT_INBOUND = insert(InboundMessage).returning(col(InboundMessage.id))
 
-    Two readers of one mailbox (a lease changing hands) may commit the same UID at once:
-    the second one's row is skipped instead of failing its whole batch.
-    """
-    if not rows:
-        return
-    insert_into = pg_insert if _postgres(session) else sqlite_insert
-    key = (
-        col(InboundMessage.id),
-        col(InboundMessage.mailbox),
-        col(InboundMessage.uidvalidity),
-        col(InboundMessage.uid),
-        col(InboundMessage.source_key),
-    )
-    keyed = [r for r in rows if r.uid is not None or r.source_key is not None]
-    by_key = {(r.mailbox, r.uidvalidity, r.uid, r.source_key): r for r in keyed}
+
+def _insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[int | None]:
+    """INSERT the rows, keyed ones with ON CONFLICT DO NOTHING; sets and returns each row's
+    ``id``, None for one skipped."""
+    for row in rows:
+        row["id"] = None
+    keyed = [r for r in rows if r["uid"] is not None or r["source_key"] is not None]
     if keyed:
-        statement = insert_into(InboundMessage).on_conflict_do_nothing().returning(*key)
-        values = [r.model_dump(exclude={"id"}) for r in keyed]
-        for row_id, mailbox, uidvalidity, uid, source_key in session.execute(statement, values):
-            by_key[(mailbox, uidvalidity, uid, source_key)].id = row_id
+        by_key = {(r["mailbox"], r["uidvalidity"], r["uid"], r["source_key"]): r for r in keyed}
+        statement = _INSERT_INBOUND_KEYED["postgresql" if _postgres(session) else "sqlite"]
+        batch = [{k: v for k, v in r.items() if k != "id"} for r in keyed]
+        for row_id, mailbox, uidvalidity, uid, source_key in session.execute(statement, batch):
+            by_key[(mailbox, uidvalidity, uid, source_key)]["id"] = row_id
     for row in rows:  # no source key, so no conflict: one by one, to learn each id
-        if row.uid is None and row.source_key is None:
-            single = insert_into(InboundMessage).returning(col(InboundMessage.id))
-            row.id = session.execute(single, row.model_dump(exclude={"id"})).scalar_one()
+        if row["uid"] is None and row["source_key"] is None:
+            single = {k: v for k, v in row.items() if k != "id"}
+            row["id"] = session.execute(_INSERT_INBOUND, single).scalar_one()
+    return [row["id"] for row in rows]
 
 
 def update_cursor(

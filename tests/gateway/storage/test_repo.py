@@ -161,3 +161,25 @@ def test_a_queued_mail_names_every_column_of_its_row() -> None:
     columns = {c.name for c in OutboundMessage.__table__.columns} - {"id"}  # type: ignore[attr-defined]
     assert set(repo._NEW_OUTBOUND_FIELDS) | set(repo._OUTBOUND_DEFAULTS) == columns
     assert not set(repo._NEW_OUTBOUND_FIELDS) & set(repo._OUTBOUND_DEFAULTS)
+
+
+def test_a_stored_message_starts_as_the_table_model_would(db_url: str) -> None:
+    # Stored from plain values: every column gets the value the model's defaults give.
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        before = utcnow()
+        keyed, unkeyed = (
+            repo.store_inbound_batch(s, [item])[0]
+            for item in (IncomingRaw("box", RAW, uid=5), IncomingRaw("box", RAW + b"!"))
+        )
+        s.commit()
+        rows = [s.get(InboundMessage, keyed), s.get(InboundMessage, unkeyed)]
+    model = InboundMessage(mailbox="box", content_sha256="x", size=1, raw=b"")
+    for row in rows:
+        assert row is not None
+        for name in ("status", "attempts", "error", "lease_until", "lease_owner", "case_id"):
+            assert getattr(row, name) == getattr(model, name), name
+        assert row.parsed_json is None and row.size == len(row.raw)
+        for name in ("next_attempt_at", "received_at", "updated_at"):
+            assert getattr(row, name) >= before, name
+    engine.dispose()
