@@ -295,9 +295,10 @@ class CaseFlow:
             if opened_by is not None
             else col(InboundMessage.case_id) == case.id
         )
-        raw = self.session.exec(
-            select(InboundMessage.raw).where(where).order_by(col(InboundMessage.id))
-        ).first()
+        with self.session.no_autoflush:  # raw bytes never change: pending edits can wait
+            raw = self.session.exec(
+                select(InboundMessage.raw).where(where).order_by(col(InboundMessage.id))
+            ).first()
         if raw is None:
             return ()  # not kept: its message may not be linked to the case yet
         found = (

@@ -344,7 +344,9 @@ def increment(session: Session, model: type[SQLModel], key: str, at: object, val
     is lost whoever else writes, and the row stays locked until commit. The new value."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     statement = _increment(_postgres(session), table, key, value)
-    return int(session.execute(statement, {"key": at}).scalar_one())
+    # On the session's connection, not through the session: a counter depends on no pending
+    # object, and an autoflush here would write a case's changes twice (now and at the end).
+    return int(session.connection().execute(statement, {"key": at}).scalar_one())
 
 
 def next_reference(session: Session, year: int) -> str:
