@@ -94,6 +94,7 @@ class CaseFlow:
         self._opened_by: dict[int, int] = {}  # opened case id → the inbound id it was opened for
         self._offers_made: dict[int, int] = {}  # opened case id → offers made to it so far
         self._originals: dict[int, tuple[OutboundAttachment, ...]] = {}  # case id → its request
+        self._requests: dict[int, tuple[str, Request]] = {}  # case id → (its JSON, read)
 
     def note_opened(self, case: Case, incoming: Incoming) -> None:
         """``case`` was just opened for ``incoming``: its request arrived with that message."""
@@ -139,7 +140,7 @@ class CaseFlow:
             "doctor_name": case.doctor_name,
         }
         if kind in _UNDERSTOOD_IN and case.request_json:
-            request = Request.model_validate_json(case.request_json)
+            request = self.request_of(case)
             on = request.request_date or case.opened_at.date()
             data["understood_fr"] = understood_fr(request, on)
         data.update(extra)
@@ -334,8 +335,16 @@ class CaseFlow:
         return self.services.programmes.get(case.programme)
 
     def request_of(self, case: Case) -> Request:
-        """The case's request as stored (merged with every complement)."""
-        return Request.model_validate_json(case.request_json or "{}")
+        """The case's request as stored (merged with every complement). Read once per stored
+        text: the rules, the replies' facts and each offer ask for it. Read, never changed."""
+        stored = case.request_json or "{}"
+        found = self._requests.get(case.id) if case.id is not None else None
+        if found is not None and found[0] == stored:
+            return found[1]
+        request = Request.model_validate_json(stored)
+        if case.id is not None:
+            self._requests[case.id] = (stored, request)
+        return request
 
 
 def _age_criteria(spec: ProgrammeSpec | None) -> AgeCriteria | None:

@@ -188,16 +188,18 @@ def route(
     assert case.id is not None
     ack = ReplyKind.FOLLOW_UP if follow_up else ReplyKind.ACK
     if plan.action == "offer_sequence":
+        # Routed before the offer goes: its INSERT then writes the case's final state too,
+        # and the case is not written again at the end (what a doctor reads is unchanged).
+        case.status = CaseStatus.ROUTED
         bump_rr(flow.session)
         send_offer(flow, case, request, OfferKind.SIGNALEMENT, plan.targets[0])
-        case.status = CaseStatus.ROUTED
         lines = [say("cases.ack.gp_offers")]
         return flow.reply(case, incoming, ack, cause, lines_fr=lines)
     if plan.action in ("te_named", "te_group"):
         kind = OfferKind.TE_NAMED if plan.action == "te_named" else OfferKind.TE_GROUP
+        case.status = CaseStatus.ROUTED  # as above
         for target in plan.targets:
             send_offer(flow, case, request, kind, target)
-        case.status = CaseStatus.ROUTED
         return flow.reply(case, incoming, ack, cause, lines_fr=[plan.reason_fr])
     if plan.action == "dac_referral":
         return refer_to_dac(flow, case, request, assessment, incoming, cause)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import select
 
@@ -35,7 +37,7 @@ from gateway.storage.models import (
 )
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
-from parsers.request import RequestKind
+from parsers.request import Request, RequestKind
 from rules.programmes import programmes_from_mapping
 from tests.support.routing import demo_services
 
@@ -490,3 +492,43 @@ def test_only_an_eligible_request_reads_offers_and_the_round_robin(engine: Engin
     # Nor for the rank of its first offer.
     its_offers = re.compile(r"^select offer\.id,.*\s+from offer\s+where offer\.case_id", re.S)
     assert not any(its_offers.match(s) for s in routed)
+
+
+def test_a_new_request_is_read_back_from_its_case_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rules, the acknowledgement's facts and the offer all want the case's request:
+    # one stored text, read once per transaction.
+    reads: list[str] = []
+    validate = Request.model_validate_json
+
+    def counted(data: str | bytes, **kwargs: Any) -> Request:
+        reads.append(str(data)[:20])
+        return validate(data, **kwargs)
+
+    monkeypatch.setattr(Request, "model_validate_json", counted)
+    world = World(engine)
+    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    world.only(CLAIRE, "offer")
+    world.only(IDE, "ack")
+    assert len(reads) == 1
+
+
+def test_a_routed_case_is_written_once_after_it_is_opened(engine: Engine) -> None:
+    # Opened (INSERT, for its id), then routed: its final state goes in one UPDATE, not one
+    # per step (the offer's INSERT would otherwise write the half-way state first).
+    updates: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("UPDATE cases"):
+            updates.append(statement)
+
+    world = World(engine)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    world.only(CLAIRE, "offer")
+    assert world.case().status == "routed"
+    assert len(updates) == 1
