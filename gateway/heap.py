@@ -33,8 +33,8 @@ def limit_malloc_arenas(count: int = ARENAS) -> bool:
 
 def release_free_heap() -> bool:
     """Return the heap's free pages to the system (glibc's ``malloc_trim``). The parse
-    workers' fork server calls it once loaded: importing spaCy and EDS-NLP leaves some
-    15 MB freed but resident in its heap, pages every forked worker would map too. False
+    workers' fork server calls it once loaded: importing spaCy and EDS-NLP leaves about
+    13 MB freed but resident in its heap, pages every forked worker would map too. False
     where the C library has no such call."""
     try:
         malloc_trim = ctypes.CDLL(None).malloc_trim

@@ -91,6 +91,6 @@ def build_task(facts: ReplyFacts) -> Task:
 
 
 def task_json(facts: ReplyFacts) -> str:
-    # Compact: with ``indent`` json falls back to its pure-Python encoder, 4 % of the
-    # daemon's own CPU. Systems read this attachment; people read the mail's text.
+    # Compact: with ``indent`` json falls back to its pure-Python encoder (34 µs a reply,
+    # against 9). Systems read this attachment; people read the mail's text.
     return json.dumps(task_data(facts), ensure_ascii=False, separators=(",", ":"))

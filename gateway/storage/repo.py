@@ -139,64 +139,77 @@ def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[
         ).all():
             if row_id is not None and message_id is not None:
                 earlier.setdefault((message_id, digest), row_id)
-    rows: list[dict[str, Any]] = []  # column values, "id" once inserted
-    copies: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (copy, first) within the batch
-    first_in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+    rows: list[_NewInbound] = []
+    copies: list[tuple[_NewInbound, _NewInbound]] = []  # (copy, first) within the batch
+    first_in_batch: dict[tuple[str, str], _NewInbound] = {}
     now = utcnow()
     for item, digest, message_id in fresh:
         status, error = InboundStatus.RECEIVED, None
-        first: dict[str, Any] | None = None
+        first: _NewInbound | None = None
         if message_id is not None:
             if (message_id, digest) in earlier:
                 found = earlier[(message_id, digest)]
                 status, error = InboundStatus.DUPLICATE, f"duplicate of inbound {found}"
             elif (first := first_in_batch.get((message_id, digest))) is not None:
                 status = InboundStatus.DUPLICATE
-        row = {
-            **_INBOUND_DEFAULTS,
-            "mailbox": item.mailbox,
-            "uidvalidity": item.uidvalidity,
-            "uid": item.uid,
-            "source_key": item.source_key,
-            "message_id": message_id,
-            "content_sha256": digest,
-            "size": len(item.raw),
-            "raw": item.raw,
-            "status": status.value,
-            "error": error,
-            "next_attempt_at": now,
-            "received_at": now,
-            "updated_at": now,
-        }
+        row = _NewInbound(item, message_id, digest, status, error, now)
         rows.append(row)
         if first is not None:
             copies.append((row, first))
         elif message_id is not None and status == InboundStatus.RECEIVED:
             first_in_batch[(message_id, digest)] = row
-    row_ids = _insert_new(session, rows)
+    _insert_new(session, rows)
     for copy, first in copies:
-        if copy["id"] is not None and first["id"] is not None:
+        if copy.id is not None and first.id is not None:
             session.execute(
                 update(InboundMessage)
-                .where(col(InboundMessage.id) == copy["id"])
-                .values(error=f"duplicate of inbound {first['id']}")
+                .where(col(InboundMessage.id) == copy.id)
+                .values(error=f"duplicate of inbound {first.id}")
             )
-    return [
-        row_id
-        for row, row_id in zip(rows, row_ids, strict=True)
-        if row_id is not None and row["status"] == InboundStatus.RECEIVED
-    ]
+    return [r.id for r in rows if r.id is not None and r.status == InboundStatus.RECEIVED]
 
 
-# Columns a new inbound row starts without. Plain values, not table models: building one
-# (and dumping it back) cost more than its INSERT.
-_INBOUND_DEFAULTS: dict[str, Any] = {
-    "attempts": 0,
-    "lease_until": None,
-    "lease_owner": None,
-    "parsed_json": None,
-    "case_id": None,
-}
+@dataclass(slots=True)
+class _NewInbound:
+    """A message about to be stored, and its id once inserted. Plain data, not a table
+    model: building an ``InboundMessage`` and dumping it back cost 73 µs a message."""
+
+    item: IncomingRaw
+    message_id: str | None
+    digest: str
+    status: InboundStatus
+    error: str | None
+    at: datetime
+    id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, int | None, int | None, str | None]:
+        return (self.item.mailbox, self.item.uidvalidity, self.item.uid, self.item.source_key)
+
+    def params(self) -> dict[str, Any]:
+        """Every column but ``id``: one INSERT shape, so one compiled statement."""
+        return {
+            "mailbox": self.item.mailbox,
+            "uidvalidity": self.item.uidvalidity,
+            "uid": self.item.uid,
+            "source_key": self.item.source_key,
+            "message_id": self.message_id,
+            "content_sha256": self.digest,
+            "size": len(self.item.raw),
+            "raw": self.item.raw,
+            "status": self.status.value,
+            "attempts": 0,
+            "error": self.error,
+            "next_attempt_at": self.at,
+            "lease_until": None,
+            "lease_owner": None,
+            "parsed_json": None,
+            "case_id": None,
+            "received_at": self.at,
+            "updated_at": self.at,
+        }
+
+
 _INBOUND_KEY = (
     col(InboundMessage.id),
     col(InboundMessage.mailbox),
@@ -213,23 +226,19 @@ _INSERT_INBOUND_KEYED = {
 _INSERT_INBOUND = insert(InboundMessage).returning(col(InboundMessage.id))
 
 
-def _insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[int | None]:
-    """INSERT the rows, keyed ones with ON CONFLICT DO NOTHING; sets and returns each row's
-    ``id``, None for one skipped."""
-    for row in rows:
-        row["id"] = None
-    keyed = [r for r in rows if r["uid"] is not None or r["source_key"] is not None]
+def _insert_new(session: Session, rows: Sequence[_NewInbound]) -> None:
+    """INSERT the rows, keyed ones with ON CONFLICT DO NOTHING; sets ``id`` on those
+    really inserted."""
+    keyed = [r for r in rows if r.item.uid is not None or r.item.source_key is not None]
     if keyed:
-        by_key = {(r["mailbox"], r["uidvalidity"], r["uid"], r["source_key"]): r for r in keyed}
+        by_key = {r.key: r for r in keyed}
         statement = _INSERT_INBOUND_KEYED["postgresql" if _postgres(session) else "sqlite"]
-        batch = [{k: v for k, v in r.items() if k != "id"} for r in keyed]
+        batch = [r.params() for r in keyed]
         for row_id, mailbox, uidvalidity, uid, source_key in session.execute(statement, batch):
-            by_key[(mailbox, uidvalidity, uid, source_key)]["id"] = row_id
+            by_key[(mailbox, uidvalidity, uid, source_key)].id = row_id
     for row in rows:  # no source key, so no conflict: one by one, to learn each id
-        if row["uid"] is None and row["source_key"] is None:
-            single = {k: v for k, v in row.items() if k != "id"}
-            row["id"] = session.execute(_INSERT_INBOUND, single).scalar_one()
-    return [row["id"] for row in rows]
+        if row.item.uid is None and row.item.source_key is None:
+            row.id = session.execute(_INSERT_INBOUND, row.params()).scalar_one()
 
 
 def update_cursor(

@@ -8,7 +8,14 @@ from sqlmodel import col, select
 
 from gateway.storage import repo
 from gateway.storage.db import make_engine
-from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage, utcnow
+from gateway.storage.models import (
+    Case,
+    CaseEvent,
+    InboundMessage,
+    InboundStatus,
+    OutboundMessage,
+    utcnow,
+)
 from gateway.storage.repo import IncomingRaw
 from tests.support.outbound import outbound_ack
 
@@ -183,3 +190,11 @@ def test_a_stored_message_starts_as_the_table_model_would(db_url: str) -> None:
         for name in ("next_attempt_at", "received_at", "updated_at"):
             assert getattr(row, name) >= before, name
     engine.dispose()
+
+
+def test_a_stored_message_names_every_column_of_its_row() -> None:
+    row = repo._NewInbound(
+        IncomingRaw("box", RAW), None, "x", InboundStatus.RECEIVED, None, utcnow()
+    )
+    columns = {c.name for c in InboundMessage.__table__.columns} - {"id"}  # type: ignore[attr-defined]
+    assert set(row.params()) == columns
