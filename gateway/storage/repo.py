@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Table, bindparam, func, insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -210,6 +210,15 @@ class _NewInbound:
         }
 
 
+_Built = TypeVar("_Built")
+
+
+def _per_database(build: Callable[[Any], _Built]) -> dict[bool, _Built]:
+    """A statement built once with each database's INSERT (for its ON CONFLICT), keyed as
+    ``_postgres`` answers."""
+    return {True: build(pg_insert), False: build(sqlite_insert)}
+
+
 _INBOUND_KEY = (
     col(InboundMessage.id),
     col(InboundMessage.mailbox),
@@ -219,10 +228,11 @@ _INBOUND_KEY = (
 )
 # Keyed rows: two readers of one mailbox (a lease changing hands) may commit the same UID
 # at once, and the second one's row is skipped instead of failing its whole batch.
-_INSERT_INBOUND_KEYED = {
-    name: dialect_insert(InboundMessage).on_conflict_do_nothing().returning(*_INBOUND_KEY)
-    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_INSERT_INBOUND_KEYED = _per_database(
+    lambda insert_into: (
+        insert_into(InboundMessage).on_conflict_do_nothing().returning(*_INBOUND_KEY)
+    )
+)
 _INSERT_INBOUND = insert(InboundMessage).returning(col(InboundMessage.id))
 
 
@@ -232,7 +242,7 @@ def _insert_new(session: Session, rows: Sequence[_NewInbound]) -> None:
     keyed = [r for r in rows if r.item.uid is not None or r.item.source_key is not None]
     if keyed:
         by_key = {r.key: r for r in keyed}
-        statement = _INSERT_INBOUND_KEYED["postgresql" if _postgres(session) else "sqlite"]
+        statement = _INSERT_INBOUND_KEYED[_postgres(session)]
         batch = [r.params() for r in keyed]
         for row_id, mailbox, uidvalidity, uid, source_key in session.execute(statement, batch):
             by_key[(mailbox, uidvalidity, uid, source_key)].id = row_id
@@ -437,14 +447,10 @@ def queue_outbound(session: Session, message: NewOutbound) -> bool:
 
     One INSERT that the unique cause key turns into nothing when the mail is already queued:
     no look-up first, and the row never enters the session's unit of work."""
-    connection = session.connection()
     values = dict(_OUTBOUND_DEFAULTS)
     for name in _NEW_OUTBOUND_FIELDS:
         values[name] = getattr(message, name)
-    statement = _QUEUE_OUTBOUND[
-        "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
-    ]
-    result = connection.execute(statement, values)
+    result = session.connection().execute(_QUEUE_OUTBOUND[_postgres(session)], values)
     return result.first() is not None  # rowcount is not reliable here on every driver
 
 
@@ -504,12 +510,13 @@ _OUTBOUND_DEFAULTS: dict[str, Any] = {
     "dsn_status": None,
     "dsn_diagnostic": None,
 }
-_QUEUE_OUTBOUND = {
-    name: dialect_insert(OutboundMessage)
-    .on_conflict_do_nothing(index_elements=["cause_key"])
-    .returning(col(OutboundMessage.id))
-    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_QUEUE_OUTBOUND = _per_database(
+    lambda insert_into: (
+        insert_into(OutboundMessage)
+        .on_conflict_do_nothing(index_elements=["cause_key"])
+        .returning(col(OutboundMessage.id))
+    )
+)
 
 
 def session_for(engine: Engine) -> Session:
