@@ -37,6 +37,7 @@ from gateway.storage.models import (
     InboundStatus,
     utcnow,
 )
+from gateway.storage.repo import ClaimedInbound
 from gateway.waiting import wait_any
 from parsers import ParsedMessage
 from parsers.loop_guard import no_reply_reason
@@ -49,6 +50,9 @@ log = structlog.get_logger("aiguilleur.pipeline")
 
 ParseFn = Callable[[bytes, RequestKind | None], Awaitable[ParsedMessage]]
 LEASE = timedelta(minutes=5)
+# A claim reads the bytes of messages up to this size with it; larger ones are read one at a
+# time when parsed, so a claim of large messages never holds them all in memory.
+CLAIM_READS_UP_TO = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -105,27 +109,29 @@ class Pipeline:
 
     # -- claiming -----------------------------------------------------------------------------
 
-    def _claim(self, limit: int) -> list[int]:
+    def _claim(self, limit: int) -> list[ClaimedInbound]:
         with repo.session_for(self._engine) as session:
             ids = repo.claim_inbound(
                 session, owner=self._owner, limit=limit, lease=LEASE, now=self._clock()
             )
+            # Read with the claim: one query, where a load per message cost a session each.
+            claimed = repo.claimed_inbound(session, ids, raw_up_to=CLAIM_READS_UP_TO)
             session.commit()
-            return ids
+            return claimed
 
     async def run(self, stop: asyncio.Event) -> None:
         """Parse with ``workers`` concurrent tasks and decide in batches until ``stop`` is set."""
         workers = self._config.pipeline.workers
         batch = self._config.pipeline.decide_batch
-        claimed: asyncio.Queue[int] = asyncio.Queue(maxsize=workers * 2)
+        claimed: asyncio.Queue[ClaimedInbound] = asyncio.Queue(maxsize=workers * 2)
         # Bounded, so a backlog waits in the database and not in memory.
         ready: asyncio.Queue[_Prepared] = asyncio.Queue(maxsize=batch * 2)
 
         async def preparer() -> None:
             while True:
-                inbound_id = await claimed.get()
+                message = await claimed.get()
                 try:
-                    await ready.put(await self._prepare(inbound_id))
+                    await ready.put(await self._prepare(message))
                 finally:
                     claimed.task_done()
 
@@ -149,14 +155,14 @@ class Pipeline:
             while not stop.is_set():
                 self.wakeup.clear()
                 try:
-                    ids = await asyncio.to_thread(self._claim, workers * 4)
+                    messages = await asyncio.to_thread(self._claim, workers * 4)
                     self._loops.ok("pipeline_claim")
                 except Exception as exc:  # the database is down: try again, later each time
                     await wait_any(stop, timeout=self._loops.failed("pipeline_claim", exc))
                     continue
-                for inbound_id in ids:
-                    await claimed.put(inbound_id)
-                if ids:
+                for message in messages:
+                    await claimed.put(message)
+                if messages:
                     continue
                 await claimed.join()
                 await ready.join()
@@ -171,49 +177,54 @@ class Pipeline:
     async def drain(self) -> list[StageOutcome]:
         """Process everything due now, then return (the demo and `aiguilleur process`)."""
         outcomes: list[StageOutcome] = []
-        while ids := await asyncio.to_thread(self._claim, 50):
-            prepared = await asyncio.gather(*(self._prepare(i) for i in ids))
+        while messages := await asyncio.to_thread(self._claim, 50):
+            prepared = await asyncio.gather(*(self._prepare(m) for m in messages))
             outcomes.extend(await self._decide(prepared))
         return outcomes
 
     # -- stage 1: load and parse ----------------------------------------------------------------
 
-    async def _prepare(self, inbound_id: int) -> _Prepared:
+    async def _prepare(self, message: ClaimedInbound) -> _Prepared:
+        inbound_id = message.id
         try:
-            row = await asyncio.to_thread(self._load, inbound_id)
-            if row.status not in repo.PENDING_INBOUND:
-                return _Prepared(inbound_id, done=InboundStatus(row.status))
-            mailbox = self._config.mailbox(row.mailbox)
-            if row.size > self._config.limits.max_message_bytes:
+            if message.status not in repo.PENDING_INBOUND:
+                return _Prepared(inbound_id, done=InboundStatus(message.status))
+            mailbox = self._config.mailbox(message.mailbox)
+            if message.size > self._config.limits.max_message_bytes:
                 return _Prepared(inbound_id, mailbox, oversized=True)
-            parsed = await self._stage_parse(row, mailbox)
+            parsed = await self._stage_parse(message, mailbox)
             failpoints.hit("pipeline.after_parse")
             return _Prepared(inbound_id, mailbox, parsed=parsed)
         except Exception as exc:
             return _Prepared(inbound_id, error=exc)
 
-    def _load(self, inbound_id: int) -> InboundMessage:
+    def _load_raw(self, inbound_id: int) -> bytes:
         with Session(self._reader) as session:
-            row = session.get(InboundMessage, inbound_id)
-            if row is None:
+            raw = session.exec(
+                select(InboundMessage.raw).where(col(InboundMessage.id) == inbound_id)
+            ).first()
+            if raw is None:
                 raise LookupError(f"inbound {inbound_id} vanished")
-            return row
+            return raw
 
     async def _stage_parse(
-        self, row: InboundMessage, mailbox: MailboxConfig | None
+        self, message: ClaimedInbound, mailbox: MailboxConfig | None
     ) -> ParsedMessage:
-        if row.status == InboundStatus.PARSED and row.parsed_json:
-            return ParsedMessage.model_validate_json(row.parsed_json)
+        if message.status == InboundStatus.PARSED and message.parsed_json:
+            return ParsedMessage.model_validate_json(message.parsed_json)
         spec = self._services.programmes.get(mailbox.programme) if mailbox else None
         default_kind = RequestKind(spec.kind) if spec else None
         started = asyncio.get_running_loop().time()
-        parsed = await self._parse(row.raw, default_kind)
+        raw = message.raw
+        if raw is None:  # too large to be read with the claim
+            raw = await asyncio.to_thread(self._load_raw, message.id)
+        parsed = await self._parse(raw, default_kind)
         elapsed = asyncio.get_running_loop().time() - started
         if self._metrics is not None:
             self._metrics.observe_parse(parsed.request.kind.value, elapsed)
         log.info(
             "message_parsed",
-            inbound_id=row.id,
+            inbound_id=message.id,
             kind=parsed.request.kind.value,
             problems=len(parsed.request.problems),
             seconds=round(elapsed, 4),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+from collections.abc import Callable
 from email.message import EmailMessage
 
 import pytest
@@ -13,9 +14,11 @@ from sqlmodel import select
 from gateway.config import Config, parse_config
 from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
+from gateway.pipeline import worker
 from gateway.pipeline.worker import Pipeline
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
+from gateway.storage.repo import ClaimedInbound
 from parsers import ParsedMessage, parse_message
 from parsers.problems import problem
 from parsers.request import Request, RequestKind
@@ -133,6 +136,58 @@ async def test_a_batch_reads_its_rows_in_one_statement(engine: Engine) -> None:
         and "inbound_message.raw" not in s
     ]
     assert len(rows_read) == 1, rows_read
+
+
+def _statements(engine: Engine) -> tuple[list[str], Callable[[], None]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.lower().split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+
+
+def _reads_of_bytes(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.startswith("select") and "inbound_message.raw" in s]
+
+
+async def test_a_claim_reads_its_messages_bytes_with_it(engine: Engine) -> None:
+    """Stage 1 gets each claimed message's bytes from the claim's own query, not from a
+    query (and a session) per message."""
+    pipeline = _pipeline(engine, _config())
+    for key in "abc":
+        store_inbound(engine, _mail(COMPLETE, sender=f"{key}@medecin.test"), key)
+    seen, stop = _statements(engine)
+    try:
+        outcomes = await pipeline.drain()
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["processed"] * 3
+    assert len(_reads_of_bytes(seen)) == 1, _reads_of_bytes(seen)
+
+
+async def test_a_message_too_large_for_its_claim_is_read_on_its_own(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = _mail(COMPLETE, sender="a@medecin.test")
+    large = _mail(COMPLETE + "Précisions : " + "x" * 2_000 + "\n", sender="b@medecin.test")
+    monkeypatch.setattr(worker, "CLAIM_READS_UP_TO", len(small) + 100)
+    pipeline = _pipeline(engine, _config())
+    store_inbound(engine, small, "a")
+    store_inbound(engine, large, "b")
+    seen, stop = _statements(engine)
+    try:
+        outcomes = await pipeline.drain()
+    finally:
+        stop()
+    assert [o.status for o in outcomes] == ["processed"] * 2
+    reads = _reads_of_bytes(seen)
+    assert len(reads) == 2 and "case when" in reads[0] and "case when" not in reads[1], reads
+    assert {r.recipient for r in _rows(engine, OutboundMessage) if r.kind == "ack"} == {
+        "a@medecin.test",
+        "b@medecin.test",
+    }
 
 
 async def test_failing_message_is_retried_then_quarantined_with_reply(engine: Engine) -> None:
@@ -270,7 +325,7 @@ async def test_a_database_outage_never_ends_the_pipeline(
     outage = {"left": 3}
     seen_failing: list[bool] = []
 
-    def claim(limit: int) -> list[int]:
+    def claim(limit: int) -> list[ClaimedInbound]:
         seen_failing.append("pipeline_claim" in loops.failing())
         if outage["left"]:
             outage["left"] -= 1

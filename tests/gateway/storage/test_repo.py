@@ -95,6 +95,31 @@ def test_claim_leases_and_skips_leased(db_url: str) -> None:
     engine.dispose()
 
 
+def test_a_claim_reads_small_messages_whole_and_large_ones_without_their_bytes(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url)
+    large = RAW + b"x" * 500
+    with repo.session_for(engine) as s:
+        ids = repo.store_inbound_batch(
+            s,
+            [
+                IncomingRaw("box", RAW, source_key="small"),
+                IncomingRaw("other", large, source_key="large"),
+            ],
+        )
+        s.commit()
+    with repo.session_for(engine) as s:
+        claimed = repo.claimed_inbound(s, [ids[1], 999_999, ids[0]], raw_up_to=len(RAW))
+    assert [c.id for c in claimed] == [ids[1], ids[0]]  # as asked, a vanished one left out
+    assert [(c.mailbox, c.size, c.raw) for c in claimed] == [
+        ("other", len(large), None),
+        ("box", len(RAW), RAW),
+    ]
+    assert {c.status for c in claimed} == {"received"} and claimed[0].parsed_json is None
+    engine.dispose()
+
+
 def test_references_are_sequential_per_year(db_url: str) -> None:
     engine = make_engine(db_url)
     with repo.session_for(engine) as s:
