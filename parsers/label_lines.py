@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from parsers.field_catalog import find_field, find_section
 from parsers.fields import RawField
-from parsers.text import TICK_MARKS, TICKED, fold
+from parsers.text import TICK_MARKS, TICKED, fold, has_tick
 
 __all__ = ["LineReader", "fields_from_lines", "match_label_value", "split_tick_options"]
 
@@ -118,12 +118,12 @@ class LineReader:
         if (
             lone is not None
             and len(text) < 120
-            and not any(c in TICK_MARKS for c in text)
+            and not has_tick(text)
             and match_label_value(text) is None
         ):
             self._emit(text.rstrip(" :"), lone, locator)
             return
-        if any(c in TICK_MARKS for c in text):
+        if has_tick(text):
             self._tick_line(text, locator)
             return
         segments = [s for s in _SEGMENT_SPLIT.split(text) if s.strip()]

@@ -7,11 +7,22 @@ import codecs
 import re
 import unicodedata
 
-__all__ = ["TICKED", "TICK_MARKS", "UNTICKED", "decode_bytes", "fold"]
+__all__ = ["TICKED", "TICK_MARKS", "UNTICKED", "decode_bytes", "fold", "has_tick", "is_ticked"]
 
 TICKED = frozenset("☒☑✓✔✅⊠■")
 UNTICKED = frozenset("☐□❏")
 TICK_MARKS = TICKED | UNTICKED
+
+
+def has_tick(text: str) -> bool:
+    """Whether ``text`` holds a tick box, ticked or not (a scan in C: fields are read often)."""
+    return not TICK_MARKS.isdisjoint(text)
+
+
+def is_ticked(text: str) -> bool:
+    """Whether ``text`` holds a ticked box."""
+    return not TICKED.isdisjoint(text)
+
 
 # Innermost parentheses only: "\([^)]*\)" rescans to the end from every "(" (quadratic).
 _PARENS = re.compile(r"\([^()]*\)")

@@ -21,7 +21,7 @@ from parsers.normalise.referentials import (
     profession_label,
 )
 from parsers.normalise.yesno import parse_yes_no
-from parsers.text import TICK_MARKS, TICKED, fold
+from parsers.text import TICK_MARKS, TICKED, fold, has_tick, is_ticked
 
 __all__ = ["Normalised", "normalise_value"]
 
@@ -58,7 +58,7 @@ _PLACEHOLDER = re.compile(
 
 def _ticked_text(value: str) -> str:
     """ "☐ ORL ☒ Dermatologie" -> "Dermatologie"; text without ticks unchanged."""
-    if not any(c in TICK_MARKS for c in value):
+    if not has_tick(value):
         return value
     marks = "".join(sorted(TICK_MARKS))
     chosen = [
@@ -246,7 +246,7 @@ def _medecin_traitant(path: str, value: str, out: Normalised) -> None:
 
 def _nothing_ticked(value: str) -> bool:
     """ "☐ oui ☐ non": boxes offered, none ticked: the form says nothing."""
-    return any(c in TICK_MARKS for c in value) and not any(c in TICKED for c in value)
+    return has_tick(value) and not is_ticked(value)
 
 
 def _criterion(path: str, value: str, out: Normalised) -> None:
@@ -310,9 +310,7 @@ def _ald(path: str, value: str, out: Normalised) -> None:
         return  # "☐ oui ☐ non": neither box ticked
     if _PENDING.search(folded):
         return  # an ALD "en cours de demande" is not an ALD yet
-    numbers = ald_numbers(
-        _ticked_text(value) if any(c in TICK_MARKS for c in value) else value, bare_numbers=True
-    )
+    numbers = ald_numbers(_ticked_text(value) if has_tick(value) else value, bare_numbers=True)
     yes_no = parse_yes_no(value)
     if numbers and not folded.startswith(_NEGATIVE):
         out.set(path, numbers)
@@ -414,7 +412,7 @@ def normalise_value(field_type: str, path: str, value: str) -> Normalised:
         "kind",
         "sex",
         "medecin_traitant",
-    ) and any(c in TICK_MARKS for c in value):
+    ) and has_tick(value):
         value = _ticked_text(value)
         if not value:
             return out

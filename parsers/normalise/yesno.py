@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.text import TICK_MARKS, TICKED, fold
+from parsers.text import TICK_MARKS, TICKED, fold, has_tick
 
 __all__ = ["parse_yes_no"]
 
@@ -63,7 +63,7 @@ def _ticked_options(text: str) -> list[tuple[bool, str]] | None:
     """Split "☒ Oui ☐ Non" into [(True, "Oui"), (False, "Non")]; None without ticks."""
     text = _BRACKET_TICK.sub("☒", text)
     text = _BRACKET_EMPTY.sub("☐", text)
-    if not any(c in TICK_MARKS for c in text):
+    if not has_tick(text):
         return None
     options: list[tuple[bool, str]] = []
     for match in re.finditer(

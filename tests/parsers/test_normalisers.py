@@ -13,6 +13,7 @@ from parsers.normalise.ins import check_ins, ins_key
 from parsers.normalise.phones import normalise_phone
 from parsers.normalise.referentials import ald_numbers, match_filiere, match_profession
 from parsers.normalise.yesno import parse_yes_no
+from parsers.text import has_tick, is_ticked
 
 
 def test_ans_test_ins_verifies() -> None:
@@ -133,3 +134,19 @@ def test_addresses_are_bare_and_lower_case() -> None:
     assert is_patient_mailbox("x@patient.mssante.fr")
     assert is_patient_mailbox("Mme Y <y@sub.patient.mssante.fr>")
     assert not is_patient_mailbox("x@patient.mssante.fr.example.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "tick", "ticked"),
+    [
+        ("☒ oui ☐ non", True, True),
+        ("☐ oui ☐ non", True, False),
+        ("✔", True, True),
+        ("□ ORL", True, False),
+        ("oui", False, False),
+        ("", False, False),
+    ],
+)
+def test_tick_boxes_are_found_ticked_or_not(text: str, tick: bool, ticked: bool) -> None:
+    assert has_tick(text) is tick
+    assert is_ticked(text) is ticked
