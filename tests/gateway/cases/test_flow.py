@@ -532,3 +532,16 @@ def test_a_routed_case_is_written_once_after_it_is_opened(engine: Engine) -> Non
     world.only(CLAIRE, "offer")
     assert world.case().status == "routed"
     assert len(updates) == 1
+
+
+def test_an_offer_records_the_message_id_its_mail_goes_out_with(engine: Engine) -> None:
+    # A doctor's "Re:" is matched to the offer by this id: the offer row and its mail agree,
+    # and the mail's cause names the offer.
+    world = World(engine)
+    world.receive(mail(SIGNALEMENT, sender=IDE, to=BOXES["sig"][1]))
+    (offer,) = world.all(Offer)
+    (sent,) = world.mails(CLAIRE, "offer")
+    assert offer.message_id is not None and offer.message_id == sent.message_id
+    assert sent.cause_key == f"offer:{offer.id}"
+    assert world.only(CLAIRE, "offer")["Message-ID"] == offer.message_id
+    assert (offer.status, offer.rank, offer.doctor_email) == ("pending", 1, CLAIRE)
