@@ -102,6 +102,10 @@ class CaseFlow:
         self.opened.add(case.id)
         self._request_received[case.id] = incoming.row.received_at
         self._opened_by[case.id] = incoming.row.id
+        if case.request_json is not None:
+            # The case's text was just written from this request: not read back (the stored
+            # parse result is read back the same way on a retry: the models round-trip).
+            self._requests[case.id] = (case.request_json, incoming.parsed.request)
 
     def request_received_at(self, case: Case) -> datetime:
         """When the request the case was opened for arrived: the stored reception time of
