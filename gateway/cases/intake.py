@@ -48,8 +48,7 @@ def open_case(flow: CaseFlow, incoming: Incoming, mailbox_name: str, programme: 
         updated_at=flow.now,
     )
     index_patient(case, request)
-    flow.session.add(case)
-    flow.session.flush()
+    repo.insert_now(flow.session, case)
     assert case.id is not None
     flow.note_opened(case, incoming)  # the message gets its case_id when it is done with
     repo.add_event(flow.session, case.id, "case_opened", {"programme": programme})

@@ -32,6 +32,7 @@ from sqlalchemy import case as when
 from sqlalchemy import select as core_select  # sqlmodel's takes at most four columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, SQLModel, col, select
 
@@ -64,6 +65,7 @@ __all__ = [
     "find_case_by_reference",
     "find_case_for_thread",
     "increment",
+    "insert_now",
     "next_reference",
     "queue_outbound",
     "reader",
@@ -391,6 +393,29 @@ def release_own_leases(session: Session, owner: str) -> None:
         session.execute(
             update(model).where(col(model.lease_owner) == owner).values(lease_until=None)
         )
+
+
+def insert_now(session: Session, row: SQLModel) -> int:
+    """Write the new ``row`` at once on the session's connection, then keep it in the session
+    as if it had been read: later changes to it are written at the next flush, as for any row.
+    Its id. (A flush of the whole session, for an id, cost more than the row itself.)"""
+    table: Table = type(row).__table__  # type: ignore[attr-defined]
+    values = {c.key: getattr(row, c.key) for c in table.columns if c.key != "id"}
+    new_id = session.connection().execute(_insert_returning_id(table), values).scalar_one()
+    row.id = new_id
+    make_transient_to_detached(row)
+    # The database just handed out this id, so a row the session still holds under it is one
+    # whose savepoint rolled back (SQLite gives such ids out again): forget it.
+    stale = session.identity_map.get(session.identity_key(type(row), new_id))
+    if stale is not None:
+        session.expunge(stale)
+    session.add(row)
+    return int(new_id)
+
+
+@cache
+def _insert_returning_id(table: Table) -> ReturningInsert[Any]:
+    return insert(table).returning(table.c.id)
 
 
 @cache

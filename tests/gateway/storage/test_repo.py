@@ -223,3 +223,53 @@ def test_a_stored_message_names_every_column_of_its_row() -> None:
     )
     columns = {c.name for c in InboundMessage.__table__.columns} - {"id"}  # type: ignore[attr-defined]
     assert set(row.params()) == columns
+
+
+def _case(reference: str) -> Case:
+    return Case(reference=reference, programme="signalement", mailbox="sig", sender="a@x.test")
+
+
+def test_a_row_written_at_once_stays_in_the_session_like_a_read_one(db_url: str) -> None:
+    engine = make_engine(db_url)
+    statements: list[str] = []
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda *a: statements.append(a[2].split()[0]) if a[2].split()[0] != "BEGIN" else None,
+    )
+    with repo.session_for(engine) as s:
+        case = _case("AIG-1")
+        case_id = repo.insert_now(s, case)
+        assert case.id == case_id and s.get(Case, case_id) is case  # no query: it is held
+        assert statements == ["INSERT"]
+        case.status = "routed"  # a later change goes with the next flush, as for any row
+        s.commit()
+    assert statements == ["INSERT", "UPDATE"]
+    with repo.session_for(engine) as s:
+        stored = s.get(Case, case_id)
+        assert stored is not None and (stored.reference, stored.status) == ("AIG-1", "routed")
+    engine.dispose()
+
+
+def test_a_row_written_at_once_in_a_rolled_back_savepoint_does_not_haunt_the_session(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        first = _case("AIG-1")  # still referenced, as a failed message's case may be
+        with pytest.raises(RuntimeError), s.begin_nested():
+            repo.insert_now(s, first)
+            first.status = "routed"
+            s.flush()
+            raise RuntimeError("this message fails")
+        # The next message's row may get the same id back (SQLite): it is the one held now.
+        again = _case("AIG-2")
+        repo.insert_now(s, again)
+        again.status = "routed"
+        s.commit()
+    with repo.session_for(engine) as s:
+        assert [(c.reference, c.status) for c in s.exec(select(Case)).all()] == [
+            ("AIG-2", "routed")
+        ]
+    assert first is not again  # held to the end, as a failed message's case may be
+    engine.dispose()
