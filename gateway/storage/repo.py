@@ -33,6 +33,7 @@ from sqlalchemy import select as core_select  # sqlmodel's takes at most four co
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, SQLModel, col, select
 
@@ -381,9 +382,18 @@ def claim_outbound(
     if _postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     rows = list(session.exec(stmt).all())
-    for row in rows:
-        row.lease_until = now + lease
-        row.lease_owner = owner
+    if rows:
+        until = now + lease
+        # One UPDATE for the claim, not one per row through the unit of work; the rows in hand
+        # then read as the database holds them, with nothing left to write.
+        session.connection().execute(
+            update(OutboundMessage)
+            .where(col(OutboundMessage.id).in_([row.id for row in rows]))
+            .values(lease_until=until, lease_owner=owner)
+        )
+        for row in rows:
+            set_committed_value(row, "lease_until", until)
+            set_committed_value(row, "lease_owner", owner)
     return rows
 
 

@@ -273,3 +273,31 @@ def test_a_row_written_at_once_in_a_rolled_back_savepoint_does_not_haunt_the_ses
         ]
     assert first is not again  # held to the end, as a failed message's case may be
     engine.dispose()
+
+
+def test_an_outbound_claim_leases_its_rows_in_one_statement(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        for i in range(3):
+            repo.queue_outbound(s, outbound_ack(f"c{i}", f"dr{i}@x.test", message_id=f"<m{i}@x>"))
+        s.commit()
+    updates: list[str] = []
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda *a: updates.append(a[2]) if a[2].startswith("UPDATE") else None,
+    )
+    hour = timedelta(hours=1)
+    with repo.session_for(engine) as s:
+        a = repo.claim_outbound(s, owner="a", limit=2, lease=hour)
+        s.commit()
+    assert len(updates) == 1
+    assert [(r.lease_owner, r.lease_until is not None) for r in a] == [("a", True)] * 2
+    with repo.session_for(engine) as s:
+        b = repo.claim_outbound(s, owner="b", limit=10, lease=hour)
+        s.commit()
+    assert [r.recipient for r in b] == ["dr2@x.test"]  # a's two are leased
+    with repo.session_for(engine) as s:
+        leased = {r.recipient: r.lease_owner for r in s.exec(select(OutboundMessage)).all()}
+    assert leased == {"dr0@x.test": "a", "dr1@x.test": "a", "dr2@x.test": "b"}
+    engine.dispose()
