@@ -290,6 +290,7 @@ def test_an_outbound_claim_leases_its_rows_in_one_statement(db_url: str) -> None
     hour = timedelta(hours=1)
     with repo.session_for(engine) as s:
         a = repo.claim_outbound(s, owner="a", limit=2, lease=hour)
+        assert not s.dirty  # written already: nothing left for the unit of work
         s.commit()
     assert len(updates) == 1
     assert [(r.lease_owner, r.lease_until is not None) for r in a] == [("a", True)] * 2
