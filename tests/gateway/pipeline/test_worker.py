@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import Callable
 from email.message import EmailMessage
 
 import pytest
@@ -15,7 +14,7 @@ from gateway.config import Config, parse_config
 from gateway.loops import LoopHealth
 from gateway.metrics import Metrics
 from gateway.pipeline import worker
-from gateway.pipeline.worker import Pipeline
+from gateway.pipeline.worker import Pipeline, StageOutcome
 from gateway.storage import repo
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from gateway.storage.repo import ClaimedInbound
@@ -116,16 +115,7 @@ async def test_a_batch_reads_its_rows_in_one_statement(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config())
     for key in "abc":
         store_inbound(engine, _mail(COMPLETE, sender=f"{key}@medecin.test"), key)
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(" ".join(statement.lower().split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        outcomes = await pipeline.drain()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    outcomes, seen = await _drain_seeing_statements(engine, pipeline)
     assert [o.status for o in outcomes] == ["processed"] * 3
     # Stage 1 loads each message with its bytes to parse it; stage 2 reads them without.
     rows_read = [
@@ -138,14 +128,20 @@ async def test_a_batch_reads_its_rows_in_one_statement(engine: Engine) -> None:
     assert len(rows_read) == 1, rows_read
 
 
-def _statements(engine: Engine) -> tuple[list[str], Callable[[], None]]:
+async def _drain_seeing_statements(
+    engine: Engine, pipeline: Pipeline
+) -> tuple[list[StageOutcome], list[str]]:
+    """What a drain decided, and every statement it ran (lower case, spaces collapsed)."""
     seen: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         seen.append(" ".join(statement.lower().split()))
 
     event.listen(engine, "before_cursor_execute", record)
-    return seen, lambda: event.remove(engine, "before_cursor_execute", record)
+    try:
+        return await pipeline.drain(), seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def _reads_of_bytes(seen: list[str]) -> list[str]:
@@ -158,11 +154,7 @@ async def test_a_claim_reads_its_messages_bytes_with_it(engine: Engine) -> None:
     pipeline = _pipeline(engine, _config())
     for key in "abc":
         store_inbound(engine, _mail(COMPLETE, sender=f"{key}@medecin.test"), key)
-    seen, stop = _statements(engine)
-    try:
-        outcomes = await pipeline.drain()
-    finally:
-        stop()
+    outcomes, seen = await _drain_seeing_statements(engine, pipeline)
     assert [o.status for o in outcomes] == ["processed"] * 3
     assert len(_reads_of_bytes(seen)) == 1, _reads_of_bytes(seen)
 
@@ -176,11 +168,7 @@ async def test_a_message_too_large_for_its_claim_is_read_on_its_own(
     pipeline = _pipeline(engine, _config())
     store_inbound(engine, small, "a")
     store_inbound(engine, large, "b")
-    seen, stop = _statements(engine)
-    try:
-        outcomes = await pipeline.drain()
-    finally:
-        stop()
+    outcomes, seen = await _drain_seeing_statements(engine, pipeline)
     assert [o.status for o in outcomes] == ["processed"] * 2
     reads = _reads_of_bytes(seen)
     assert len(reads) == 2 and "case when" in reads[0] and "case when" not in reads[1], reads
