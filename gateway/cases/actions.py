@@ -24,7 +24,7 @@ from gateway.routing.plan import PlannedTarget
 from gateway.routing.strategies import STRATEGIES
 from gateway.storage import repo
 from gateway.storage.events import CaseEventKind
-from gateway.storage.models import Case, CaseStatus, OfferKind
+from gateway.storage.models import Case, CaseStatus, Offer, OfferKind
 from gateway.storage.web_models import CaseNote
 from gateway.wording import label, labels, say
 from parsers.request import Request
@@ -79,9 +79,8 @@ def _withdraw_pending(flow: CaseFlow, case: Case, why_fr: str, cause: str) -> No
     withdraw_pending(flow, case, why_fr, lambda offer: f"{cause}:withdraw:{offer.id}")
 
 
-def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> int:
-    """Offer the case to a roster doctor chosen by a coordinator, withdrawing pending offers.
-    The new offer's id."""
+def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> Offer:
+    """Offer the case to a roster doctor chosen by a coordinator, withdrawing pending offers."""
     assert case.id is not None
     if case.status in _CLOSED or case.status == CaseStatus.COMPLETED:
         raise ActionError(say("action.error.closed_cannot_assign"))
@@ -95,17 +94,17 @@ def assign_case(flow: CaseFlow, case: Case, rpps: str, actor: str) -> int:
     offer_kind = STRATEGIES[spec.routing].offer_kind if spec is not None else None
     # Strategies with no offers of their own (DAC, outcome) get a named offer, as a TE does.
     kind = OfferKind(offer_kind or OfferKind.TE_NAMED)
-    offer_id = send_offer(flow, case, request, kind, PlannedTarget.of(doctor), created_by=actor)
+    offer = send_offer(flow, case, request, kind, PlannedTarget.of(doctor), created_by=actor)
     case.status = CaseStatus.ROUTED
     case.updated_at = flow.now
     repo.add_event(
         flow.session,
         case.id,
         CaseEventKind.ASSIGNED,
-        {"rpps": rpps, "offer_id": offer_id},
+        {"rpps": rpps, "offer_id": offer.id},
         actor=actor,
     )
-    return offer_id
+    return offer
 
 
 def close_case(flow: CaseFlow, case: Case, outcome: str, message_fr: str, actor: str) -> None:

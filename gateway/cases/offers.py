@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import bindparam, insert, update
-from sqlmodel import col
-
 from gateway.cases.flow import NO_THREAD, CaseFlow, Incoming
 from gateway.outbox.queue import Thread
 from gateway.replies.facts import ReplyKind
@@ -37,36 +34,26 @@ def send_offer(
     target: PlannedTarget,
     *,
     created_by: str = "aiguilleur",
-) -> int:
-    """Offer the case to ``target``; the new offer's id."""
+) -> Offer:
     assert case.id is not None
     rank = flow.next_offer_rank(case)
     deadline = flow.now + timedelta(hours=flow.config.routing.offer_deadline_hours)
-    doctor_email = target.email.lower()
-    # Written at once on the session's connection: its mail names it by id, and a flush of
-    # the session for that id cost more than the rest of the offer (the case's own pending
-    # changes are written with the transaction's last flush).
-    connection = flow.session.connection()
-    offer_id = connection.execute(
-        _INSERT_OFFER,
-        {
-            "case_id": case.id,
-            "kind": kind.value,
-            "rank": rank,
-            "doctor_rpps": target.rpps,
-            "doctor_name": target.name,
-            "doctor_email": doctor_email,
-            "status": OfferStatus.PENDING,
-            "sent_at": flow.now,
-            "deadline_at": deadline,
-            "created_by": created_by,
-        },
-    ).scalar_one()
-    assert offer_id is not None
-    cause = f"offer:{offer_id}"
-    connection.execute(
-        _NAME_OFFER_MAIL, {"offer": offer_id, "mail": flow.mailer.message_id_for(cause)}
+    offer = Offer(
+        case_id=case.id,
+        kind=kind.value,
+        rank=rank,
+        doctor_rpps=target.rpps,
+        doctor_name=target.name,
+        doctor_email=target.email.lower(),
+        status=OfferStatus.PENDING,
+        sent_at=flow.now,
+        deadline_at=deadline,
+        created_by=created_by,
     )
+    # Its mail names it by id: written at once, not through a flush of the whole session.
+    offer_id = repo.insert_now(flow.session, offer)
+    cause = f"offer:{offer_id}"
+    offer.message_id = flow.mailer.message_id_for(cause)
     mail_kind = ReplyKind.OFFER if kind == OfferKind.SIGNALEMENT else ReplyKind.TE_REQUEST
     attachments = flow.original(case) if mail_kind == ReplyKind.TE_REQUEST else ()
     # A requis sees who asks; a GP learns the signaleur's contact only once they accept.
@@ -74,7 +61,7 @@ def send_offer(
     flow.to_party(
         case,
         mail_kind,
-        doctor_email,
+        offer.doctor_email,
         cause,
         brief=request,
         attachments=attachments,
@@ -86,15 +73,9 @@ def send_offer(
         flow.session,
         case.id,
         "offer_sent",
-        {"offer_id": offer_id, "rpps": target.rpps, "kind": kind.value, "rank": rank},
+        {"offer_id": offer.id, "rpps": target.rpps, "kind": kind.value, "rank": rank},
     )
-    return offer_id
-
-
-_INSERT_OFFER = insert(Offer).returning(col(Offer.id))  # built once
-_NAME_OFFER_MAIL = (
-    update(Offer).where(col(Offer.id) == bindparam("offer")).values(message_id=bindparam("mail"))
-)
+    return offer
 
 
 def next_signalement_offer(flow: CaseFlow, case: Case, cause: str) -> None:

@@ -78,8 +78,8 @@ def _acting(act: Act) -> Callable[[Call], Response]:
 
 def _assign(call: Call, flow: CaseFlow, case: Case) -> Done:
     rpps = call.form.get("rpps", "").strip()
-    offer_id = assign_case(flow, case, rpps, call.visitor.username)
-    return "case_assigned", f"offer:{offer_id}", {"rpps": rpps}
+    offer = assign_case(flow, case, rpps, call.visitor.username)
+    return "case_assigned", f"offer:{offer.id}", {"rpps": rpps}
 
 
 def _close(call: Call, flow: CaseFlow, case: Case) -> Done:
