@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from sqlalchemy import func, text
+from sqlalchemy import bindparam, func, text
 from sqlmodel import Session, col, select
 
 from gateway.directory.verify import identify, verify_sender
@@ -46,42 +46,25 @@ def acts_by_requis(session: Session | None, key: str | None, on_date: date) -> d
     """TE2 acts per requis RPPS for this patient within the quota window before ``on_date``."""
     if session is None or key is None:
         return {}
-    rows = session.exec(
-        select(TeleExpertiseAct.requis_rpps, func.count())
-        .where(
-            col(TeleExpertiseAct.patient_key) == key,
-            col(TeleExpertiseAct.code) == "TE2",
-            col(TeleExpertiseAct.performed_on) > on_date - QUOTA_WINDOW,
-            col(TeleExpertiseAct.performed_on) <= on_date,
-        )
-        .group_by(col(TeleExpertiseAct.requis_rpps))
-    ).all()
+    params = {"key": key, "after": on_date - QUOTA_WINDOW, "on": on_date}
+    rows = repo.read(session, _ACTS_BY_REQUIS, params).all()
     return {rpps: int(n) for rpps, n in rows if rpps}
 
 
 def requerant_acts(session: Session | None, sender: str, year: int) -> int:
     if session is None:
         return 0
-    count = session.exec(
-        select(func.count())
-        .select_from(TeleExpertiseAct)
-        .where(
-            col(TeleExpertiseAct.code) == "RQD",
-            col(TeleExpertiseAct.professional_email) == normalise_address(sender),
-            col(TeleExpertiseAct.performed_on) >= date(year, 1, 1),
-            col(TeleExpertiseAct.performed_on) <= date(year, 12, 31),
-        )
-    ).one()
-    return int(count)
+    params = {
+        "email": normalise_address(sender),
+        "first": date(year, 1, 1),
+        "last": date(year, 12, 31),
+    }
+    return int(repo.read(session, _REQUERANT_ACTS, params).scalar_one())
 
 
 def open_offer_counts(session: Session) -> dict[str, int]:
     """Pending signalement offers per GP, to balance new ones."""
-    rows = session.exec(
-        select(Offer.doctor_rpps, func.count())
-        .where(col(Offer.status) == OfferStatus.PENDING, col(Offer.kind) == OfferKind.SIGNALEMENT)
-        .group_by(col(Offer.doctor_rpps))
-    ).all()
+    rows = repo.read(session, _OPEN_OFFERS, {}).all()
     return {rpps: int(n) for rpps, n in rows if rpps}
 
 
@@ -94,11 +77,9 @@ def rr_cursor(session: Session) -> int:
     commit. SQLite has a single writer already.
     """
     if is_postgres(session.get_bind()):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GP_OFFERS_LOCK})
-    value = session.exec(
-        select(RoutingCounter.value).where(col(RoutingCounter.name) == RR_COUNTER)
-    ).first()
-    return value or 0
+        repo.read(session, _GP_OFFERS_LOCK, {"key": GP_OFFERS_LOCK})
+    value = repo.read(session, _RR_CURSOR, {"name": RR_COUNTER}).scalar()
+    return int(value or 0)
 
 
 def bump_rr(session: Session) -> None:
@@ -108,10 +89,42 @@ def bump_rr(session: Session) -> None:
 
 def offered_to(session: Session, case_id: int) -> frozenset[str]:
     return frozenset(
-        rpps
-        for rpps in session.exec(select(Offer.doctor_rpps).where(col(Offer.case_id) == case_id))
-        if rpps
+        rpps for rpps in repo.read(session, _OFFERED_TO, {"case_id": case_id}).scalars() if rpps
     )
+
+
+# The reads above, built once (a statement built per call costs more than its execution).
+_ACTS_BY_REQUIS = (
+    select(TeleExpertiseAct.requis_rpps, func.count())
+    .where(
+        col(TeleExpertiseAct.patient_key) == bindparam("key"),
+        col(TeleExpertiseAct.code) == "TE2",
+        col(TeleExpertiseAct.performed_on) > bindparam("after"),
+        col(TeleExpertiseAct.performed_on) <= bindparam("on"),
+    )
+    .group_by(col(TeleExpertiseAct.requis_rpps))
+)
+_REQUERANT_ACTS = (
+    select(func.count())
+    .select_from(TeleExpertiseAct)
+    .where(
+        col(TeleExpertiseAct.code) == "RQD",
+        col(TeleExpertiseAct.professional_email) == bindparam("email"),
+        col(TeleExpertiseAct.performed_on) >= bindparam("first"),
+        col(TeleExpertiseAct.performed_on) <= bindparam("last"),
+    )
+)
+_OPEN_OFFERS = (
+    select(Offer.doctor_rpps, func.count())
+    .where(
+        col(Offer.status) == OfferStatus.PENDING.value,
+        col(Offer.kind) == OfferKind.SIGNALEMENT.value,
+    )
+    .group_by(col(Offer.doctor_rpps))
+)
+_GP_OFFERS_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_RR_CURSOR = select(RoutingCounter.value).where(col(RoutingCounter.name) == bindparam("name"))
+_OFFERED_TO = select(Offer.doctor_rpps).where(col(Offer.case_id) == bindparam("case_id"))
 
 
 def load_facts(

@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select  # sqlmodel's takes at most four columns
 from sqlmodel import Session, col, select
 
 from gateway.routing.roster import RosterDoctor
+from gateway.storage import repo
 from gateway.storage.directory_models import MssanteAddress, Professional
 from parsers.normalise.addresses import is_patient_mailbox, normalise_address
 from rules.context import SenderIdentity
@@ -81,32 +84,38 @@ def lookup_directory(session: Session, address: str) -> DirectoryEntry | None:
     addr = normalise_address(address)
     if not addr:
         return None
-    bal = session.exec(
-        select(MssanteAddress).where(
-            col(MssanteAddress.address) == addr, col(MssanteAddress.active).is_(True)
-        )
-    ).first()
+    bal = repo.read(session, _ACTIVE_BAL, {"address": addr}).first()
     if bal is None:
         return None
-    profession, speciality = bal.profession_code, bal.savoir_faire_code
-    if bal.national_id:
-        activity = session.exec(
-            select(Professional.profession_code, Professional.savoir_faire_code)
-            .where(
-                col(Professional.national_id) == bal.national_id,
-                col(Professional.active).is_(True),
-            )
-            # Deterministic: activities with a savoir-faire first, then by codes.
-            .order_by(
-                (col(Professional.savoir_faire_code) == "").asc(),
-                col(Professional.profession_code),
-                col(Professional.savoir_faire_code),
-            )
-        ).first()
+    bal_type, national_id, profession, speciality = bal
+    if national_id:
+        activity = repo.read(session, _ACTIVITY, {"national_id": national_id}).first()
         if activity is not None:
             profession = activity[0] or profession
             speciality = activity[1] or speciality
-    return DirectoryEntry(bal.bal_type, bal.national_id, profession, speciality)
+    return DirectoryEntry(bal_type, national_id, profession, speciality)
+
+
+# Built once: every sender outside the roster is looked up.
+_ACTIVE_BAL = core_select(
+    col(MssanteAddress.bal_type),
+    col(MssanteAddress.national_id),
+    col(MssanteAddress.profession_code),
+    col(MssanteAddress.savoir_faire_code),
+).where(col(MssanteAddress.address) == bindparam("address"), col(MssanteAddress.active).is_(True))
+_ACTIVITY = (
+    select(Professional.profession_code, Professional.savoir_faire_code)
+    .where(
+        col(Professional.national_id) == bindparam("national_id"),
+        col(Professional.active).is_(True),
+    )
+    # Deterministic: activities with a savoir-faire first, then by codes.
+    .order_by(
+        (col(Professional.savoir_faire_code) == "").asc(),
+        col(Professional.profession_code),
+        col(Professional.savoir_faire_code),
+    )
+)
 
 
 def verify_sender(session: Session, address: str, roster: Sequence[RosterDoctor]) -> SenderIdentity:

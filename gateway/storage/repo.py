@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Executable,
+    Result,
     Table,
     bindparam,
     func,
@@ -69,6 +71,7 @@ __all__ = [
     "insert_now",
     "next_reference",
     "queue_outbound",
+    "read",
     "reader",
     "release_own_leases",
     "store_inbound_batch",
@@ -423,6 +426,19 @@ def insert_now(session: Session, row: SQLModel) -> int:
     return int(new_id)
 
 
+def read(
+    session: Session, statement: Executable, params: Mapping[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    """Run ``statement``, built once with bind parameters, on the session's connection.
+
+    What the session holds is flushed first, as autoflush would before a query; the ORM's own
+    work per query (building the statement, its cache key, the ORM context), about 70 to
+    160 µs a statement on SQLite against 20 µs for the read itself, is skipped. For reads of
+    columns, not of table models."""
+    session.flush()  # nothing to do, and cheap, when nothing is pending
+    return session.connection().execute(statement, params)
+
+
 @cache
 def _insert_returning_id(table: Table) -> ReturningInsert[Any]:
     return insert(table).returning(table.c.id)
@@ -536,13 +552,16 @@ def queue_outbound(session: Session, message: NewOutbound) -> bool:
 
 
 def count_recent_replies(session: Session, recipient: str, since: datetime) -> int:
-    stmt = select(func.count()).where(
-        OutboundMessage.recipient == recipient,
-        OutboundMessage.created_at >= since,
-        # Offers and MDNs are not replies to a request (MDNs have a limit of their own).
-        col(OutboundMessage.kind).not_in(("offer", "mdn")),
-    )
-    return int(session.exec(stmt).one())
+    params = {"recipient": recipient, "since": since}
+    return int(read(session, _RECENT_REPLIES, params).scalar_one())
+
+
+_RECENT_REPLIES = select(func.count()).where(
+    col(OutboundMessage.recipient) == bindparam("recipient"),
+    col(OutboundMessage.created_at) >= bindparam("since"),
+    # Offers and MDNs are not replies to a request (MDNs have a limit of their own).
+    col(OutboundMessage.kind).not_in(("offer", "mdn")),
+)
 
 
 def find_case_by_reference(session: Session, reference: str) -> Case | None:
