@@ -2,11 +2,11 @@
 
 ``email.feedparser`` turns the whole message into ``str`` lines and joins every
 body into a string; for a 15 MB attachment that is many copies. This module
-follows ``FeedParser._parsegen`` step by step (same boundary regex, same
+follows ``FeedParser._parsegen`` step by step (same boundary test, same
 false-EOF stack, same quirks) so the tree is the one the stdlib would build,
 but it works on offsets into one ``bytes``/``memoryview`` buffer: each part
 keeps its headers (parsed by the stdlib from the header lines only) and the
-spans of its body. Bodies are found with regex scans, not line by line.
+spans of its body. Bodies are found by scans for the lines that can end them, not line by line.
 
 Hostile input is bounded while splitting, before any cost is paid: each header block
 goes through ``header_guard`` before the stdlib parses it, and once ``max_mime_parts``
@@ -72,16 +72,10 @@ class MimePart:
 class _Matcher:
     """One false-EOF predicate: a multipart boundary line, or (None) a blank line."""
 
-    __slots__ = ("line", "separator")
+    __slots__ = ("prefix",)
 
-    def __init__(self, separator: bytes | None) -> None:
-        self.separator = separator  # regex-escaped boundary, without the leading "--"
-        self.line = (
-            # feedparser's boundaryre, applied to one line
-            re.compile(b"--" + separator + rb"(?P<end>--)?[ \t]*(?:\r\n|\r|\n)?$")
-            if separator is not None
-            else None
-        )
+    def __init__(self, prefix: bytes | None) -> None:
+        self.prefix = prefix  # b"--" + the boundary, as it is in the message
 
     @classmethod
     def boundary(cls, boundary: str) -> _Matcher | None:
@@ -89,39 +83,56 @@ class _Matcher:
             raw = boundary.encode("ascii", "surrogateescape")
         except UnicodeEncodeError:
             return None  # no line of an ASCII/surrogate-escaped stream can match it
-        return cls(re.escape(raw))
+        return cls(b"--" + raw)
+
+    def _tail(self, buffer: memoryview, span: Span) -> re.Match[bytes] | None:
+        # feedparser's boundaryre on one line: the boundary text, then _TAIL to its end.
+        start, end = span
+        assert self.prefix is not None
+        after = start + len(self.prefix)
+        if after > end or buffer[start:after] != self.prefix:
+            return None
+        return _TAIL.match(buffer, after, end)
 
     def matches(self, buffer: memoryview, span: Span) -> bool:
-        start, end = span
-        if self.line is None:
-            return buffer[start] in (_CR, _LF)
-        return self.line.match(buffer, start, end) is not None
+        if self.prefix is None:
+            return buffer[span[0]] in (_CR, _LF)
+        return self._tail(buffer, span) is not None
 
     def is_close(self, buffer: memoryview, span: Span) -> bool:
-        assert self.line is not None
-        found = self.line.match(buffer, span[0], span[1])
+        found = self._tail(buffer, span)
         return found is not None and found.group("end") is not None
+
+    def starts_line(self, buffer: memoryview, start: int, end: int) -> bool:
+        """Whether a boundary line of this matcher's starts at ``start`` (a scan's test)."""
+        assert self.prefix is not None
+        after = start + len(self.prefix)
+        return (
+            after <= end
+            and buffer[start:after] == self.prefix
+            and _SCAN_TAIL.match(buffer, after, end) is not None
+        )
 
 
 _BLANK = _Matcher(None)
+# What may follow the boundary on its line: the close marker, blanks, the line's end.
+_TAIL = re.compile(rb"(?P<end>--)?[ \t]*(?:\r\n|\r|\n)?$")
+_SCAN_TAIL = re.compile(rb"(?:--)?[ \t]*(?:[\r\n]|\Z)")
+# Where a scan looks: lines that start with "--" (a boundary's lines), blank lines.
+_DASH_LINE = re.compile(rb"[\r\n]--")
+_BLANK_LINE = re.compile(rb"(?:\n|\r(?!\n))[\r\n]")
+# Lines starting with "--" that are not a boundary of the part, tested one by one, before
+# the scan compiles one regex for the part's boundaries (as hostile input would want): a
+# message's boundaries are its own, and compiling for each cost a parse 0.2 ms.
+_DASH_LINES_TESTED = 32
 
 
-@functools.lru_cache(maxsize=256)
-def _scanners(
-    separators: tuple[bytes, ...], blank: bool
-) -> tuple[re.Pattern[bytes] | None, re.Pattern[bytes]]:
-    """Searches for the first line matching any matcher, all at once.
-
-    ``fast`` finds boundary text anywhere (a literal search); ``exact`` also
-    needs the line break before it, and its match starts at that break.
-    """
-    tail = rb"(?:--)?[ \t]*(?:[\r\n]|\Z)"
-    boundary = b"--(?:" + b"|".join(separators) + b")" + tail if separators else None
-    if blank:
-        line = rb"[\r\n]" + (b"|" + boundary if boundary else b"")
-        return None, re.compile(rb"(?:\n|\r(?!\n))(?:" + line + b")")
-    assert boundary is not None
-    return re.compile(boundary), re.compile(rb"[\r\n]" + boundary)
+@functools.lru_cache(maxsize=64)
+def _boundary_scan(prefixes: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """The first line starting with one of ``prefixes``, with its tail; the match starts
+    at the line break before it."""
+    either = b"|".join(re.escape(p) for p in prefixes)
+    return re.compile(rb"[\r\n](?:" + either + rb")(?:--)?[ \t]*(?:[\r\n]|\Z)")
 
 
 class _Input:
@@ -190,19 +201,34 @@ class _Input:
         first = (start, found.end() if found is not None else end)
         if any(matcher.matches(buffer, first) for matcher in matchers):
             return start
-        separators = tuple(dict.fromkeys(m.separator for m in matchers if m.separator is not None))
-        fast, exact = _scanners(separators, any(m.separator is None for m in matchers))
-        # One search for all matchers, so the scan stops where the part ends.
-        origin = start
-        if fast is not None:
-            hit = fast.search(buffer, start + 1, end)
-            if hit is None:
-                return end
-            if buffer[hit.start() - 1] in (_CR, _LF):
-                return hit.start()
-            origin = hit.start()  # boundary text inside a line: look for a real one
-        line_start = exact.search(buffer, origin, end)
-        return line_start.start() + 1 if line_start is not None else end
+        # Every matcher's first line after this one: the part ends at the earliest.
+        stop = end
+        if any(m.prefix is None for m in matchers):
+            blank = _BLANK_LINE.search(buffer, start, end)
+            stop = blank.start() + 1 if blank is not None else end
+        bounded = [m for m in matchers if m.prefix is not None]
+        if bounded:
+            stop = _first_boundary_line(buffer, bounded, start, stop)
+        return stop
+
+
+def _first_boundary_line(
+    buffer: memoryview, matchers: Sequence[_Matcher], start: int, end: int
+) -> int:
+    """The start of the first line after the one at ``start`` and before ``end`` that is
+    a boundary line of one of ``matchers``; else ``end``."""
+    pos = start
+    for _ in range(_DASH_LINES_TESTED):
+        dashes = _DASH_LINE.search(buffer, pos, end)
+        if dashes is None:
+            return end
+        line = dashes.start() + 1
+        if any(m.starts_line(buffer, line, end) for m in matchers):
+            return line
+        pos = line
+    prefixes = tuple(sorted({m.prefix for m in matchers if m.prefix is not None}))
+    found = _boundary_scan(prefixes).search(buffer, pos, end)
+    return found.start() + 1 if found is not None else end
 
 
 def _strip_line_end(part: MimePart) -> None:

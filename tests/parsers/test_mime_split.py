@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parsers import mime_split
 from parsers.mime_body import decode_payload, payload_text
 from parsers.mime_split import MimePart, split_message
 
@@ -143,6 +144,34 @@ def test_boundary_like_lines_are_content() -> None:
     # "--A" followed by spaces/tabs is a boundary; anything else on the line is text.
     assert tree.children[1].raw_bytes() == b"--Ab\r\nx--A\r\n--A x\r\n --A\r\n--A--x"
     assert tree.children[2].raw_bytes() == b"third"
+
+
+@pytest.mark.parametrize("dash_lines", [0, 5, mime_split._DASH_LINES_TESTED + 3, 500])
+def test_lines_that_start_like_a_boundary_are_read_past(dash_lines: int) -> None:
+    # Past a few such lines the scan compiles one regex for the part's boundaries: the same
+    # tree either way, and a message of its own boundaries compiles none.
+    noise = "".join(f"--A{i}\n-- \n" for i in range(dash_lines))
+    raw = _crlf(
+        "Content-Type: multipart/mixed; boundary=A\n\n--A\n"
+        f"Content-Type: text/plain\n\nfirst\n{noise}--A--x\n--A \t\n\nsecond\n--A--\n"
+    )
+    before = mime_split._boundary_scan.cache_info()
+    tree = _assert_same_tree(raw)
+    compiled = mime_split._boundary_scan.cache_info().misses - before.misses
+    assert [len(leaf) for leaf in _leaves(tree)][1:] == [len(b"second")]
+    if dash_lines < mime_split._DASH_LINES_TESTED // 2:
+        assert compiled == 0
+
+
+@pytest.mark.parametrize("boundary", ["a+b(c)?", "=_x.y*z", "[^-]d|e", "-- "])
+def test_boundaries_with_regex_characters_are_matched_as_text(boundary: str) -> None:
+    raw = _crlf(
+        f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n--{boundary}\n'
+        f"Content-Type: text/plain\n\nfirst\n--aab\n--{boundary}x\n--{boundary}\n\n"
+        f"second\n--{boundary}--\n"
+    )
+    tree = _assert_same_tree(raw)
+    assert tree.children is not None and len(tree.children) == 2
 
 
 def test_outer_boundary_inside_inner_part_ends_it() -> None:
