@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aioimaplib
 import pytest
 import structlog
 import trustme
@@ -276,6 +277,26 @@ async def test_batch_fetch_is_one_command_and_byte_exact(
         imap.select("INBOX", readonly=True)
         _, flags = imap.uid("FETCH", "1:*", "(FLAGS)")
     assert all(b"\\Seen" not in f for f in flags if isinstance(f, bytes))
+
+
+async def test_fetched_mail_is_never_formatted_into_a_debug_line(
+    mail_stack: MailStack,
+    mail_user: MailUser,
+    conn: ImapConnection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # aioimaplib builds "Received : <every byte>" before its logger looks at the level:
+    # CPU on the event loop for nothing, and message content in a string.
+    big = raw_message("formatted", mail_user.address, extra=b"Nom : DUPONT\r\n" * 5000)
+    append(mail_stack, mail_user, [big])
+    debug_lines: list[str] = []
+    module_log = aioimaplib.aioimaplib.log
+    monkeypatch.setattr(module_log, "debug", lambda msg, *a, **k: debug_lines.append(str(msg)))
+    await conn.select("INBOX")
+    [fetched] = await conn.fetch(await conn.search_uids())
+    assert fetched.raw == big
+    assert not [line for line in debug_lines if "DUPONT" in line or "Received" in line]
+    assert any(line.startswith("Sending") for line in debug_lines)  # the spy does see the log
 
 
 async def test_fetch_of_smtp_delivered_mail_keeps_the_sent_bytes(
