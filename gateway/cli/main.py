@@ -110,10 +110,14 @@ def db_upgrade(
 def run(config: ConfigOption = Path("aiguilleur.toml")) -> None:
     """Run the daemon until SIGTERM; then drain and stop."""
     from gateway.app import run_daemon
+    from gateway.storage.db import upgrade_apart
 
     cfg = load_or_exit(config, OPERATOR)
     _logging(cfg)
-    _upgrade_or_exit(cfg.database.url)
+    # In a process of its own: the daemon never holds Alembic and the migrations.
+    if (error := upgrade_apart(cfg.database.url)) is not None:
+        print_error(OPERATOR, f"cannot upgrade the database: {error}")
+        raise typer.Exit(1)
     asyncio.run(run_daemon(cfg))
 
 

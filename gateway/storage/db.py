@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 from pathlib import Path
@@ -21,6 +23,7 @@ __all__ = [
     "make_engine",
     "normalise_url",
     "upgrade",
+    "upgrade_apart",
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -215,3 +218,37 @@ def upgrade(url: str, revision: str = "head") -> None:
                 holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
     finally:
         engine.dispose()
+
+
+def upgrade_apart(url: str) -> str | None:
+    """``upgrade`` in a process of its own; the first line of what went wrong, or None.
+
+    For the daemon: importing Alembic and the migrations would hold about 13 MB in it for
+    its whole life, for a few statements at start. A spawned interpreter, not a fork: a
+    lock another thread holds at the fork would stay held in the child."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_upgrade_and_report, args=(url, sender), name="db-upgrade")
+    child.start()
+    sender.close()
+    try:
+        outcome: str | None = receiver.recv()
+    except EOFError:
+        outcome = f"the migration process ended with code {child.exitcode}"
+    finally:
+        child.join()
+        receiver.close()
+    return outcome
+
+
+def _upgrade_and_report(url: str, report: multiprocessing.connection.Connection) -> None:
+    try:
+        upgrade(url)
+    except Exception as exc:  # reported to the parent, which decides; never a traceback
+        orig = getattr(exc, "orig", None)
+        lines = str(orig if orig is not None else exc).splitlines()
+        report.send(lines[0] if lines else type(exc).__name__)
+    else:
+        report.send(None)
+    finally:
+        report.close()
