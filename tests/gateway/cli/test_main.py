@@ -149,6 +149,33 @@ def test_the_demo_samples_are_data_with_one_known_address_each() -> None:
     assert "Auto-Submitted: auto-replied" in samples[4].raw.decode()
 
 
+def test_python_dash_m_run_migrates_apart_and_says_why_it_cannot(tmp_path: Path) -> None:
+    # The upgrade at start runs in a spawned interpreter: started through ``-m`` too, the
+    # command runs once, and what went wrong comes back in its one line.
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        'instance = "t"\n[database]\nurl = "postgresql://nobody@127.0.0.1:1/none"\n'
+        f'[smtp]\ntransport = "maildir"\nmaildir_path = "{tmp_path}/out"\n'
+        'from_address = "s@cpts.test"\n'
+        '[[mailboxes]]\nname = "sig"\nkind = "maildir"\naddress = "s@cpts.test"\n'
+        f'programme = "signalement"\nmaildir_path = "{tmp_path}/in"\n'
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "gateway.cli", "run", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT.parent,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "cannot upgrade the database" in result.stderr + result.stdout
+    assert result.stderr.count("cannot upgrade") + result.stdout.count("cannot upgrade") == 1
+
+
 def test_python_dash_m_runs_the_command() -> None:
     import subprocess
     import sys
