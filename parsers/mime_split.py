@@ -85,14 +85,16 @@ class _Matcher:
             return None  # no line of an ASCII/surrogate-escaped stream can match it
         return cls(b"--" + raw)
 
-    def _tail(self, buffer: memoryview, span: Span) -> re.Match[bytes] | None:
-        # feedparser's boundaryre on one line: the boundary text, then _TAIL to its end.
-        start, end = span
+    def _after_prefix(self, buffer: memoryview, start: int, end: int) -> int | None:
+        """Where the boundary text starting at ``start`` ends, if it does, within ``end``."""
         assert self.prefix is not None
         after = start + len(self.prefix)
-        if after > end or buffer[start:after] != self.prefix:
-            return None
-        return _TAIL.match(buffer, after, end)
+        return after if after <= end and buffer[start:after] == self.prefix else None
+
+    def _tail(self, buffer: memoryview, span: Span) -> re.Match[bytes] | None:
+        # feedparser's boundaryre on one line: the boundary text, then _TAIL to its end.
+        after = self._after_prefix(buffer, *span)
+        return _TAIL.match(buffer, after, span[1]) if after is not None else None
 
     def matches(self, buffer: memoryview, span: Span) -> bool:
         if self.prefix is None:
@@ -105,13 +107,8 @@ class _Matcher:
 
     def starts_line(self, buffer: memoryview, start: int, end: int) -> bool:
         """Whether a boundary line of this matcher's starts at ``start`` (a scan's test)."""
-        assert self.prefix is not None
-        after = start + len(self.prefix)
-        return (
-            after <= end
-            and buffer[start:after] == self.prefix
-            and _SCAN_TAIL.match(buffer, after, end) is not None
-        )
+        after = self._after_prefix(buffer, start, end)
+        return after is not None and _SCAN_TAIL.match(buffer, after, end) is not None
 
 
 _BLANK = _Matcher(None)

@@ -51,14 +51,22 @@ def _first_line(exc: SQLAlchemyError) -> str:
     return str(orig if orig is not None else exc).splitlines()[0]
 
 
-def _upgrade_or_exit(url: str) -> None:
-    from gateway.storage.db import upgrade
+def _upgrade_or_exit(url: str, *, apart: bool = False) -> None:
+    """``apart``: in a process of its own, so that the daemon never holds Alembic and the
+    migrations."""
+    from gateway.storage.db import upgrade, upgrade_apart
 
-    try:
-        upgrade(url)
-    except SQLAlchemyError as exc:
-        print_error(OPERATOR, f"cannot upgrade the database: {_first_line(exc)}")
-        raise typer.Exit(1) from None
+    error: str | None = None
+    if apart:
+        error = upgrade_apart(url)
+    else:
+        try:
+            upgrade(url)
+        except SQLAlchemyError as exc:
+            error = _first_line(exc)
+    if error is not None:
+        print_error(OPERATOR, f"cannot upgrade the database: {error}")
+        raise typer.Exit(1)
 
 
 @config_app.command("check", cls=Command)
@@ -110,14 +118,10 @@ def db_upgrade(
 def run(config: ConfigOption = Path("aiguilleur.toml")) -> None:
     """Run the daemon until SIGTERM; then drain and stop."""
     from gateway.app import run_daemon
-    from gateway.storage.db import upgrade_apart
 
     cfg = load_or_exit(config, OPERATOR)
     _logging(cfg)
-    # In a process of its own: the daemon never holds Alembic and the migrations.
-    if (error := upgrade_apart(cfg.database.url)) is not None:
-        print_error(OPERATOR, f"cannot upgrade the database: {error}")
-        raise typer.Exit(1)
+    _upgrade_or_exit(cfg.database.url, apart=True)
     asyncio.run(run_daemon(cfg))
 
 
