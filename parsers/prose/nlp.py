@@ -2,7 +2,8 @@
 
 Built once per process (each parse worker loads it when it starts) and rule-based: it
 needs no model download. ``eds.dates`` is left out on purpose: it imports pandas and
-pyarrow (about 100 MB per worker) for what ``parsers.normalise.dates`` already reads.
+pyarrow (about 100 MB per worker) for what ``parsers.normalise.dates`` already reads; the
+qualifiers conjugate their verbs without pandas (:mod:`parsers.prose.qualifiers`).
 """
 
 from __future__ import annotations
@@ -147,8 +148,8 @@ def _pipeline() -> Any:
     _quiet()
     import edsnlp
     import edsnlp.pipes as eds
-    from edsnlp.pipes.qualifiers.hypothesis import patterns as hypothesis
-    from edsnlp.pipes.qualifiers.negation import patterns as negation
+
+    from parsers.prose import qualifiers
 
     words: Vocabulary = vocabulary()
     nlp = edsnlp.blank("eds")
@@ -189,19 +190,19 @@ def _pipeline() -> Any:
         )
 
     nlp.add_pipe(
-        eds.negation(
-            preceding=[*negation.preceding, *words.negation_preceding],
-            following=[*negation.following, *words.negation_following],
+        qualifiers.negation(
+            preceding=[*qualifiers.NEGATION.preceding, *words.negation_preceding],
+            following=[*qualifiers.NEGATION.following, *words.negation_following],
         )
     )
     nlp.add_pipe(
-        eds.hypothesis(
-            preceding=[*hypothesis.preceding, *words.hypothesis_preceding],
-            following=[*hypothesis.following, *words.hypothesis_following],
+        qualifiers.hypothesis(
+            preceding=[*qualifiers.HYPOTHESIS.preceding, *words.hypothesis_preceding],
+            following=[*qualifiers.HYPOTHESIS.following, *words.hypothesis_following],
         )
     )
     nlp.add_pipe(eds.family())
-    nlp.add_pipe(eds.reported_speech())
+    nlp.add_pipe(qualifiers.reported_speech())
     if fuzzy:
         # Added last, once every pipe has built its patterns (they read each pipe's meta, and
         # this plain callable has none), but run before the fuzzy matcher.
