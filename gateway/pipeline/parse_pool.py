@@ -14,6 +14,9 @@ resident, so an absolute limit would say nothing about what one message may take
 Workers are forked from a fork server that loaded the parsers and the NLP pipeline once
 (``gateway.pipeline.preload``): they share those pages, and a replaced worker is ready in
 milliseconds. The fork server starts with the first worker, so an idle daemon holds neither.
+Further workers, up to ``max_workers``, start when a message finds every started one busy:
+a slow or hostile message still never holds up the next, and a quiet daemon keeps one
+worker's private pages (about 15 MB each, what CPython's reference counts copy) and not two.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import forkserver
-from typing import Protocol
+from typing import Any, Protocol
 
 from parsers import ParsedMessage, ParseLimits, parse_message
 from parsers.envelope import envelope_from_raw
@@ -172,6 +175,26 @@ def _lean_spawn() -> Iterator[None]:
         main.__file__ = path
 
 
+class _Executor(ProcessPoolExecutor):
+    """A process pool that starts as many workers as it was asked for, no more.
+
+    The base class starts one whenever a submit finds no idle worker, but it marks a worker
+    idle only after handing its result over: a call that submits again as soon as it has
+    its result finds none, and a pool that never had two messages at once ends with two
+    workers. Here a submit starts workers only up to ``wanted``.
+    """
+
+    def __init__(self, max_workers: int, **kwargs: Any) -> None:
+        super().__init__(max_workers, **kwargs)
+        self.most = max_workers
+        self.wanted = 1
+
+    def _adjust_process_count(self) -> None:
+        # Called by submit, under the pool's lock. Since Python 3.9, as this is.
+        while len(self._processes) < min(self.wanted, self.most):
+            self._spawn_process()  # type: ignore[attr-defined]
+
+
 def _stop_fork_server() -> None:
     # Alone, the server leaves only once it sees its daemon's end of a pipe close, after the
     # daemon exited. multiprocessing has no public way to stop it; its own tests use this.
@@ -203,9 +226,10 @@ class ParsePool:
         self._generation = 0
         self.replacements = 0  # how many times a broken or stuck pool was replaced
 
-    def _new_executor(self) -> ProcessPoolExecutor:
+    def _new_executor(self) -> _Executor:
         self._warm: asyncio.Future[None] | None = None
-        return ProcessPoolExecutor(
+        self._busy = 0  # parses submitted to it and not yet returned
+        return _Executor(
             max_workers=self._max_workers,
             mp_context=self._context,
             initializer=_ready,
@@ -213,7 +237,7 @@ class ParsePool:
         )
 
     async def _warm_up(self) -> None:
-        """Start every worker and load its pipeline, once per executor, outside any budget.
+        """Start the first worker and load its pipeline, once per executor, outside any budget.
 
         Workers still start lazily (with the first message), so an idle daemon holds none.
         Starting one waits for the fork server to answer, and the first time for it to load
@@ -224,19 +248,30 @@ class ParsePool:
             self._warm = loop.create_future()
             executor = self._executor
             try:
-                started = await asyncio.to_thread(self._start_workers, executor)
-                waiting = [asyncio.wrap_future(future) for future in started]
-                await asyncio.wait_for(asyncio.gather(*waiting), WARM_UP_TIMEOUT)
+                started = await asyncio.to_thread(self._spawn, executor)
+                await asyncio.wait_for(asyncio.wrap_future(started), WARM_UP_TIMEOUT)
             except (TimeoutError, BrokenProcessPool, RuntimeError):
                 pass  # the message's own call below meets the same fault and handles it
             finally:
                 self._warm.set_result(None)
         await asyncio.shield(self._warm)
 
-    def _start_workers(self, executor: ProcessPoolExecutor) -> list[Future[bool]]:
-        # Each submit finds no idle worker and starts one, synchronously, on this thread.
+    async def _grow(self) -> None:
+        """Start one more worker when every started one is busy, on a thread: the fork
+        server's answer is not the event loop's to wait for. The worker is ready in
+        milliseconds (forked loaded); the message is queued meanwhile, not timed."""
+        executor = self._executor
+        if self._busy < executor.wanted or executor.wanted >= executor.most:
+            return
+        executor.wanted += 1  # before the wait: a concurrent call must not ask again
+        with contextlib.suppress(BrokenProcessPool, RuntimeError):  # met again by the call
+            await asyncio.to_thread(self._spawn, executor)
+
+    @staticmethod
+    def _spawn(executor: _Executor) -> Future[bool]:
+        # The submit finds no idle worker and starts one, synchronously, on this thread.
         with _lean_spawn():
-            return [executor.submit(bool, True) for _ in range(self._max_workers)]
+            return executor.submit(bool, True)
 
     def _replace(self, generation: int) -> None:
         if generation != self._generation:
@@ -263,12 +298,13 @@ class ParsePool:
         loop = asyncio.get_running_loop()
         for attempt in range(2):
             await self._warm_up()
+            await self._grow()
             generation = self._generation
+            executor = self._executor
+            self._busy += 1
             try:
                 with _lean_spawn():  # a submit may start a worker process
-                    future = loop.run_in_executor(
-                        self._executor, self._worker, raw, limits, default_kind
-                    )
+                    future = loop.run_in_executor(executor, self._worker, raw, limits, default_kind)
                 parsed = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 self._replace(generation)
@@ -285,6 +321,9 @@ class ParsePool:
                 if attempt == 0:
                     continue
                 return failed_parse(raw, limits, "parse.worker_died")
+            finally:
+                if executor is self._executor:  # a replaced executor's count went with it
+                    self._busy -= 1
             if _out_of_memory(parsed):
                 self._replace(generation)  # a fresh worker, not one with a fragmented heap
             return parsed
