@@ -32,7 +32,7 @@ from starlette.testclient import TestClient  # noqa: E402
 from gateway.config import parse_config  # noqa: E402
 from gateway.storage.db import make_engine, upgrade  # noqa: E402
 from gateway.storage.models import Case  # noqa: E402
-from gateway.web import create_app  # noqa: E402
+from gateway.web.app import create_app  # noqa: E402
 from gateway.web.context import WebContext  # noqa: E402
 from tests.support.web import login, make_users  # noqa: E402
 

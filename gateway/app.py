@@ -195,7 +195,7 @@ async def _run(config: Config, stop: asyncio.Event, loop: asyncio.AbstractEventL
             outbox_task = group.create_task(components.outbox.run(outbox_stop))
             timers_task = group.create_task(components.timers.run(pipeline_stop))
             if config.web.enabled:  # stops last, so /readyz answers while the daemon drains
-                from gateway.web import serve
+                from gateway.web.server import serve
 
                 group.create_task(
                     serve(

@@ -13,7 +13,7 @@ from starlette.routing import Mount, Route
 
 from gateway.storage.models import OutboundMessage, utcnow
 from gateway.storage.web_models import AuditEntry
-from gateway.web import create_app
+from gateway.web.app import create_app
 from gateway.web.context import WebContext
 from gateway.web.routes.ops import PUBLIC_PATHS
 from tests.support.browser import (  # noqa: F401  (fixtures)

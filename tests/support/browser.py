@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 
 from gateway.config import Config
 from gateway.storage.db import make_engine
-from gateway.web import serve
+from gateway.web.server import serve
 from tests.support.ci import in_ci
 from tests.support.web import web_config
 

@@ -17,7 +17,7 @@ __all__ = ["web_command"]
 
 async def _serve_until_signal(config: Config) -> None:
     from gateway.storage.db import make_engine
-    from gateway.web import serve
+    from gateway.web.server import serve
 
     engine = make_engine(config.database.url, echo=config.database.echo)
     stop = asyncio.Event()

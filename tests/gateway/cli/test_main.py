@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -189,3 +191,14 @@ def test_python_dash_m_runs_the_command() -> None:
             cwd=ROOT.parent,
         )
         assert result.returncode == 0 and "--dir" in result.stdout, (module, result.stderr)
+
+
+def test_the_command_line_loads_no_web_server_until_a_command_serves_it() -> None:
+    # `aiguilleur run` without a UI, `user add`, `billing`: none needs the server or its
+    # routes (uvicorn and Starlette, 5 MB in the daemon).
+    heavy = ("uvicorn", "starlette", "gateway.web.app", "gateway.web.server")
+    code = f"import sys, gateway.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from gateway.config import Config
 from gateway.storage.db import make_engine
-from gateway.web import create_app
+from gateway.web.app import create_app
 from gateway.web.context import WebContext
 from tests.support.web import make_users, web_config
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from starlette.routing import Mount, Route
 
 from gateway.storage.web_models import AuditEntry, LoginAttempt, WebSession
-from gateway.web import create_app
+from gateway.web.app import create_app
 from gateway.web.routes.ops import PUBLIC_PATHS
 from tests.gateway.web.conftest import Web
 from tests.support.web import PASSWORD, csrf_of, login, seed_case

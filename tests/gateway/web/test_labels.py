@@ -33,7 +33,7 @@ from gateway.config import Config
 from gateway.storage.db import make_engine
 from gateway.storage.events import CaseEventKind
 from gateway.storage.web_models import Role
-from gateway.web import create_app
+from gateway.web.app import create_app
 from gateway.web.audit import AuditAction
 from gateway.web.casepage import _SKIPPED
 from gateway.web.context import WebContext

@@ -15,8 +15,9 @@ from structlog.testing import capture_logs
 
 from gateway.storage.models import Case, utcnow
 from gateway.storage.web_models import LoginAttempt, Role, WebSession
-from gateway.web import create_app, users
+from gateway.web import users
 from gateway.web.access import PUBLIC_ROUTES, ROUTE_ROLES, UnlistedRouteError
+from gateway.web.app import create_app
 from gateway.web.auth import BACKGROUND_HEADER, guarded
 from gateway.web.context import WebContext
 from gateway.web.csvsafe import safe_cell

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from gateway.storage.db import make_engine, upgrade
-from gateway.web import serve
+from gateway.web.server import serve
 from tests.support.web import web_config
 
 
