@@ -269,7 +269,8 @@ class ParsePool:
 
     @staticmethod
     def _spawn(executor: _Executor) -> Future[bool]:
-        # The submit finds no idle worker and starts one, synchronously, on this thread.
+        # The submit starts the workers wanted and not started yet, synchronously, on this
+        # thread; a parse submitted meanwhile waits on the pool's lock for a few milliseconds.
         with _lean_spawn():
             return executor.submit(bool, True)
 
