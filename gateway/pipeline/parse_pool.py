@@ -17,6 +17,7 @@ milliseconds. The fork server starts with the first worker, so an idle daemon ho
 Further workers, up to ``max_workers``, start when a message finds every started one busy:
 a slow or hostile message still never holds up the next, and a quiet daemon keeps one
 worker's private pages (about 15 MB each, what CPython's reference counts copy) and not two.
+Workers idle for ``IDLE_RELEASE_SECONDS`` are let go, all at once, and the fork server stays.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ WARM_UP_TIMEOUT = 300.0
 
 # How long closing waits for workers to leave on SIGTERM before it kills them.
 CLOSE_GRACE_SECONDS = 2.0
+# Workers with nothing to parse for this long are let go: the fork server keeps the pipeline,
+# and the next message's worker is forked from it in milliseconds.
+IDLE_RELEASE_SECONDS = 600.0
 # The module the fork server imports before forking any worker.
 PRELOAD = "gateway.pipeline.preload"
 
@@ -213,12 +217,16 @@ class ParsePool:
         *,
         worker: WorkerFn = parse_in_worker,
         memory_mb: int = DEFAULT_MEMORY_MB,  # 0: no ceiling
+        idle_release: float = IDLE_RELEASE_SECONDS,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self._max_workers = max_workers
         self._memory_mb = memory_mb
         self._worker = worker
+        self._idle_release = idle_release
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self.releases = 0  # how many times idle workers were let go
         self._context = multiprocessing.get_context("forkserver")
         # Global to the process, and read only when its fork server starts.
         self._context.set_forkserver_preload([PRELOAD])
@@ -274,6 +282,18 @@ class ParsePool:
         with _lean_spawn():
             return executor.submit(bool, True)
 
+    def _release_idle(self, generation: int) -> None:
+        """Let the workers go when nothing was parsed since the timer was set. A new
+        executor takes the old one's place, with no worker until the next message."""
+        self._idle_timer = None
+        if generation != self._generation or self._busy:
+            return
+        old = self._executor
+        self._executor = self._new_executor()
+        self._generation += 1
+        self.releases += 1
+        old.shutdown(wait=False)  # idle workers read the stop sentinel and leave
+
     def _replace(self, generation: int) -> None:
         if generation != self._generation:
             return  # another call already replaced it
@@ -297,6 +317,9 @@ class ParsePool:
         timeout: float,  # noqa: ASYNC109  the budget is per call, by contract
     ) -> ParsedMessage:
         loop = asyncio.get_running_loop()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         for attempt in range(2):
             await self._warm_up()
             await self._grow()
@@ -325,6 +348,10 @@ class ParsePool:
             finally:
                 if executor is self._executor:  # a replaced executor's count went with it
                     self._busy -= 1
+                    if not self._busy and self._idle_timer is None:
+                        self._idle_timer = loop.call_later(
+                            self._idle_release, self._release_idle, self._generation
+                        )
             if _out_of_memory(parsed):
                 self._replace(generation)  # a fresh worker, not one with a fragmented heap
             return parsed
@@ -333,6 +360,9 @@ class ParsePool:
     def close(self) -> None:
         """Stop the workers at once (asked first with SIGTERM, killed if stuck in C code),
         then the fork server, so that none outlives the daemon."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         processes = [p for p in getattr(self._executor, "_processes", {}).values() if p.is_alive()]
         for process in processes:
             process.terminate()

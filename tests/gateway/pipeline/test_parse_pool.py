@@ -116,6 +116,35 @@ async def test_a_message_finding_the_worker_busy_starts_another() -> None:
         assert len(_workers(pool)) == 2
 
 
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+def pausing_worker(
+    raw: bytes, limits: ParseLimits | None, kind: RequestKind | None
+) -> ParsedMessage:
+    if b"PAUSE" in raw:
+        time.sleep(2)
+    return parse_message(raw, limits=limits, default_kind=kind)
+
+
+async def test_idle_workers_are_let_go_and_the_next_message_forks_one() -> None:
+    async with ParsePool(max_workers=2, worker=pausing_worker, idle_release=0.5) as pool:
+        # Busy for four times the idle delay: not idle, nothing let go.
+        await pool.parse(b"Subject: a\r\n\r\nPAUSE", timeout=60)
+        assert pool.releases == 0
+        (first,) = _workers(pool)
+        assert await asyncio.to_thread(_gone_within, first, 15.0)
+        assert pool.releases == 1
+        again = await pool.parse(b"Subject: b\r\n\r\nNom : MARTIN", timeout=60)
+        assert again.request.patient.family_name == "MARTIN"
+        assert len(_workers(pool)) == 1
+        assert first not in _workers(pool)
+
+
 _ORPHAN_SCRIPT = """
 import asyncio, sys, time
 from multiprocessing import forkserver
