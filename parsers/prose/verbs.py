@@ -45,20 +45,28 @@ def _table_path() -> Path:
     return Path(spec.origin).parent / "resources" / "verbs.csv.gz"
 
 
-def _rows() -> Iterator[Conjugation]:
-    # Streamed, not kept: 36,000 rows of Python strings would be 10 MB, for a few hundred used.
+def _rows(verbs: frozenset[str]) -> Iterator[Conjugation]:
+    """The table's rows for ``verbs`` (every row when empty), streamed: kept, 36,000 rows of
+    Python strings would be 10 MB, for a few hundred used. The verb is the first column, so a
+    line for another verb is skipped unparsed (a quoted one is parsed, to be sure)."""
     with gzip.open(_table_path(), "rt", encoding="utf-8", newline="") as stream:
-        for row in csv.DictReader(stream):
-            yield Conjugation(**row)
+        header = next(csv.reader([stream.readline()]))
+        lines = (
+            line
+            for line in stream
+            if not verbs or line.startswith('"') or line.partition(",")[0] in verbs
+        )
+        for fields in csv.reader(lines):
+            row = Conjugation(**dict(zip(header, fields, strict=True)))
+            if not verbs or row.verb in verbs:
+                yield row
 
 
 def conjugations(verbs: Iterable[str]) -> list[Conjugation]:
     """The table's rows for ``verbs``, in the table's order; every row when ``verbs`` is empty,
     as ``get_verbs`` does. A verb the table lacks is an error there too (an assertion)."""
-    wanted = set(verbs)
-    if not wanted:
-        return list(_rows())
-    rows = [row for row in _rows() if row.verb in wanted]
+    wanted = frozenset(verbs)
+    rows = list(_rows(wanted))
     missing = wanted - {row.verb for row in rows}
     if missing:
         raise ValueError(f"verbs missing from EDS-NLP's table: {sorted(missing)}")
