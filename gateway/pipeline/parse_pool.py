@@ -190,12 +190,11 @@ class _Executor(ProcessPoolExecutor):
 
     def __init__(self, max_workers: int, **kwargs: Any) -> None:
         super().__init__(max_workers, **kwargs)
-        self.most = max_workers
-        self.wanted = 1
+        self.wanted = 1  # raised by ParsePool._grow, never past max_workers
 
     def _adjust_process_count(self) -> None:
         # Called by submit, under the pool's lock. Since Python 3.9, as this is.
-        while len(self._processes) < min(self.wanted, self.most):
+        while len(self._processes) < self.wanted:
             self._spawn_process()  # type: ignore[attr-defined]
 
 
@@ -269,7 +268,7 @@ class ParsePool:
         server's answer is not the event loop's to wait for. The worker is ready in
         milliseconds (forked loaded); the message is queued meanwhile, not timed."""
         executor = self._executor
-        if self._busy < executor.wanted or executor.wanted >= executor.most:
+        if self._busy < executor.wanted or executor.wanted >= self._max_workers:
             return
         executor.wanted += 1  # before the wait: a concurrent call must not ask again
         with contextlib.suppress(BrokenProcessPool, RuntimeError):  # met again by the call
