@@ -46,15 +46,10 @@ def _logging(config: Config) -> None:
     configure_logging(config.logging.level, config.logging.format)
 
 
-def _first_line(exc: SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).splitlines()[0]
-
-
 def _upgrade_or_exit(url: str, *, apart: bool = False) -> None:
     """``apart``: in a process of its own, so that the daemon never holds Alembic and the
     migrations."""
-    from gateway.storage.db import upgrade, upgrade_apart
+    from gateway.storage.db import error_line, upgrade, upgrade_apart
 
     error: str | None = None
     if apart:
@@ -63,7 +58,7 @@ def _upgrade_or_exit(url: str, *, apart: bool = False) -> None:
         try:
             upgrade(url)
         except SQLAlchemyError as exc:
-            error = _first_line(exc)
+            error = error_line(exc)
     if error is not None:
         print_error(OPERATOR, f"cannot upgrade the database: {error}")
         raise typer.Exit(1)

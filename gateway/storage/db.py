@@ -19,6 +19,7 @@ __all__ = [
     "READ_ONLY",
     "WriterLock",
     "create_private",
+    "error_line",
     "is_postgres",
     "make_engine",
     "normalise_url",
@@ -220,6 +221,13 @@ def upgrade(url: str, revision: str = "head") -> None:
         engine.dispose()
 
 
+def error_line(exc: BaseException) -> str:
+    """The first line of what the driver said (SQLAlchemy's wrapper adds its SQL and a link)."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def upgrade_apart(url: str) -> str | None:
     """``upgrade`` in a process of its own; the first line of what went wrong, or None.
 
@@ -245,9 +253,7 @@ def _upgrade_and_report(url: str, report: multiprocessing.connection.Connection)
     try:
         upgrade(url)
     except Exception as exc:  # reported to the parent, which decides; never a traceback
-        orig = getattr(exc, "orig", None)
-        lines = str(orig if orig is not None else exc).splitlines()
-        report.send(lines[0] if lines else type(exc).__name__)
+        report.send(error_line(exc))
     else:
         report.send(None)
     finally:
