@@ -14,9 +14,11 @@ resident, so an absolute limit would say nothing about what one message may take
 Workers are forked from a fork server that loaded the parsers and the NLP pipeline once
 (``gateway.pipeline.preload``): they share those pages, and a replaced worker is ready in
 milliseconds. The fork server starts with the first worker, so an idle daemon holds neither.
-Further workers, up to ``max_workers``, start when a message finds every started one busy:
-a slow or hostile message still never holds up the next, and a quiet daemon keeps one
-worker's private pages (about 15 MB each, what CPython's reference counts copy) and not two.
+Further workers, up to ``max_workers``, start when the started ones are all busy and none
+has returned a parse for ``GROW_AFTER_SECONDS``: a slow or hostile message holds up the next
+for about that long, no more, while ordinary traffic and a backlog of ordinary messages (a few
+milliseconds each, so one worker keeps up with the main process) keep one worker's private
+pages (about 15 MB, what CPython's reference counts copy; 60 MB PSS in a backlog) and not two.
 Workers idle for ``IDLE_RELEASE_SECONDS`` are let go, all at once, and the fork server stays.
 """
 
@@ -60,6 +62,14 @@ CLOSE_GRACE_SECONDS = 2.0
 # Workers with nothing to parse for this long are let go: the fork server keeps the pipeline,
 # and the next message's worker is forked from it in milliseconds.
 IDLE_RELEASE_SECONDS = 600.0
+# A worker that returned nothing for this long while messages wait is on a slow message:
+# only then does another start. Ordinary parses take milliseconds.
+GROW_AFTER_SECONDS = 1.0
+# A worker is replaced by a fresh fork after this many parses. Each parse writes to more of
+# the pages it shares with the fork server (allocations reusing their free space, reference
+# counts): over a 10,000-message backlog a worker's own pages grew 16 -> 45 MB. A fork costs
+# milliseconds; the new worker starts again from about 16 MB.
+RECYCLE_AFTER_PARSES = 500
 # The module the fork server imports before forking any worker.
 PRELOAD = "gateway.pipeline.preload"
 
@@ -156,6 +166,11 @@ def _out_of_memory(parsed: ParsedMessage) -> bool:
     return any(p.code == "parse.memory_exceeded" for p in parsed.request.problems)
 
 
+_LEAN = threading.Lock()
+_leaning = 0  # threads inside _lean_spawn; the first hides __main__'s path, the last restores it
+_main_path: str | None = None
+
+
 @contextlib.contextmanager
 def _lean_spawn() -> Iterator[None]:
     """Start workers without re-running the parent's ``__main__`` in them.
@@ -165,18 +180,25 @@ def _lean_spawn() -> Iterator[None]:
     90 MB per worker, none of which a parser needs; the worker function's own module is
     imported by name anyway.
     A main run as a module (``python -m``) is already skipped by multiprocessing itself.
-    The worker is spawned synchronously inside this block, on the calling thread.
+    Workers start on the calling thread and on the pool's manager thread (replacing one that
+    left at its parse count), so the path is hidden while any of them is inside.
     """
+    global _leaning, _main_path
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if main is None or path is None or getattr(main, "__spec__", None) is not None:
-        yield
-        return
-    del main.__file__
+    with _LEAN:
+        if _leaning == 0 and main is not None and getattr(main, "__spec__", None) is None:
+            _main_path = getattr(main, "__file__", None)
+            if _main_path is not None:
+                del main.__file__
+        _leaning += 1
     try:
         yield
     finally:
-        main.__file__ = path
+        with _LEAN:
+            _leaning -= 1
+            if _leaning == 0 and _main_path is not None and main is not None:
+                main.__file__ = _main_path
+                _main_path = None
 
 
 class _Executor(ProcessPoolExecutor):
@@ -192,10 +214,17 @@ class _Executor(ProcessPoolExecutor):
         super().__init__(max_workers, **kwargs)
         self.wanted = 1  # raised by ParsePool._grow, never past max_workers
 
+    def _spawn_process(self) -> None:
+        with _lean_spawn():
+            super()._spawn_process()  # type: ignore[misc]
+
     def _adjust_process_count(self) -> None:
-        # Called by submit, under the pool's lock. Since Python 3.9, as this is.
+        # Called by submit, and by the manager thread when a worker leaves at its
+        # max_tasks_per_child, under the pool's lock. Unlike the base class, it never reads
+        # the idle-worker semaphore, whose stale tokens make Python 3.11-3.13 leave a
+        # departed worker unreplaced and its queue hanging (CPython gh-115634).
         while len(self._processes) < self.wanted:
-            self._spawn_process()  # type: ignore[attr-defined]
+            self._spawn_process()
 
 
 def _stop_fork_server() -> None:
@@ -217,6 +246,8 @@ class ParsePool:
         worker: WorkerFn = parse_in_worker,
         memory_mb: int = DEFAULT_MEMORY_MB,  # 0: no ceiling
         idle_release: float = IDLE_RELEASE_SECONDS,
+        grow_after: float = GROW_AFTER_SECONDS,
+        recycle_after: int = RECYCLE_AFTER_PARSES,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
@@ -225,6 +256,11 @@ class ParsePool:
         self._worker = worker
         self._idle_release = idle_release
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._grow_after = grow_after
+        self._recycle_after = recycle_after
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._growing: set[asyncio.Task[None]] = set()
+        self._returned = 0  # parses returned, by any executor: the sign of progress
         self.releases = 0  # how many times idle workers were let go
         self._context = multiprocessing.get_context("forkserver")
         # Global to the process, and read only when its fork server starts.
@@ -241,6 +277,7 @@ class ParsePool:
             mp_context=self._context,
             initializer=_ready,
             initargs=(self._memory_mb,),
+            max_tasks_per_child=self._recycle_after,
         )
 
     async def _warm_up(self) -> None:
@@ -263,23 +300,43 @@ class ParsePool:
                 self._warm.set_result(None)
         await asyncio.shield(self._warm)
 
-    async def _grow(self) -> None:
-        """Start one more worker when every started one is busy, on a thread: the fork
-        server's answer is not the event loop's to wait for. The worker is ready in
-        milliseconds (forked loaded); the message is queued meanwhile, not timed."""
+    def _may_grow(self) -> bool:
+        """Messages wait for busy workers, and another worker may start."""
         executor = self._executor
-        if self._busy < executor.wanted or executor.wanted >= self._max_workers:
+        return self._busy > executor.wanted and executor.wanted < self._max_workers
+
+    def _watch_stall(self) -> None:
+        if self._stall_timer is None and self._may_grow():
+            self._stall_timer = asyncio.get_running_loop().call_later(
+                self._grow_after, self._check_stall, self._returned
+            )
+
+    def _check_stall(self, returned: int) -> None:
+        self._stall_timer = None
+        if not self._may_grow():
             return
-        executor.wanted += 1  # before the wait: a concurrent call must not ask again
-        with contextlib.suppress(BrokenProcessPool, RuntimeError):  # met again by the call
+        if self._returned != returned:
+            self._watch_stall()  # the workers keep up: look again later
+            return
+        executor = self._executor
+        task = asyncio.get_running_loop().create_task(self._grow(executor))
+        self._growing.add(task)
+        task.add_done_callback(self._growing.discard)
+
+    async def _grow(self, executor: _Executor) -> None:
+        """Start one more worker, on a thread: the fork server's answer is not the event
+        loop's to wait for. The worker is ready in milliseconds (forked loaded) and takes the
+        next waiting message; the one on the slow message keeps it."""
+        executor.wanted += 1  # before the wait: a concurrent check must not ask again
+        with contextlib.suppress(BrokenProcessPool, RuntimeError):  # met by the calls
             await asyncio.to_thread(self._spawn, executor)
+        self._watch_stall()
 
     @staticmethod
     def _spawn(executor: _Executor) -> Future[bool]:
         # The submit starts the workers wanted and not started yet, synchronously, on this
         # thread; a parse submitted meanwhile waits on the pool's lock for a few milliseconds.
-        with _lean_spawn():
-            return executor.submit(bool, True)
+        return executor.submit(bool, True)
 
     def _release_idle(self, generation: int) -> None:
         """Let the workers go when nothing was parsed since the timer was set. A new
@@ -321,13 +378,12 @@ class ParsePool:
             self._idle_timer = None
         for attempt in range(2):
             await self._warm_up()
-            await self._grow()
             generation = self._generation
             executor = self._executor
             self._busy += 1
+            self._watch_stall()
             try:
-                with _lean_spawn():  # a submit may start a worker process
-                    future = loop.run_in_executor(executor, self._worker, raw, limits, default_kind)
+                future = loop.run_in_executor(executor, self._worker, raw, limits, default_kind)
                 parsed = await asyncio.wait_for(future, timeout)
             except TimeoutError:
                 self._replace(generation)
@@ -345,6 +401,7 @@ class ParsePool:
                     continue
                 return failed_parse(raw, limits, "parse.worker_died")
             finally:
+                self._returned += 1
                 if executor is self._executor:  # a replaced executor's count went with it
                     self._busy -= 1
                     if not self._busy and self._idle_timer is None:
@@ -359,9 +416,7 @@ class ParsePool:
     def close(self) -> None:
         """Stop the workers at once (asked first with SIGTERM, killed if stuck in C code),
         then the fork server, so that none outlives the daemon."""
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
+        self._stop_timers()
         processes = [p for p in getattr(self._executor, "_processes", {}).values() if p.is_alive()]
         for process in processes:
             process.terminate()
@@ -376,5 +431,12 @@ class ParsePool:
     async def __aenter__(self) -> ParsePool:
         return self
 
+    def _stop_timers(self) -> None:
+        for timer in (self._idle_timer, self._stall_timer):
+            if timer is not None:
+                timer.cancel()
+        self._idle_timer = self._stall_timer = None
+
     async def __aexit__(self, *_: object) -> None:
+        self._stop_timers()  # on the loop's thread, before closing on another
         await asyncio.to_thread(self.close)

@@ -97,7 +97,20 @@ async def test_a_quiet_pool_keeps_one_worker() -> None:
         assert len(_workers(pool)) == 1
 
 
-async def test_a_message_finding_the_worker_busy_starts_another() -> None:
+async def test_a_backlog_of_ordinary_messages_keeps_one_worker() -> None:
+    # Eight at a time, as the pipeline submits a backlog: each finds the worker busy, but it
+    # returns every few milliseconds, so a second one would add pages and no throughput.
+    async with ParsePool(max_workers=2, grow_after=5.0) as pool:
+        for batch in range(5):
+            names = [f"DUPONT{'X' * (batch * 8 + i)}" for i in range(8)]
+            parsed = await asyncio.gather(
+                *(pool.parse(f"Subject: a\r\n\r\nNom : {n}".encode(), timeout=60) for n in names)
+            )
+            assert [p.request.patient.family_name for p in parsed] == names
+        assert len(_workers(pool)) == 1
+
+
+async def test_a_message_waiting_behind_a_slow_one_starts_another() -> None:
     async with ParsePool(max_workers=2, worker=slow_worker) as pool:
         await pool.parse(b"Subject: warm\r\n\r\nx", timeout=60)
         slow = asyncio.ensure_future(pool.parse(b"Subject: lent\r\n\r\nSLOW", timeout=60))
@@ -105,7 +118,9 @@ async def test_a_message_finding_the_worker_busy_starts_another() -> None:
         started = time.monotonic()
         quick = await pool.parse(b"Subject: b\r\n\r\nNom : MARTIN", timeout=60)
         assert quick.request.patient.family_name == "MARTIN"
-        assert time.monotonic() - started < 20  # not queued behind the 30 s parse
+        # Not queued behind the 30 s parse: a second worker took it once the first had
+        # returned nothing for GROW_AFTER_SECONDS.
+        assert time.monotonic() - started < 20
         assert len(_workers(pool)) == 2
         assert not slow.done()
         slow.cancel()
@@ -114,6 +129,65 @@ async def test_a_message_finding_the_worker_busy_starts_another() -> None:
         # Never more than asked for, however many wait.
         await asyncio.gather(*(pool.parse(b"Subject: c\r\n\r\nx", timeout=60) for _ in range(3)))
         assert len(_workers(pool)) == 2
+
+
+_CONSOLE_MAIN = """
+import asyncio
+from gateway.pipeline.parse_pool import ParsePool
+from tests.gateway.pipeline.test_parse_pool import main_was_imported
+
+MAIN_MARK = True  # found in a worker only if this script ran there again
+
+
+async def main() -> None:
+    # Ten at once on one worker that leaves after two parses, so that each replacement is
+    # started by the pool's manager thread with messages queued.
+    async with ParsePool(max_workers=1, worker=main_was_imported, recycle_after=2) as pool:
+        parsed = await asyncio.gather(
+            *(pool.parse(b"Subject: x\\r\\n\\r\\nbonjour", timeout=120) for _ in range(10))
+        )
+        print(" ".join(p.envelope.subject for p in parsed), pool.replacements)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def main_was_imported(
+    raw: bytes, limits: ParseLimits | None, kind: RequestKind | None
+) -> ParsedMessage:
+    again = any(getattr(m, "MAIN_MARK", False) for m in list(sys.modules.values()))
+    parsed = parse_message(raw, limits=limits, default_kind=kind)
+    subject = f"{'main-imported' if again else 'lean'}:{os.getpid()}"
+    envelope = parsed.envelope.model_copy(update={"subject": subject})
+    return parsed.model_copy(update={"envelope": envelope})
+
+
+def test_workers_are_replaced_after_their_parse_count_lean_with_the_queue_going_on(
+    tmp_path: Path,
+) -> None:
+    # Replaced after ``recycle_after`` parses, a worker is forked anew, and the queue goes on:
+    # Python 3.11's own replacement can count a stale idle token and start none, leaving the
+    # rest queued for ever (CPython gh-115634); the timeout below turns that into a failure.
+    # Run as a file, the script's __main__ has a path and no spec: multiprocessing would
+    # import it again in each worker (for `aiguilleur`, the whole CLI), replacements too.
+    script = tmp_path / "console.py"
+    script.write_text(_CONSOLE_MAIN, encoding="utf-8")
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    *subjects, replacements = done.stdout.split()
+    assert {s.split(":")[0] for s in subjects} == {"lean"}
+    assert len({s.split(":")[1] for s in subjects}) >= 5  # a new worker every two parses
+    assert (len(subjects), replacements) == (10, "0")  # none replaced as broken
 
 
 def _gone_within(pid: int, seconds: float) -> bool:
