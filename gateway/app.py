@@ -104,6 +104,7 @@ def build_components(config: Config, *, transport: Transport | None = None) -> C
     pool = ParsePool(
         max_workers=config.pipeline.parse_processes, memory_mb=config.pipeline.parse_memory_mb
     )
+    metrics.watch_parse_workers(pool)
     services = RoutingServices.load(config, metrics.loops)
     pipeline = Pipeline(
         config=config,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -34,7 +34,7 @@ from gateway.storage.models import (
     utcnow,
 )
 
-__all__ = ["DatabaseCollector", "Metrics", "SmtpFailureKind"]
+__all__ = ["DatabaseCollector", "Metrics", "ParseWorkers", "SmtpFailureKind"]
 
 SmtpFailureKind = Literal["temporary", "permanent"]
 PARSE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0)
@@ -187,6 +187,53 @@ class DatabaseCollector(Collector):
             yield held
 
 
+class ParseWorkers(Protocol):
+    """What the parse pool (``gateway.pipeline.parse_pool.ParsePool``) counts for ops."""
+
+    @property
+    def live_workers(self) -> int: ...
+
+    @property
+    def workers_started(self) -> int: ...
+
+    @property
+    def grown(self) -> int: ...
+
+    @property
+    def replacements(self) -> int: ...
+
+    @property
+    def releases(self) -> int: ...
+
+
+class ParseWorkersCollector(Collector):
+    """The parse workers alive now, and how they came and went since the daemon started."""
+
+    def __init__(self, pool: ParseWorkers) -> None:
+        self._pool = pool
+
+    def describe(self) -> Iterable[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self._pool
+        yield GaugeMetricFamily(
+            "aiguilleur_parse_workers", "Parse worker processes alive", value=pool.live_workers
+        )
+        events = CounterMetricFamily(
+            "aiguilleur_parse_worker_events",
+            "Parse workers started (each fork, replacements included), grown (another started "
+            "for messages waiting behind a slow one), replaced (the pool, after a timeout, a "
+            "crash or the memory ceiling) and released (idle)",
+            labels=["event"],
+        )
+        events.add_metric(["started"], pool.workers_started)
+        events.add_metric(["grown"], pool.grown)
+        events.add_metric(["replaced"], pool.replacements)
+        events.add_metric(["released"], pool.releases)
+        yield events
+
+
 def _age(now: datetime, then: datetime | None) -> float:
     return max(0.0, (now - then).total_seconds()) if then is not None else 0.0
 
@@ -221,6 +268,9 @@ class Metrics:
 
     def watch_database(self, engine: Engine, programmes: Mapping[str, str]) -> None:
         self.registry.register(DatabaseCollector(engine, programmes))
+
+    def watch_parse_workers(self, pool: ParseWorkers) -> None:
+        self.registry.register(ParseWorkersCollector(pool))
 
     def render(self) -> bytes:
         """The exposition text (it queries the database when one is watched)."""

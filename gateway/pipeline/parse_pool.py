@@ -19,7 +19,8 @@ has returned a parse for ``GROW_AFTER_SECONDS``: a slow or hostile message holds
 for about that long, no more, while ordinary traffic and a backlog of ordinary messages (a few
 milliseconds each, so one worker keeps up with the main process) keep one worker's private
 pages (about 15 MB, what CPython's reference counts copy; 60 MB PSS in a backlog) and not two.
-Workers idle for ``IDLE_RELEASE_SECONDS`` are let go, all at once, and the fork server stays.
+Workers idle for ``IDLE_RELEASE_SECONDS`` are let go, all at once, and the fork server stays;
+a worker leaves after ``RECYCLE_AFTER_PARSES`` and a fresh fork takes its place.
 """
 
 from __future__ import annotations
@@ -210,13 +211,15 @@ class _Executor(ProcessPoolExecutor):
     workers. Here a submit starts workers only up to ``wanted``.
     """
 
-    def __init__(self, max_workers: int, **kwargs: Any) -> None:
+    def __init__(self, max_workers: int, on_start: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(max_workers, **kwargs)
         self.wanted = 1  # raised by ParsePool._grow, never past max_workers
+        self._on_start = on_start
 
     def _spawn_process(self) -> None:
         with _lean_spawn():
             super()._spawn_process()  # type: ignore[misc]
+        self._on_start()
 
     def _adjust_process_count(self) -> None:
         # Called by submit, and by the manager thread when a worker leaves at its
@@ -262,6 +265,8 @@ class ParsePool:
         self._growing: set[asyncio.Task[None]] = set()
         self._returned = 0  # parses returned, by any executor: the sign of progress
         self.releases = 0  # how many times idle workers were let go
+        self.grown = 0  # workers started for messages waiting behind a slow one
+        self.workers_started = 0  # every fork: first, grown, recycled and replacement workers
         self._context = multiprocessing.get_context("forkserver")
         # Global to the process, and read only when its fork server starts.
         self._context.set_forkserver_preload([PRELOAD])
@@ -273,12 +278,22 @@ class ParsePool:
         self._warm: asyncio.Future[None] | None = None
         self._busy = 0  # parses submitted to it and not yet returned
         return _Executor(
-            max_workers=self._max_workers,
+            self._max_workers,
+            self._started,
             mp_context=self._context,
             initializer=_ready,
             initargs=(self._memory_mb,),
             max_tasks_per_child=self._recycle_after,
         )
+
+    def _started(self) -> None:
+        # Under the executor's lock, on a thread of its own or the manager's.
+        self.workers_started += 1
+
+    @property
+    def live_workers(self) -> int:
+        processes = getattr(self._executor, "_processes", None) or {}
+        return sum(1 for process in list(processes.values()) if process.is_alive())
 
     async def _warm_up(self) -> None:
         """Start the first worker and load its pipeline, once per executor, outside any budget.
@@ -328,6 +343,7 @@ class ParsePool:
         loop's to wait for. The worker is ready in milliseconds (forked loaded) and takes the
         next waiting message; the one on the slow message keeps it."""
         executor.wanted += 1  # before the wait: a concurrent check must not ask again
+        self.grown += 1
         with contextlib.suppress(BrokenProcessPool, RuntimeError):  # met by the calls
             await asyncio.to_thread(self._spawn, executor)
         self._watch_stall()

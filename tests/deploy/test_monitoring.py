@@ -11,6 +11,7 @@ import yaml
 from sqlmodel import Session
 
 from gateway.metrics import Metrics
+from gateway.pipeline.parse_pool import ParsePool
 from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import MailboxCursor, utcnow
 from tests.support.database import _pg_url, create_pg_database, drop_pg_database
@@ -32,6 +33,7 @@ def _render(url: str) -> set[str]:
     metrics = Metrics()
     metrics.watch_database(engine, {"sig": "signalement"})
     metrics.observe_parse("signalement", 0.1)
+    metrics.watch_parse_workers(ParsePool())  # starts no process until a parse
     text = metrics.render().decode()
     engine.dispose()
     series = [line for line in text.splitlines() if line and not line.startswith("#")]

@@ -108,6 +108,7 @@ async def test_a_backlog_of_ordinary_messages_keeps_one_worker() -> None:
             )
             assert [p.request.patient.family_name for p in parsed] == names
         assert len(_workers(pool)) == 1
+        assert (pool.live_workers, pool.grown, pool.workers_started) == (1, 0, 1)
 
 
 async def test_a_message_waiting_behind_a_slow_one_starts_another() -> None:
@@ -122,6 +123,7 @@ async def test_a_message_waiting_behind_a_slow_one_starts_another() -> None:
         # returned nothing for GROW_AFTER_SECONDS.
         assert time.monotonic() - started < 20
         assert len(_workers(pool)) == 2
+        assert (pool.live_workers, pool.grown) == (2, 1)
         assert not slow.done()
         slow.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -146,7 +148,7 @@ async def main() -> None:
         parsed = await asyncio.gather(
             *(pool.parse(b"Subject: x\\r\\n\\r\\nbonjour", timeout=120) for _ in range(10))
         )
-        print(" ".join(p.envelope.subject for p in parsed), pool.replacements)
+        print(" ".join(p.envelope.subject for p in parsed), pool.workers_started, pool.replacements)
 
 if __name__ == "__main__":
     asyncio.run(main())
@@ -184,9 +186,11 @@ def test_workers_are_replaced_after_their_parse_count_lean_with_the_queue_going_
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    *subjects, replacements = done.stdout.split()
+    *subjects, started, replacements = done.stdout.split()
     assert {s.split(":")[0] for s in subjects} == {"lean"}
-    assert len({s.split(":")[1] for s in subjects}) >= 5  # a new worker every two parses
+    workers = len({s.split(":")[1] for s in subjects})
+    assert workers >= 5  # a new worker every two parses
+    assert int(started) >= workers  # each counted (the metric ops read)
     assert (len(subjects), replacements) == (10, "0")  # none replaced as broken
 
 
