@@ -333,8 +333,7 @@ class ParsePool:
         if self._returned != returned:
             self._watch_stall()  # the workers keep up: look again later
             return
-        executor = self._executor
-        task = asyncio.get_running_loop().create_task(self._grow(executor))
+        task = asyncio.get_running_loop().create_task(self._grow(self._executor))
         self._growing.add(task)
         task.add_done_callback(self._growing.discard)
 
@@ -342,6 +341,8 @@ class ParsePool:
         """Start one more worker, on a thread: the fork server's answer is not the event
         loop's to wait for. The worker is ready in milliseconds (forked loaded) and takes the
         next waiting message; the one on the slow message keeps it."""
+        if executor is not self._executor:
+            return  # replaced or let go since the check: the new one starts as it needs
         executor.wanted += 1  # before the wait: a concurrent check must not ask again
         self.grown += 1
         with contextlib.suppress(BrokenProcessPool, RuntimeError):  # met by the calls
