@@ -290,10 +290,14 @@ class ParsePool:
         # Under the executor's lock, on a thread of its own or the manager's.
         self.workers_started += 1
 
+    def _live_processes(self) -> list[Any]:
+        # Private attribute, but the only view of the workers; None once shut down.
+        processes = getattr(self._executor, "_processes", None) or {}
+        return [process for process in list(processes.values()) if process.is_alive()]
+
     @property
     def live_workers(self) -> int:
-        processes = getattr(self._executor, "_processes", None) or {}
-        return sum(1 for process in list(processes.values()) if process.is_alive())
+        return len(self._live_processes())
 
     async def _warm_up(self) -> None:
         """Start the first worker and load its pipeline, once per executor, outside any budget.
@@ -434,7 +438,7 @@ class ParsePool:
         """Stop the workers at once (asked first with SIGTERM, killed if stuck in C code),
         then the fork server, so that none outlives the daemon."""
         self._stop_timers()
-        processes = [p for p in getattr(self._executor, "_processes", {}).values() if p.is_alive()]
+        processes = self._live_processes()
         for process in processes:
             process.terminate()
         deadline = time.monotonic() + CLOSE_GRACE_SECONDS
