@@ -365,7 +365,8 @@ class Bench:
         work.mkdir(parents=True, exist_ok=True)
         with database(kind, work) as url:
             config = write_config(work, self.stack, cast, url)
-            daemon = self.daemon(f"rate-{kind}", config, profile=self.profile and kind == "sqlite")
+            # One profile per workload (the ack-only run once wrote over the full one's).
+            daemon = self.daemon(f"rate-{tag}", config, profile=self.profile and kind == "sqlite")
             daemon.start()
             try:
                 startup = daemon.wait_connected(len(cast.gateways) + 1)

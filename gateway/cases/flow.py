@@ -18,6 +18,7 @@ from typing import Unpack
 from zoneinfo import ZoneInfo
 
 import structlog
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from gateway.cases.services import RoutingServices, assess_stored
@@ -44,6 +45,15 @@ PARIS = ZoneInfo("Europe/Paris")
 def local_date(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
+
+# Built once: the request's raw bytes, by its message or as the case's first message.
+_RAW_BY_ID = select(InboundMessage.raw).where(col(InboundMessage.id) == bindparam("key"))
+_FIRST_RAW_OF_CASE = (
+    select(InboundMessage.raw)
+    .where(col(InboundMessage.case_id) == bindparam("key"))
+    .order_by(col(InboundMessage.id))
+    .limit(1)
+)
 
 # Replies that answer a request's content: they repeat what was understood of it.
 _UNDERSTOOD_IN = frozenset(
@@ -295,15 +305,11 @@ class CaseFlow:
             return found
         opened_by = self._opened_by.get(case.id)
         # A case this transaction opened is linked to its message when the message is done.
-        where = (
-            col(InboundMessage.id) == opened_by
-            if opened_by is not None
-            else col(InboundMessage.case_id) == case.id
+        # On the connection, without a flush: raw bytes never change, pending edits can wait.
+        statement, key = (
+            (_RAW_BY_ID, opened_by) if opened_by is not None else (_FIRST_RAW_OF_CASE, case.id)
         )
-        with self.session.no_autoflush:  # raw bytes never change: pending edits can wait
-            raw = self.session.exec(
-                select(InboundMessage.raw).where(where).order_by(col(InboundMessage.id))
-            ).first()
+        raw = self.session.connection().execute(statement, {"key": key}).scalar()
         if raw is None:
             return ()  # not kept: its message may not be linked to the case yet
         found = (

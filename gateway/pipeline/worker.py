@@ -53,6 +53,8 @@ LEASE = timedelta(minutes=5)
 # A claim reads the bytes of messages up to this size with it; larger ones are read one at a
 # time when parsed, so a claim of large messages never holds them all in memory.
 CLAIM_READS_UP_TO = 512 * 1024
+# Built once (an option costs more to build than to apply).
+_WITHOUT_RAW = defer(InboundMessage.raw)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ class Pipeline:
                 session.exec(
                     select(InboundMessage)
                     .where(col(InboundMessage.id).in_(wanted))
-                    .options(defer(InboundMessage.raw))  # type: ignore[arg-type]
+                    .options(_WITHOUT_RAW)
                 ).all()
                 if wanted
                 else []
@@ -273,9 +275,12 @@ class Pipeline:
                 try:
                     with session.begin_nested(), repo.buffered_events(session):
                         results.append(self._decide_one(session, item, now))
+                        repo.write_changes(session)  # before the savepoint's own flush
                     decided.append(len(results) - 1)
                 except Exception as exc:
                     results.append(exc)
+                    # Rows written outside the unit of work are not restored by the rollback.
+                    session.expire_all()
             del rows
             try:
                 session.commit()
@@ -298,7 +303,7 @@ class Pipeline:
     def _decide_one(self, session: Session, item: _Prepared, now: datetime) -> StageOutcome:
         inbound_id = item.inbound_id
         # The raw bytes stay in the database unless a step needs them (a TE request does).
-        row = session.get(InboundMessage, inbound_id, options=[defer(InboundMessage.raw)])  # type: ignore[arg-type]
+        row = session.get(InboundMessage, inbound_id, options=[_WITHOUT_RAW])
         assert row is not None and row.id is not None
         if row.status not in repo.PENDING_INBOUND:
             return StageOutcome(inbound_id, InboundStatus(row.status))

@@ -31,12 +31,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import case as when
+from sqlalchemy import inspect as inspect_row
 from sqlalchemy import select as core_select  # sqlmodel's takes at most four columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import ColumnProperty, Mapper, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.sql.dml import ReturningInsert, Update
 from sqlmodel import Session, SQLModel, col, select
 
 from gateway.storage.db import READ_ONLY, is_postgres
@@ -75,6 +76,7 @@ __all__ = [
     "reader",
     "release_own_leases",
     "store_inbound_batch",
+    "write_changes",
 ]
 
 PENDING_INBOUND = (InboundStatus.RECEIVED, InboundStatus.PARSED)
@@ -435,8 +437,66 @@ def read(
     work per query (building the statement, its cache key, the ORM context), about 70 to
     160 µs a statement on SQLite against 20 µs for the read itself, is skipped. For reads of
     columns, not of table models."""
-    session.flush()  # nothing to do, and cheap, when nothing is pending
+    write_changes(session)  # nothing to do, and cheap, when nothing is pending
     return session.connection().execute(statement, params)
+
+
+def write_changes(session: Session) -> None:
+    """Write what the session holds, as a flush would: each changed row in one UPDATE of its
+    changed columns on the session's connection, then anything else through the flush.
+
+    The unit of work's flush of the two or three rows a message changes (its status, its
+    case's) cost about 0.7 ms on SQLite, most of it the ORM's bookkeeping, not the UPDATEs.
+    A row written here is clean afterwards; if the caller's savepoint then rolls back, the
+    caller expires the session (the ORM does not know these rows changed)."""
+    batches: dict[Update, list[dict[str, Any]]] = {}
+    for row in list(session.dirty):
+        state = inspect_row(row)
+        dict_, was = state.dict, state.committed_state
+        keys = tuple(sorted(was))
+        if not keys or any(k not in dict_ for k in keys):
+            continue  # left to the flush
+        changed = tuple(k for k in keys if dict_[k] is not was[k] and dict_[k] != was[k])
+        if changed:
+            statement = _update_of(state.mapper, changed)
+            if statement is None:
+                continue  # a key, or something not a plain column: left to the flush
+            params = {f"v_{k}": dict_[k] for k in changed}
+            params["k_id"] = dict_.get("id")
+            batches.setdefault(statement, []).append(params)
+        # Held as if just read: no history left, so the flush has nothing to compare.
+        session.expunge(row)
+        make_transient(row)
+        make_transient_to_detached(row)
+        session.add(row)
+    if batches:
+        connection = session.connection()
+        for statement, rows in batches.items():  # rows alike share one statement (executemany)
+            result = connection.execute(statement, rows)
+            sane = len(rows) == 1 or connection.dialect.supports_sane_multi_rowcount
+            if sane and result.rowcount != len(rows):  # stale, as the flush would say
+                ids = [r["k_id"] for r in rows]
+                raise LookupError(f"{statement.table} rows {ids} were not updated")
+    session.flush()  # rows added or deleted: nothing to do, and cheap, when none are
+
+
+@cache
+def _update_of(mapper: Mapper[Any], keys: tuple[str, ...]) -> Update | None:
+    """The UPDATE of these attributes of one row by its id, or None when one of them is not a
+    plain column of the row's table (left to the flush)."""
+    table = mapper.local_table
+    if not isinstance(table, Table) or "id" in keys or "id" not in table.c:
+        return None
+    values: dict[str, Any] = {}
+    for key in keys:
+        prop = mapper.attrs.get(key)
+        if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1:
+            return None
+        column = prop.columns[0]
+        if column.table is not table:
+            return None
+        values[column.key] = bindparam(f"v_{key}", type_=column.type)
+    return update(table).where(table.c.id == bindparam("k_id")).values(values)
 
 
 @cache

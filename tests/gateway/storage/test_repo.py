@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Engine, delete, event
 from sqlmodel import col, select
 
 from gateway.storage import repo
@@ -301,4 +302,85 @@ def test_an_outbound_claim_leases_its_rows_in_one_statement(db_url: str) -> None
     with repo.session_for(engine) as s:
         leased = {r.recipient: r.lease_owner for r in s.exec(select(OutboundMessage)).all()}
     assert leased == {"dr0@x.test": "a", "dr1@x.test": "a", "dr2@x.test": "b"}
+    engine.dispose()
+
+
+def _updates(engine: Engine) -> list[tuple[str, int]]:
+    """Each UPDATE the engine runs, as "table: columns set", with its count of parameter sets."""
+    seen: list[tuple[str, int]] = []
+
+    def record(_c: object, _cur: object, statement: str, params: object, *_: object) -> None:
+        if statement.startswith("UPDATE"):
+            table, _, rest = statement.removeprefix("UPDATE ").partition(" SET ")
+            columns = re.findall(r"(\w+)=", rest.split(" WHERE ")[0])
+            seen.append(
+                (f"{table}: {' '.join(columns)}", len(params) if isinstance(params, list) else 1)
+            )
+
+    event.listen(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_changed_rows_are_written_as_updates_of_their_changed_columns(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        cases = [_case(f"AIG-{i}") for i in range(3)]
+        for case in cases:
+            repo.insert_now(s, case)
+        s.commit()
+        seen = _updates(engine)
+        flushed: list[object] = []  # what reached the unit of work
+        event.listen(s, "before_flush", lambda session, *_: flushed.extend(session.dirty))
+        cases[0].status, cases[1].status = "routed", "closed"  # the same columns: one statement
+        cases[2].decision = "eligible"
+        cases[2].sender = "a@x.test"  # set to what it was: not written
+        repo.write_changes(s)
+        assert not s.dirty  # clean: the commit's flush has nothing left to write
+        s.commit()
+    assert flushed == []
+    assert sorted(seen) == [("cases: decision", 1), ("cases: status", 2)]
+    with repo.session_for(engine) as s:
+        stored = {c.reference: (c.status, c.decision) for c in s.exec(select(Case)).all()}
+    assert stored == {
+        "AIG-0": ("routed", None),
+        "AIG-1": ("closed", None),
+        "AIG-2": ("received", "eligible"),
+    }
+    engine.dispose()
+
+
+def test_a_change_to_a_row_gone_from_the_database_is_an_error(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        case = _case("AIG-1")
+        case_id = repo.insert_now(s, case)
+        s.commit()
+        with engine.begin() as other:  # another writer removed it meanwhile
+            other.execute(delete(Case).where(col(Case.id) == case_id))
+        case.status = "routed"
+        with pytest.raises(LookupError, match="not updated"):
+            repo.write_changes(s)
+    engine.dispose()
+
+
+def test_rows_written_in_a_rolled_back_savepoint_read_as_stored_once_expired(
+    db_url: str,
+) -> None:
+    # What the pipeline does when a message fails after its rows were written.
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        case = _case("AIG-1")
+        repo.insert_now(s, case)
+        s.commit()
+        with pytest.raises(RuntimeError), s.begin_nested():
+            case.status = "routed"
+            repo.write_changes(s)
+            raise RuntimeError("this message fails")
+        s.expire_all()
+        assert case.status == "received"
+        case.decision = "eligible"  # the next message's change is still written
+        s.commit()
+    with repo.session_for(engine) as s:
+        stored = s.exec(select(Case)).one()
+        assert (stored.status, stored.decision) == ("received", "eligible")
     engine.dispose()
