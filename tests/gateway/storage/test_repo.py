@@ -311,7 +311,7 @@ def _updates(engine: Engine) -> list[tuple[str, int]]:
 
     def record(_c: object, _cur: object, statement: str, params: object, *_: object) -> None:
         if statement.startswith("UPDATE"):
-            table, _, rest = statement.removeprefix("UPDATE ").partition(" SET ")
+            table, _sep, rest = statement.removeprefix("UPDATE ").partition(" SET ")
             columns = re.findall(r"(\w+)=", rest.split(" WHERE ")[0])
             seen.append(
                 (f"{table}: {' '.join(columns)}", len(params) if isinstance(params, list) else 1)
