@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from lxml import etree  # type: ignore[import-untyped]
 
@@ -31,9 +32,14 @@ def _parser() -> etree.XMLParser:
 _PARSER = _parser()
 
 
+@cache
+def _deeper_than(max_depth: int) -> etree.XPath:
+    # One XPath step per level: the work is linear in the number of nodes. Compiled once.
+    return etree.XPath("boolean(/*" + "/*" * max_depth + ")")
+
+
 def _too_deep(root: etree._Element, max_depth: int) -> bool:
-    # One XPath step per level: the work is linear in the number of nodes.
-    return bool(root.xpath("boolean(/*" + "/*" * max_depth + ")"))
+    return bool(_deeper_than(max_depth)(root))
 
 
 def parse_xml(data: bytes, name: str, limits: ParseLimits) -> etree._Element | Problem:

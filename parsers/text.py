@@ -6,6 +6,7 @@ import binascii
 import codecs
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["TICKED", "TICK_MARKS", "UNTICKED", "decode_bytes", "fold", "has_tick", "is_ticked"]
 
@@ -45,8 +46,25 @@ _FRENCH = str.maketrans(
 )
 
 
+# Labels, tick-box lines and field names recur from message to message (a form is filled
+# in many times): about a hundred folds a request, most of them of a string folded before.
+_FOLD_CACHE_CHARS = 200  # longer text (prose, hostile input) is folded, never kept
+_FOLD_CACHE_SIZE = 4096
+
+
 def fold(text: str, *, drop_parens: bool = True) -> str:
     """Lower-case, strip accents and punctuation, collapse spaces: "N° INS" -> "n ins"."""
+    if len(text) <= _FOLD_CACHE_CHARS:
+        return _fold_short(text, drop_parens)
+    return _fold(text, drop_parens)
+
+
+@lru_cache(maxsize=_FOLD_CACHE_SIZE)
+def _fold_short(text: str, drop_parens: bool) -> str:
+    return _fold(text, drop_parens)
+
+
+def _fold(text: str, drop_parens: bool) -> str:
     if drop_parens:
         for _ in range(3):  # "(a (b) c)": innermost first, a few levels deep
             text, found = _PARENS.subn(" ", text)
