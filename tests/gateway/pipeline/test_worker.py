@@ -3,7 +3,9 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import threading
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event
@@ -16,6 +18,7 @@ from gateway.metrics import Metrics
 from gateway.pipeline import worker
 from gateway.pipeline.worker import Pipeline, StageOutcome
 from gateway.storage import repo
+from gateway.storage.db import is_postgres, make_engine, upgrade
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from gateway.storage.repo import ClaimedInbound
 from parsers import ParsedMessage, parse_message
@@ -365,3 +368,65 @@ async def test_an_unreadable_sender_is_quarantined_not_ignored(engine: Engine) -
     assert outcome.status == row.status == "quarantined"
     assert (row.error or "").startswith("message.sender_unreadable")
     assert _rows(engine, Case) == [] and _rows(engine, OutboundMessage) == []
+
+
+async def test_the_decide_stage_runs_on_the_loop_on_sqlite_in_a_thread_on_postgresql(
+    engine: Engine,
+) -> None:
+    """On SQLite a batch's statements run on the loop's thread (handed to a thread, they
+    contended with the loop for the GIL); taking the writer's lock does not. On PostgreSQL,
+    where every statement waits for a round trip, the whole batch runs in a thread."""
+    seen: list[tuple[str, int]] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append((" ".join(statement.lower().split()), threading.get_ident()))
+
+    pipeline = _pipeline(engine, _config())
+    store_inbound(engine, _mail(COMPLETE), "a")
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert [o.status for o in await pipeline.drain()] == ["processed"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    loop_thread = threading.get_ident()
+    opened = [t for s, t in seen if s.startswith("insert into cases")]
+    assert len(opened) == 1
+    if is_postgres(engine):
+        assert opened != [loop_thread]
+    else:
+        assert opened == [loop_thread]
+        assert all(t != loop_thread for s, t in seen if s.startswith("begin"))
+
+
+async def test_a_decide_waiting_for_the_writer_lock_leaves_the_loop_free(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'lock.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        pipeline = _pipeline(engine, _config())
+        store_inbound(engine, _mail(COMPLETE), "a")
+        claimed = await asyncio.to_thread(pipeline._claim, 10)
+        prepared = [await pipeline._prepare(message) for message in claimed]
+        holding, release = threading.Event(), threading.Event()
+
+        def hold_the_lock() -> None:
+            with repo.session_for(engine) as session:
+                session.connection()  # BEGIN IMMEDIATE: the process's writer lock
+                holding.set()
+                release.wait(10)
+
+        holder = asyncio.ensure_future(asyncio.to_thread(hold_the_lock))
+        await asyncio.to_thread(holding.wait, 10)
+        decide = asyncio.ensure_future(pipeline._decide(prepared))
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not decide.done()  # the loop ran while the batch waited
+        release.set()
+        await holder
+        assert [o.status for o in await decide] == ["processed"]
+    finally:
+        engine.dispose()
