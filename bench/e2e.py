@@ -240,13 +240,17 @@ def database(
     *,
     admin: Callable[[], str] = _pg_admin,
     prefix: str = "aig_bench",
+    migrate: Callable[[str], None] | None = None,
 ) -> Iterator[str]:
     """A migrated, empty database: a SQLite file, or a throwaway PostgreSQL database.
 
     ``admin`` is only called for PostgreSQL (the chaos bench may start a server for it).
+    ``migrate`` brings it to the schema of the daemon that will run on it (by default,
+    this tree's).
     """
-    from gateway.storage.db import upgrade
+    from gateway.storage.db import upgrade as this_trees
 
+    upgrade = migrate or this_trees
     if kind == "sqlite":
         workdir.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{workdir / 'aiguilleur.db'}"
@@ -283,6 +287,12 @@ class Bench:
 
     def submitter(self) -> Submitter:
         return Submitter(self.stack.host, self.stack.smtp_port)
+
+    def migrate(self, url: str) -> None:
+        """The schema of the daemon this bench runs (``bench.interleaved``: another tree's)."""
+        from gateway.storage.db import upgrade
+
+        upgrade(url)
 
     def daemon(self, name: str, config: Path, *, profile: bool = False) -> DaemonRun:
         profile_path = self.workdir / f"{name}.pyspy" if profile else None
@@ -363,7 +373,7 @@ class Bench:
         cast = new_cast(self.stack, f"rate-{tag}{self.run_tag}")
         work = self.workdir / f"rate-{tag}"
         work.mkdir(parents=True, exist_ok=True)
-        with database(kind, work) as url:
+        with database(kind, work, migrate=self.migrate) as url:
             config = write_config(work, self.stack, cast, url)
             # One profile per workload (the ack-only run once wrote over the full one's).
             daemon = self.daemon(f"rate-{tag}", config, profile=self.profile and kind == "sqlite")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.interleaved import summary
+from bench.e2e import QUICK
+from bench.interleaved import TreeBench, summary
 from tests.support.bench import run_bench
 from tests.support.mailstack import require_mail_stack
 
@@ -41,6 +42,21 @@ def test_summary_pairs_each_round_and_takes_the_median() -> None:
         "cpu_s_per_1000": 0.825,
         "main_cpu_s_per_1000": 0.825,
     }
+
+
+def test_an_earlier_tree_migrates_its_own_database(tmp_path: Path) -> None:
+    """Its daemon refuses a schema newer than its migrations: ours would be."""
+    tree = tmp_path / "tree"
+    (tree / "gateway" / "storage").mkdir(parents=True)
+    (tree / "gateway" / "__init__.py").write_text("")
+    (tree / "gateway" / "storage" / "__init__.py").write_text("")
+    (tree / "gateway" / "storage" / "db.py").write_text(
+        "def upgrade(url):\n    open(url, 'w').write('migrated by the earlier tree')\n"
+    )
+    target = tmp_path / "db"
+    bench = TreeBench(None, tmp_path / "work", QUICK, tree=tree)  # type: ignore[arg-type]
+    bench.migrate(str(target))
+    assert target.read_text() == "migrated by the earlier tree"
 
 
 @pytest.mark.e2e
