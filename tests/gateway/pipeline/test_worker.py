@@ -78,7 +78,10 @@ def _pipeline(engine: Engine, config: Config, parse=_real_parse, metrics=None) -
 
 
 def _rows(engine: Engine, model: type) -> list:  # type: ignore[type-arg]
-    with repo.session_for(engine) as s:
+    # A reader, as the daemon reads: it takes no writer's lock. (Called on the event loop while
+    # a pipeline runs, a writer's session would wait for a decide batch that waits for the loop:
+    # the daemon itself makes every database call from a thread.)
+    with repo.session_for(repo.reader(engine)) as s:
         return list(s.exec(select(model)).all())
 
 
