@@ -11,6 +11,7 @@ kept, and the sender is told when a reply is due.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from gateway.pipeline.quarantine import quarantine, quarantine_reply
 from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyKind
 from gateway.storage import repo
-from gateway.storage.db import is_postgres
+from gateway.storage.db import is_postgres, writer_lock
 from gateway.storage.models import (
     InboundMessage,
     InboundStatus,
@@ -267,12 +268,15 @@ class Pipeline:
         network: handed to a thread, it contended with the loop for the GIL at each of its
         statements (11 % more CPU a request). What may wait runs in a thread all the same:
         taking the writer's lock (BEGIN IMMEDIATE), and the commit's fsync with the lock's
-        release, so that the lock never waits for the loop. (Nothing on the loop's thread
-        takes that lock itself: every database call of the daemon goes through a thread.)"""
+        release, so that the lock never waits for the loop. Nothing on the loop's thread may
+        take that lock itself (every database call of the daemon goes through a thread): it
+        would wait for this batch, which waits for the loop; ``loop_batch`` makes it fail."""
+        lock = writer_lock(self._engine)
         session = repo.session_for(self._engine)
         try:
-            await thread_to_the_end(session.connection)
-            results, decided = self._decide_in(session, items)
+            with lock.loop_batch() if lock is not None else contextlib.nullcontext():
+                await thread_to_the_end(session.connection)
+                results, decided = self._decide_in(session, items)
             results = await thread_to_the_end(self._commit, session, results, decided)
         finally:
             session.close()  # a failure before the commit; no thread holds the session now

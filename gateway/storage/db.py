@@ -6,6 +6,9 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,7 @@ __all__ = [
     "normalise_url",
     "upgrade",
     "upgrade_apart",
+    "writer_lock",
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -71,6 +75,7 @@ class WriterLock:
         self._serving = 0
         self._abandoned: set[int] = set()  # tickets whose holder timed out waiting
         self._timeout = timeout
+        self._loop_batch: int | None = None  # see ``loop_batch``
 
     def acquire(self) -> None:
         me = threading.get_ident()
@@ -78,6 +83,11 @@ class WriterLock:
             if self._owner == me:
                 self._depth += 1
                 return
+            if self._loop_batch == me:
+                raise RuntimeError(
+                    "the database's writer lock was asked for on an event loop's thread while "
+                    "a decide batch of that loop holds or awaits it: make the call in a thread"
+                )
             ticket = self._next_ticket
             self._next_ticket += 1
             if not self._cond.wait_for(
@@ -87,6 +97,20 @@ class WriterLock:
                 self._skip_abandoned()
                 raise TimeoutError(f"database write lock not obtained in {self._timeout:g} s")
             self._owner, self._depth = me, 1
+
+    @contextmanager
+    def loop_batch(self) -> Iterator[None]:
+        """Marks the calling thread, an event loop's, as running a batch whose lock is taken
+        and held from other threads. Asked for on this thread meanwhile, the lock would wait
+        for the batch, which waits for the loop: it fails at once instead of in 30 s."""
+        me = threading.get_ident()
+        with self._cond:
+            self._loop_batch = me
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._loop_batch = None
 
     def release(self) -> None:
         with self._cond:
@@ -103,6 +127,14 @@ class WriterLock:
         self._cond.notify_all()
 
 
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, WriterLock] = weakref.WeakKeyDictionary()
+
+
+def writer_lock(engine: Engine) -> WriterLock | None:
+    """The lock the SQLite ``engine``'s writers queue on (None on PostgreSQL)."""
+    return _WRITER_LOCKS.get(engine)
+
+
 def _serialise_writers(engine: Engine) -> None:
     """One writer at a time within the process, queued on a lock rather than on SQLite.
 
@@ -113,6 +145,7 @@ def _serialise_writers(engine: Engine) -> None:
     processes (the CLI) still queue on ``busy_timeout``.
     """
     lock = WriterLock(timeout=30.0)
+    _WRITER_LOCKS[engine] = lock
     held = "aiguilleur_write_lock"
 
     def begin(conn: Any) -> None:

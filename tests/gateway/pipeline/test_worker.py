@@ -4,6 +4,7 @@ import asyncio
 import email
 import email.policy
 import threading
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -428,6 +429,12 @@ async def test_a_decide_waiting_for_the_writer_lock_leaves_the_loop_free(
             await asyncio.sleep(0.01)
             ticks += 1
         assert ticks == 20 and not decide.done()  # the loop ran while the batch waited
+        # A writer's session on the loop would wait for the batch, which waits for the loop:
+        # it fails at once instead of after the lock's 30 s.
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="in a thread"), repo.session_for(engine) as s:
+            s.connection()
+        assert time.monotonic() - started < 5
         release.set()
         await holder
         assert [o.status for o in await decide] == ["processed"]

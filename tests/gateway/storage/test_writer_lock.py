@@ -109,3 +109,30 @@ def test_mutual_exclusion_under_contention(threads: int) -> None:
     for thread in pool:
         thread.join(10)
     assert worst == 1
+
+
+def test_a_loop_running_a_batch_cannot_wait_for_its_own_lock() -> None:
+    """A batch on an event loop's thread holds the lock from another thread; that loop's
+    thread asking for it would wait for ever (the batch waits for the loop): it fails at
+    once. Other threads queue as usual, and the marking ends with the batch."""
+    lock = WriterLock(timeout=5)
+    held, release = threading.Event(), threading.Event()
+
+    def batch_thread() -> None:
+        lock.acquire()
+        held.set()
+        release.wait(5)
+        lock.release()
+
+    with lock.loop_batch():
+        worker = threading.Thread(target=batch_thread)
+        worker.start()
+        held.wait(5)
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="in a thread"):
+            lock.acquire()
+        assert time.monotonic() - started < 1
+    release.set()
+    worker.join(5)
+    lock.acquire()  # the batch is over: this thread takes it as any other
+    lock.release()
