@@ -11,7 +11,6 @@ kept, and the sender is told when a reply is due.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,7 +32,7 @@ from gateway.pipeline.quarantine import quarantine, quarantine_reply
 from gateway.replies.compose import ReplyRenderer
 from gateway.replies.facts import ReplyKind
 from gateway.storage import repo
-from gateway.storage.db import is_postgres, writer_lock
+from gateway.storage.db import WriterLock, writer_lock
 from gateway.storage.models import (
     InboundMessage,
     InboundStatus,
@@ -109,7 +108,8 @@ class Pipeline:
         self._outbox_wakeup = outbox_wakeup
         self._clock = clock
         self._own = config.own_addresses()
-        self._decide_on_loop = not is_postgres(engine)
+        # SQLite's writers queue on this lock: there, the decide batch runs on the loop.
+        self._writer_lock = writer_lock(engine)
         self.wakeup = asyncio.Event()
 
     # -- claiming -----------------------------------------------------------------------------
@@ -239,8 +239,8 @@ class Pipeline:
     # -- stage 2: decide, a batch per transaction --------------------------------------------
 
     async def _decide(self, items: Sequence[_Prepared]) -> list[StageOutcome]:
-        if self._decide_on_loop:
-            results = await self._decide_batch_on_loop(items)
+        if self._writer_lock is not None:
+            results = await self._decide_batch_on_loop(self._writer_lock, items)
         else:
             results = await asyncio.to_thread(self._decide_batch, items)
         outcomes: list[StageOutcome] = []
@@ -262,7 +262,7 @@ class Pipeline:
         return results
 
     async def _decide_batch_on_loop(
-        self, items: Sequence[_Prepared]
+        self, lock: WriterLock, items: Sequence[_Prepared]
     ) -> list[StageOutcome | Exception]:
         """The batch on the event loop's thread, on SQLite, where no statement waits for a
         network: handed to a thread, it contended with the loop for the GIL at each of its
@@ -271,10 +271,9 @@ class Pipeline:
         release, so that the lock never waits for the loop. Nothing on the loop's thread may
         take that lock itself (every database call of the daemon goes through a thread): it
         would wait for this batch, which waits for the loop; ``loop_batch`` makes it fail."""
-        lock = writer_lock(self._engine)
         session = repo.session_for(self._engine)
         try:
-            with lock.loop_batch() if lock is not None else contextlib.nullcontext():
+            with lock.loop_batch():
                 await thread_to_the_end(session.connection)
                 results, decided = self._decide_in(session, items)
             results = await thread_to_the_end(self._commit, session, results, decided)

@@ -31,6 +31,13 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def migrated_sqlite(path: Path) -> Engine:
+    """An engine on a migrated SQLite file at ``path``: for what only SQLite does."""
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return make_engine(url)
+
+
 def _pg_url(admin_url: str, dbname: str) -> str:
     base, _, _ = admin_url.rpartition("/")
     return f"{base}/{dbname}"

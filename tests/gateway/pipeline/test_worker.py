@@ -19,12 +19,13 @@ from gateway.metrics import Metrics
 from gateway.pipeline import worker
 from gateway.pipeline.worker import Pipeline, StageOutcome
 from gateway.storage import repo
-from gateway.storage.db import is_postgres, make_engine, upgrade
+from gateway.storage.db import is_postgres
 from gateway.storage.models import Case, CaseEvent, InboundMessage, OutboundMessage
 from gateway.storage.repo import ClaimedInbound
 from parsers import ParsedMessage, parse_message
 from parsers.problems import problem
 from parsers.request import Request, RequestKind
+from tests.support.database import migrated_sqlite
 from tests.support.pipeline import parse_in_thread, pipeline_for, store_inbound
 from tests.support.waiting import eventually
 
@@ -405,9 +406,7 @@ async def test_the_decide_stage_runs_on_the_loop_on_sqlite_in_a_thread_on_postgr
 async def test_a_decide_waiting_for_the_writer_lock_leaves_the_loop_free(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'lock.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = migrated_sqlite(tmp_path / "lock.db")
     try:
         pipeline = _pipeline(engine, _config())
         store_inbound(engine, _mail(COMPLETE), "a")

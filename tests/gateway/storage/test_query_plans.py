@@ -19,15 +19,13 @@ from sqlmodel import Session
 
 from gateway.metrics import DatabaseCollector
 from gateway.storage import repo
-from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import utcnow
+from tests.support.database import migrated_sqlite
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'plans.db'}"
-    upgrade(url)  # the migrations' indexes, not the models' create_all
-    engine = make_engine(url)
+    engine = migrated_sqlite(tmp_path / "plans.db")  # the migrations' indexes, not create_all
     yield engine
     engine.dispose()
 
