@@ -7,7 +7,9 @@ The machines here are shared and their speed moves by a third within an hour, so
 ``bench.e2e`` runs made apart cannot tell a 10 % change. This bench starts one mail stack and
 alternates, round after round, the same ``bench.e2e`` rate run (warm-up left out) on the
 daemon of an earlier tree and on this tree's: the ratio of each pair is the change, the spread
-of the ratios over the rounds is the noise. ``--before`` names a commit (checked out in a
+of the ratios over the rounds is the noise. Odd rounds run the pair in the other order
+(before, after, after, before), so that a pair's second run being the slower one, as it was
+on one machine, does not pass for the change. ``--before`` names a commit (checked out in a
 temporary ``git worktree``) or a source tree; both run with this checkout's virtual
 environment, so the earlier tree must run on the same locked dependencies.
 
@@ -98,6 +100,12 @@ def source_tree(before: str) -> Iterator[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def pair_order(round_: int) -> tuple[str, str]:
+    """Before then after, and the other way round every other round (ABBA): the second run of
+    a pair was the slower one on one machine, whichever tree it ran."""
+    return ("before", "after") if round_ % 2 == 0 else ("after", "before")
+
+
 def summary(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Per workload: each round's after/before ratios, and their median."""
     out: dict[str, Any] = {}
@@ -149,7 +157,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             stack.start()
             for round_ in range(args.rounds):
                 for workload in workloads:
-                    for side, code in (("before", tree), ("after", None)):
+                    for side in pair_order(round_):
+                        code = tree if side == "before" else None
                         name = f"r{round_}-{workload}-{side}"
                         bench = TreeBench(stack, base / name, sizes, run_tag=name, tree=code)
                         found = bench.rate(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.e2e import QUICK
-from bench.interleaved import TreeBench, summary
+from bench.interleaved import TreeBench, pair_order, summary
 from tests.support.bench import run_bench
 from tests.support.mailstack import require_mail_stack
 
@@ -42,6 +42,15 @@ def test_summary_pairs_each_round_and_takes_the_median() -> None:
         "cpu_s_per_1000": 0.825,
         "main_cpu_s_per_1000": 0.825,
     }
+
+
+def test_every_other_round_runs_the_pair_the_other_way_round() -> None:
+    assert [pair_order(r) for r in range(4)] == [
+        ("before", "after"),
+        ("after", "before"),
+        ("before", "after"),
+        ("after", "before"),
+    ]
 
 
 def test_an_earlier_tree_migrates_its_own_database(tmp_path: Path) -> None:

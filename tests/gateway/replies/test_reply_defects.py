@@ -18,7 +18,6 @@ from typing import get_args
 import pytest
 from fhir.resources.R4B.task import Task
 
-from gateway.config import SmtpConfig
 from gateway.outbox.transports import SmtpEnvelope, SmtpTransport
 from gateway.replies.compose import OutboundAttachment, ReplyRenderer, structure_names
 from gateway.replies.facts import DOCTOR_FACING, ReplyFacts, ReplyIssue, ReplyKind, SummaryLine
@@ -27,6 +26,7 @@ from gateway.replies.summary import AgeCriteria, summary
 from gateway.routing.status import TaskStatus, status_view
 from gateway.storage.models import CaseStatus
 from parsers.request import Patient, Request, Situation
+from tests.support.smtp_peer import SmtpPeer, smtp_peer
 
 WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 ON = date(2026, 3, 1)
@@ -209,52 +209,17 @@ def test_forwarded_original_is_message_rfc822_even_with_8bit_bytes() -> None:
     assert inner.get_content().splitlines() == ["Lésion pigmentée du dos, évolutive."]
 
 
-class _SmtpPeer:
-    """Just enough of an SMTP server to see the MAIL command; it offers 8BITMIME."""
-
-    def __init__(self) -> None:
-        self.commands: list[str] = []
-        self.data = b""
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"220 test ESMTP\r\n")
-        while line := await reader.readline():
-            command = line.decode().strip()
-            self.commands.append(command)
-            verb = command.split(" ", 1)[0].upper()
-            if verb == "EHLO":
-                writer.write(b"250-test\r\n250-8BITMIME\r\n250 SIZE 10000000\r\n")
-            elif verb == "DATA":
-                writer.write(b"354 go on\r\n")
-                await writer.drain()
-                chunks = []
-                while (chunk := await reader.readline()) != b".\r\n":
-                    chunks.append(chunk)
-                self.data = b"".join(chunks)
-                writer.write(b"250 queued\r\n")
-            elif verb == "QUIT":
-                writer.write(b"221 bye\r\n")
-                await writer.drain()
-                break
-            else:
-                writer.write(b"250 ok\r\n")
-            await writer.drain()
-        writer.close()
-
-
 def test_smtp_asks_for_8bitmime_only_for_a_mail_with_8bit_bytes() -> None:
-    async def scenario() -> _SmtpPeer:
-        peer = _SmtpPeer()
-        server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        config = SmtpConfig(from_address="cpts@x.test", host="127.0.0.1", port=port, tls="none")
-        transport = SmtpTransport(config)
-        raw = b"Subject: x\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n"
-        await transport.send(SmtpEnvelope("cpts@x.test", "dr@x.test", raw))
-        await transport.send(SmtpEnvelope("cpts@x.test", "dr@x.test", b"Subject: y\r\n\r\nok\r\n"))
-        await transport.close()
-        server.close()
-        await server.wait_closed()
+    async def scenario() -> SmtpPeer:
+        peer = SmtpPeer()
+        async with smtp_peer(peer) as config:
+            transport = SmtpTransport(config)
+            raw = b"Subject: x\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n"
+            await transport.send(SmtpEnvelope("cpts@x.test", "dr@x.test", raw))
+            await transport.send(
+                SmtpEnvelope("cpts@x.test", "dr@x.test", b"Subject: y\r\n\r\nok\r\n")
+            )
+            await transport.close()
         return peer
 
     peer = asyncio.run(scenario())
