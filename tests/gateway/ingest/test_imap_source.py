@@ -20,8 +20,8 @@ from gateway.config import MailboxConfig
 from gateway.ingest.imap_source import ImapSource
 from gateway.ingest.store import RawStore
 from gateway.storage import repo
-from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import InboundMessage, MailboxCursor
+from tests.support.database import migrated_sqlite
 
 # Fixtures (mail_stack, mail_user) come from tests.support.mailstack, registered as a
 # plugin by the root conftest.
@@ -29,9 +29,7 @@ from gateway.storage.models import InboundMessage, MailboxCursor
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    upgrade(url)
-    made = make_engine(url)
+    made = migrated_sqlite(tmp_path / "db.sqlite")
     try:
         yield made
     finally:

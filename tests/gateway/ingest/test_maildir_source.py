@@ -6,14 +6,12 @@ from gateway.config import MailboxConfig
 from gateway.ingest.maildir_source import MaildirSource
 from gateway.ingest.store import RawStore
 from gateway.storage import repo
-from gateway.storage.db import make_engine, upgrade
 from gateway.storage.models import InboundMessage
+from tests.support.database import migrated_sqlite
 
 
 async def test_commits_then_moves_and_never_duplicates(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = migrated_sqlite(tmp_path / "db.sqlite")
     woken: list[int] = []
     store = RawStore(engine, on_stored=lambda: woken.append(1))
     box = MailboxConfig(

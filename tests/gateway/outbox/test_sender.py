@@ -15,8 +15,9 @@ from gateway.metrics import Metrics
 from gateway.outbox import Outbox, SmtpEnvelope, sender
 from gateway.outbox.journal import SentJournal
 from gateway.storage import repo
-from gateway.storage.db import make_engine, upgrade
+from gateway.storage.db import make_engine
 from gateway.storage.models import OutboundMessage
+from tests.support.database import migrated_sqlite
 from tests.support.outbound import outbound_ack
 from tests.support.waiting import eventually
 
@@ -209,9 +210,7 @@ def _journal_outbox(
 async def test_with_a_journal_the_mark_is_the_journal_and_the_database_follows(
     tmp_path: Path,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = migrated_sqlite(tmp_path / "a.db")
     _queue(engine, 8, recipients=3)
     journal = tmp_path / "a.db.sent"
 
@@ -234,9 +233,7 @@ async def test_the_marks_of_a_pass_reach_the_database_together(
     # One fold per 250 cost a database transaction (about 1 ms of CPU) per mail: the journal
     # already makes each mark durable, so the database learns a pass's marks at once.
     monkeypatch.setattr(sender, "FOLD_AFTER", 60.0)  # only the end of the pass folds
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = migrated_sqlite(tmp_path / "a.db")
     _queue(engine, 8, recipients=3)
     outbox = _journal_outbox(engine, tmp_path / "a.db.sent", RecordingTransport([]))
     folds: list[int] = []
@@ -298,9 +295,7 @@ def _id(row: OutboundMessage) -> int:
 async def test_a_crash_before_the_fold_sends_nothing_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'a.db'}"
-    upgrade(url)
-    engine = make_engine(url)
+    engine = migrated_sqlite(tmp_path / "a.db")
     with repo.session_for(engine) as s:
         repo.queue_outbound(s, outbound_ack("c0", "dr@x.test", message_id="<m0@x>", raw=b"raw 0"))
         s.commit()
