@@ -8,10 +8,11 @@ The machines here are shared and their speed moves by a third within an hour, so
 alternates, round after round, the same ``bench.e2e`` rate run (warm-up left out) on the
 daemon of an earlier tree and on this tree's: the ratio of each pair is the change, the spread
 of the ratios over the rounds is the noise. Odd rounds run the pair in the other order
-(before, after, after, before), so that a pair's second run being the slower one, as it was
-on one machine, does not pass for the change. ``--before`` names a commit (checked out in a
-temporary ``git worktree``) or a source tree; both run with this checkout's virtual
-environment, so the earlier tree must run on the same locked dependencies.
+(before, after, after, before), so that whatever favours one slot of a pair (on one machine
+the same change read 1.1 in a fixed order and 0.85 in the next run) does not pass for it.
+``--before`` names a commit (checked out in a temporary ``git worktree``) or a source tree;
+both run with this checkout's virtual environment, so the earlier tree must run on the same
+locked dependencies.
 
 Results go to ``bench/results/interleaved-<date>.json``; a short table is printed.
 """
@@ -101,8 +102,8 @@ def source_tree(before: str) -> Iterator[Path]:
 
 
 def pair_order(round_: int) -> tuple[str, str]:
-    """Before then after, and the other way round every other round (ABBA): the second run of
-    a pair was the slower one on one machine, whichever tree it ran."""
+    """Before then after, and the other way round every other round (ABBA), so that neither
+    tree always has the same slot of a pair."""
     return ("before", "after") if round_ % 2 == 0 else ("after", "before")
 
 

@@ -106,9 +106,9 @@ async def _transaction(client: aiosmtplib.SMTP, item: SmtpEnvelope) -> None:
     """MAIL, RCPT and DATA for one mail. ``sendmail`` did the same, but parsed each address
     twice and rewrote the whole mail's line endings once more to count its SIZE: a tenth of
     the CPU the event loop spends on SMTP, for bytes we wrote with CRLF already."""
-    options = await _body_options(client, item.raw)
     if client.is_ehlo_or_helo_needed:
-        await client.ehlo()
+        await client.ehlo()  # the extensions below are read from its answer
+    options = _body_options(client, item.raw)
     if client.supports_extension("size"):
         options.insert(0, f"SIZE={wire_size(item.raw)}")
     try:
@@ -130,13 +130,11 @@ def wire_size(raw: bytes) -> int:
     return size if raw.endswith((b"\n", b"\r")) else size + 2
 
 
-async def _body_options(client: aiosmtplib.SMTP, raw: bytes) -> list[str]:
+def _body_options(client: aiosmtplib.SMTP, raw: bytes) -> list[str]:
     """BODY=8BITMIME (RFC 6152) for a mail with 8-bit bytes: a forwarded original travels
     as received, as message/rfc822 allows. Everything else we write is 7-bit."""
     if raw.isascii():
         return []
-    if client.is_ehlo_or_helo_needed:
-        await client.ehlo()
     if client.supports_extension("8bitmime"):
         return ["BODY=8BITMIME"]
     log.warning("smtp_8bit_without_8bitmime")  # most servers take it all the same
