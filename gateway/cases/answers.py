@@ -91,7 +91,7 @@ def relay_avis(flow: CaseFlow, case: Case, offer: Offer, incoming: Incoming, tex
         max_message_bytes=flow.config.limits.max_message_bytes,
         max_attachments=flow.config.limits.max_attachments,
     )
-    files = attachments_of(incoming.row.raw, limits)
+    files = attachments_of(flow.raw(incoming), limits)
     avis = flow.facts(
         case, ReplyKind.AVIS, doctor_email=offer.doctor_email, text_fr=text.strip() or None
     )

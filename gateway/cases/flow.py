@@ -30,7 +30,14 @@ from gateway.replies.understood import understood_fr
 from gateway.routing.assess import Assessment
 from gateway.routing.status import status_view
 from gateway.storage import repo
-from gateway.storage.models import Case, CaseStatus, InboundMessage, Offer, OfferStatus
+from gateway.storage.models import (
+    Case,
+    CaseStatus,
+    InboundMessage,
+    InboundRaw,
+    Offer,
+    OfferStatus,
+)
 from parsers import ParsedMessage
 from parsers.request import Request
 from rules.programmes import ProgrammeSpec
@@ -47,9 +54,10 @@ def local_date(moment: datetime) -> date:
 
 
 # Built once: the request's raw bytes, by its message or as the case's first message.
-_RAW_BY_ID = select(InboundMessage.raw).where(col(InboundMessage.id) == bindparam("key"))
+_RAW_BY_ID = select(InboundRaw.raw).where(col(InboundRaw.inbound_id) == bindparam("key"))
 _FIRST_RAW_OF_CASE = (
-    select(InboundMessage.raw)
+    select(InboundRaw.raw)
+    .join(InboundMessage, col(InboundMessage.id) == col(InboundRaw.inbound_id))
     .where(col(InboundMessage.case_id) == bindparam("key"))
     .order_by(col(InboundMessage.id))
     .limit(1)
@@ -105,6 +113,14 @@ class CaseFlow:
         self._offers_made: dict[int, int] = {}  # opened case id → offers made to it so far
         self._originals: dict[int, tuple[OutboundAttachment, ...]] = {}  # case id → its request
         self._requests: dict[int, tuple[str, Request]] = {}  # case id → (its JSON, read)
+
+    def raw(self, incoming: Incoming) -> bytes:
+        """The message's bytes as received, read when a step needs them."""
+        assert incoming.row.id is not None
+        raw = repo.inbound_raw(self.session, incoming.row.id)
+        if raw is None:
+            raise LookupError(f"inbound {incoming.row.id} has no bytes")
+        return raw
 
     def note_opened(self, case: Case, incoming: Incoming) -> None:
         """``case`` was just opened for ``incoming``: its request arrived with that message."""

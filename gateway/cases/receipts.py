@@ -108,7 +108,7 @@ def send_receipt(
             original_message_id=envelope.message_id,
             original_subject=envelope.subject,
             original_references=tuple(envelope.references),
-            original=incoming.row.raw,
+            original=flow.raw(incoming),
         ),
         cause_key=cause,
         date=flow.now,

@@ -17,7 +17,8 @@ The daemon's timers run one pass at most every ``retention.interval_minutes``. A
 - deletes login attempts older than ``login_attempt_days`` and sessions idle past
   ``web.session_idle_minutes``.
 
-Emptied raw bytes are ``b""`` (a mail always has bytes, so empty means purged). Each step runs
+Emptied raw bytes are ``b""`` (a mail always has its row of bytes, ``inbound_raw`` or
+``outbound_raw``, so empty means purged). Each step runs
 in batches of ``retention.batch`` rows, one short transaction each, so that on SQLite the
 writer lock is never held long; a pass stops after ``MAX_BATCHES`` and the next timers pass goes
 on. What is due is decided by pure functions (``cutoffs``, ``due``); the statements follow.
@@ -28,7 +29,7 @@ dashboard shows the last one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -44,8 +45,10 @@ from gateway.storage.models import (
     Case,
     CaseEvent,
     InboundMessage,
+    InboundRaw,
     InboundStatus,
     OutboundMessage,
+    OutboundRaw,
     OutboundStatus,
     RetentionRun,
     RuleResultRow,
@@ -159,6 +162,14 @@ def last_run(session: Session) -> RetentionRun | None:
     return session.exec(
         select(RetentionRun).order_by(col(RetentionRun.started_at).desc()).limit(1)
     ).first()
+
+
+def _empty(session: Session, raws: type[InboundRaw | OutboundRaw], ids: Sequence[int]) -> int:
+    """Empty the bytes of the mails ``ids``, in ``raws``; returns how many."""
+    if ids:
+        key = col(InboundRaw.inbound_id) if raws is InboundRaw else col(OutboundRaw.outbound_id)
+        session.execute(update(raws).where(key.in_(ids)).values(raw=b""))
+    return len(ids)
 
 
 def _case_not_open() -> ColumnElement[bool]:
@@ -277,11 +288,10 @@ class Retention:
         if not ids:
             return 0
         months = self._policy.quarantined_months
-        result = session.execute(
+        changed = session.execute(
             update(InboundMessage)
             .where(col(InboundMessage.id).in_(ids), *where)  # released meanwhile: kept
             .values(
-                raw=b"",
                 parsed_json=None,
                 status=InboundStatus.IGNORED,
                 error=f"retention: raw bytes purged after {months} months in quarantine",
@@ -289,8 +299,9 @@ class Retention:
                 lease_owner=None,
                 updated_at=now,
             )
+            .returning(col(InboundMessage.id))
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return _empty(session, InboundRaw, changed.scalars().all())
 
     def _raw(self, session: Session, limits: Cutoffs, now: datetime) -> int:
         if limits.raw is None:
@@ -302,18 +313,20 @@ class Retention:
             .where(
                 col(InboundMessage.status).in_(HANDLED),
                 col(InboundMessage.received_at) < limits.raw,
-                func.length(InboundMessage.raw) > 0,
+                func.length(InboundRaw.raw) > 0,
                 _case_not_open(),
-            ),
+            )
+            .join(InboundRaw, col(InboundRaw.inbound_id) == col(InboundMessage.id)),
         )
         if not ids:
             return 0
-        result = session.execute(
+        changed = session.execute(
             update(InboundMessage)
             .where(col(InboundMessage.id).in_(ids), col(InboundMessage.status).in_(HANDLED))
-            .values(raw=b"", updated_at=now)
+            .values(updated_at=now)
+            .returning(col(InboundMessage.id))
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return _empty(session, InboundRaw, changed.scalars().all())
 
     def _replies(self, session: Session, limits: Cutoffs, _now: datetime) -> int:
         if limits.raw is None:
@@ -326,21 +339,20 @@ class Retention:
             .where(
                 col(OutboundMessage.status) == OutboundStatus.SENT,
                 col(OutboundMessage.created_at) < limits.raw,
-                func.length(OutboundMessage.raw) > 0,
+                func.length(OutboundRaw.raw) > 0,
                 _case_not_open(),
-            ),
+            )
+            .join(OutboundRaw, col(OutboundRaw.outbound_id) == col(OutboundMessage.id)),
         )
         if not ids:
             return 0
-        result = session.execute(
-            update(OutboundMessage)
-            .where(
+        still_sent = session.exec(
+            select(OutboundMessage.id).where(
                 col(OutboundMessage.id).in_(ids),
                 col(OutboundMessage.status) == OutboundStatus.SENT,
             )
-            .values(raw=b"")
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        ).all()
+        return _empty(session, OutboundRaw, [i for i in still_sent if i])
 
     def _parsed(self, session: Session, limits: Cutoffs, now: datetime) -> int:
         if limits.parsed is None:
@@ -385,19 +397,23 @@ class Retention:
             )
         )
         in_cases = (InboundMessage.case_id, OutboundMessage.case_id)
-        session.execute(  # a mail of the case still in quarantine or in work stays whole
+        inbound = session.execute(  # a mail of the case in quarantine or in work stays whole
             update(InboundMessage)
             .where(col(in_cases[0]).in_(ids), col(InboundMessage.status).in_(HANDLED))
-            .values(raw=b"", parsed_json=None, error=None, updated_at=now)
+            .values(parsed_json=None, error=None, updated_at=now)
+            .returning(col(InboundMessage.id))
         )
-        session.execute(
+        _empty(session, InboundRaw, inbound.scalars().all())
+        outbound = session.execute(
             update(OutboundMessage)
             .where(
                 col(in_cases[1]).in_(ids),
                 col(OutboundMessage.status) != OutboundStatus.PENDING,
             )
-            .values(raw=b"", subject="", last_error=None, dsn_diagnostic=None)
+            .values(subject="", last_error=None, dsn_diagnostic=None)
+            .returning(col(OutboundMessage.id))
         )
+        _empty(session, OutboundRaw, outbound.scalars().all())
         session.execute(
             update(CaseEvent).where(col(CaseEvent.case_id).in_(ids)).values(detail_json="{}")
         )

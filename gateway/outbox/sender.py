@@ -30,6 +30,7 @@ from gateway.outbox.journal import SentJournal
 from gateway.outbox.transports import SmtpEnvelope, Transport
 from gateway.storage import repo
 from gateway.storage.models import OutboundMessage, OutboundStatus, utcnow
+from gateway.storage.repo import ClaimedOutbound
 from gateway.waiting import wait_any
 
 __all__ = ["Outbox"]
@@ -159,7 +160,7 @@ class Outbox:
         self._loops = loops or LoopHealth()
         self.wakeup = asyncio.Event()
 
-    def _claim(self) -> Sequence[OutboundMessage]:
+    def _claim(self) -> Sequence[ClaimedOutbound]:
         with repo.session_for(self._engine) as session:
             rows = repo.claim_outbound(
                 session, owner=self._owner, limit=self._config.batch, lease=LEASE, now=self._clock()
@@ -242,7 +243,7 @@ class Outbox:
         self._journal.remove(entries)
         log.info("sent_marks_recovered", count=len(rows))
 
-    def _release(self, rows: Sequence[OutboundMessage]) -> None:
+    def _release(self, rows: Sequence[ClaimedOutbound]) -> None:
         with repo.session_for(self._engine) as session:
             session.connection().execute(
                 update(OutboundMessage)
@@ -259,7 +260,7 @@ class Outbox:
             marks = _SentMarks(self._journal_sent, fold=self._fold)
         else:
             marks = _SentMarks(self._record_sent)
-        upcoming: asyncio.Future[Sequence[OutboundMessage]] | None = None
+        upcoming: asyncio.Future[Sequence[ClaimedOutbound]] | None = None
         try:
             rows = await asyncio.to_thread(self._claim)
             while rows:
@@ -282,12 +283,12 @@ class Outbox:
             await marks.drain()
 
     async def _deliver(
-        self, rows: Sequence[OutboundMessage], marks: _SentMarks
+        self, rows: Sequence[ClaimedOutbound], marks: _SentMarks
     ) -> tuple[int, bool]:
         """Send one claimed round over every lane at once; returns (sent, whether any failed)."""
-        lanes: list[list[OutboundMessage]] = [[] for _ in self._lanes]
-        for row in rows:
-            lanes[_lane(row.recipient, len(lanes))].append(row)
+        lanes: list[list[ClaimedOutbound]] = [[] for _ in self._lanes]
+        for claimed in rows:
+            lanes[_lane(claimed.row.recipient, len(lanes))].append(claimed)
         done = await asyncio.gather(
             *(
                 self._deliver_lane(transport, lane, marks)
@@ -298,22 +299,22 @@ class Outbox:
         return sum(n for n, _ in done), any(f for _, f in done)
 
     async def _deliver_lane(
-        self, transport: Transport, rows: Sequence[OutboundMessage], marks: _SentMarks
+        self, transport: Transport, rows: Sequence[ClaimedOutbound], marks: _SentMarks
     ) -> tuple[int, bool]:
         """Send one lane's share of a round, in order, on its own connection."""
         sent = 0
         failed = False
-        for index, row in enumerate(rows):
-            assert row.id is not None
+        for index, claimed in enumerate(rows):
+            row = claimed.row
             try:
                 await transport.send(
-                    SmtpEnvelope(_return_path(self._config), row.recipient, row.raw)
+                    SmtpEnvelope(_return_path(self._config), row.recipient, claimed.raw)
                 )
             except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
                 if self._metrics is not None:
                     permanent = isinstance(exc, PermanentDeliveryError)
                     self._metrics.smtp_failure("permanent" if permanent else "temporary")
-                status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
+                status = await asyncio.to_thread(self._record, claimed.id, sent=False, error=exc)
                 log.warning(
                     "reply_not_delivered",
                     outbound_id=row.id,
@@ -325,7 +326,6 @@ class Outbox:
                     # The server is down: the rest of the round failed for the same reason,
                     # so each backs off alike and none starves behind the first.
                     for other in rows[index + 1 :]:
-                        assert other.id is not None
                         await asyncio.to_thread(self._record, other.id, sent=False, error=exc)
                     return sent, True
                 continue

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from gateway.errors import GatewayError
 from gateway.outbox.queue import Mailer, Thread
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
+from gateway.storage import repo
 from gateway.storage.models import InboundMessage, InboundStatus
 from gateway.wording import say
 from parsers.envelope import envelope_from_raw
@@ -30,7 +31,8 @@ def quarantine_reply(
     mailer: Mailer, row: InboundMessage, kind: ReplyKind, own: frozenset[str]
 ) -> str | None:
     """Tell the writer their message is kept for a coordinator, unless no reply is due."""
-    envelope = envelope_from_raw(row.raw)
+    assert row.id is not None
+    envelope = envelope_from_raw(repo.inbound_raw(mailer.session, row.id) or b"")
     if no_reply_reason(envelope, own) is not None:
         return None
     recipient = envelope.reply_to or envelope.from_addr

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Engine
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from gateway import failpoints
@@ -54,8 +53,6 @@ LEASE = timedelta(minutes=5)
 # A claim reads the bytes of messages up to this size with it; larger ones are read one at a
 # time when parsed, so a claim of large messages never holds them all in memory.
 CLAIM_READS_UP_TO = 512 * 1024
-# Built once (an option costs more to build than to apply).
-_WITHOUT_RAW = defer(InboundMessage.raw)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -205,9 +202,7 @@ class Pipeline:
 
     def _load_raw(self, inbound_id: int) -> bytes:
         with Session(self._reader) as session:
-            raw = session.exec(
-                select(InboundMessage.raw).where(col(InboundMessage.id) == inbound_id)
-            ).first()
+            raw = repo.inbound_raw(session, inbound_id)
             if raw is None:
                 raise LookupError(f"inbound {inbound_id} vanished")
             return raw
@@ -295,11 +290,7 @@ class Pipeline:
         # map keeps unmodified rows only while something else refers to them).
         wanted = [i.inbound_id for i in items if i.error is None and i.done is None]
         rows = (
-            session.exec(
-                select(InboundMessage)
-                .where(col(InboundMessage.id).in_(wanted))
-                .options(_WITHOUT_RAW)
-            ).all()
+            session.exec(select(InboundMessage).where(col(InboundMessage.id).in_(wanted))).all()
             if wanted
             else []
         )
@@ -338,8 +329,8 @@ class Pipeline:
 
     def _decide_one(self, session: Session, item: _Prepared, now: datetime) -> StageOutcome:
         inbound_id = item.inbound_id
-        # The raw bytes stay in the database unless a step needs them (a TE request does).
-        row = session.get(InboundMessage, inbound_id, options=[_WITHOUT_RAW])
+        # Its bytes (``InboundRaw``) stay in the database unless a step needs them.
+        row = session.get(InboundMessage, inbound_id)
         assert row is not None and row.id is not None
         if row.status not in repo.PENDING_INBOUND:
             return StageOutcome(inbound_id, InboundStatus(row.status))

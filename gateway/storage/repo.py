@@ -46,10 +46,12 @@ from gateway.storage.models import (
     Case,
     CaseEvent,
     InboundMessage,
+    InboundRaw,
     InboundStatus,
     MailboxCursor,
     NewOutbound,
     OutboundMessage,
+    OutboundRaw,
     OutboundStatus,
     ReferenceCounter,
     utcnow,
@@ -58,6 +60,7 @@ from parsers.envelope import message_id_from_raw
 
 __all__ = [
     "ClaimedInbound",
+    "ClaimedOutbound",
     "IncomingRaw",
     "add_event",
     "add_events",
@@ -68,9 +71,11 @@ __all__ = [
     "count_recent_replies",
     "find_case_by_reference",
     "find_case_for_thread",
+    "inbound_raw",
     "increment",
     "insert_now",
     "next_reference",
+    "outbound_raw",
     "queue_outbound",
     "read",
     "reader",
@@ -217,7 +222,6 @@ class _NewInbound:
             "message_id": self.message_id,
             "content_sha256": self.digest,
             "size": len(self.item.raw),
-            "raw": self.item.raw,
             "status": self.status.value,
             "attempts": 0,
             "error": self.error,
@@ -255,6 +259,8 @@ _INSERT_INBOUND_KEYED = _per_database(
     )
 )
 _INSERT_INBOUND = insert(InboundMessage).returning(col(InboundMessage.id))
+_INSERT_INBOUND_RAW = insert(InboundRaw)
+_INSERT_OUTBOUND_RAW = insert(OutboundRaw)
 
 
 def _insert_new(session: Session, rows: Sequence[_NewInbound]) -> None:
@@ -270,6 +276,9 @@ def _insert_new(session: Session, rows: Sequence[_NewInbound]) -> None:
     for row in rows:  # no source key, so no conflict: one by one, to learn each id
         if row.item.uid is None and row.item.source_key is None:
             row.id = session.execute(_INSERT_INBOUND, row.params()).scalar_one()
+    raws = [{"inbound_id": r.id, "raw": r.item.raw} for r in rows if r.id is not None]
+    if raws:
+        session.connection().execute(_INSERT_INBOUND_RAW, raws)
 
 
 def update_cursor(
@@ -361,21 +370,54 @@ def claimed_inbound(
     if not ids:
         return []
     m = InboundMessage
-    small = when((col(m.size) <= raw_up_to, col(m.raw)), else_=None)
+    small = when((col(m.size) <= raw_up_to, col(InboundRaw.raw)), else_=None)
     found = {
         row[0]: ClaimedInbound(*row)
         for row in session.execute(
             core_select(
                 col(m.id), col(m.mailbox), col(m.status), col(m.size), col(m.parsed_json), small
-            ).where(col(m.id).in_(ids))
+            )
+            .join_from(m, InboundRaw, col(InboundRaw.inbound_id) == col(m.id))
+            .where(col(m.id).in_(ids))
         )
     }
     return [found[i] for i in ids if i in found]
 
 
+def inbound_raw(session: Session, inbound_id: int) -> bytes | None:
+    """A received mail's bytes (``b""`` once retention emptied them); None: no such mail."""
+    return read(session, _INBOUND_RAW, {"key": inbound_id}).scalar_one_or_none()
+
+
+def outbound_raw(session: Session, outbound_id: int) -> bytes | None:
+    """A queued mail's bytes, as ``inbound_raw``."""
+    return read(session, _OUTBOUND_RAW, {"key": outbound_id}).scalar_one_or_none()
+
+
+_INBOUND_RAW = core_select(col(InboundRaw.raw)).where(
+    col(InboundRaw.inbound_id) == bindparam("key")
+)
+_OUTBOUND_RAW = core_select(col(OutboundRaw.raw)).where(
+    col(OutboundRaw.outbound_id) == bindparam("key")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedOutbound:
+    """A claimed mail: its row (as the claim left it) and the bytes to send."""
+
+    row: OutboundMessage
+    raw: bytes
+
+    @property
+    def id(self) -> int:
+        assert self.row.id is not None
+        return self.row.id
+
+
 def claim_outbound(
     session: Session, *, owner: str, limit: int, lease: timedelta, now: datetime | None = None
-) -> list[OutboundMessage]:
+) -> list[ClaimedOutbound]:
     """Lease up to ``limit`` due replies, as ``claim_inbound`` does."""
     now = now or utcnow()
     # The ids first, from the index alone (``ix_outbound_due``); then only the rows claimed.
@@ -410,7 +452,15 @@ def claim_outbound(
         for row in rows:
             set_committed_value(row, "lease_until", until)
             set_committed_value(row, "lease_owner", owner)
-    return rows
+    raws: dict[int, bytes] = {
+        key: raw
+        for key, raw in session.connection().execute(
+            core_select(col(OutboundRaw.outbound_id), col(OutboundRaw.raw)).where(
+                col(OutboundRaw.outbound_id).in_(ids)
+            )
+        )
+    }
+    return [ClaimedOutbound(row, raws[row.id]) for row in rows if row.id in raws]
 
 
 def release_own_leases(session: Session, owner: str) -> None:
@@ -618,8 +668,12 @@ def queue_outbound(session: Session, message: NewOutbound) -> bool:
     values = dict(_OUTBOUND_DEFAULTS)
     for name in _NEW_OUTBOUND_FIELDS:
         values[name] = getattr(message, name)
-    result = session.connection().execute(_QUEUE_OUTBOUND[_postgres(session)], values)
-    return result.first() is not None  # rowcount is not reliable here on every driver
+    connection = session.connection()
+    queued = connection.execute(_QUEUE_OUTBOUND[_postgres(session)], values).scalar()
+    if queued is None:  # rowcount is not reliable here on every driver
+        return False
+    connection.execute(_INSERT_OUTBOUND_RAW, {"outbound_id": queued, "raw": message.raw})
+    return True
 
 
 def count_recent_replies(session: Session, recipient: str, since: datetime) -> int:
@@ -668,7 +722,7 @@ def lock_case(session: Session, case: Case) -> Case:
 # Built once: building a statement costs more than running it from the compiled cache.
 _INSERT_EVENT = insert(CaseEvent)
 _EVENT_BUFFER = "aiguilleur.event_buffer"  # key in Session.info
-_NEW_OUTBOUND_FIELDS = tuple(f.name for f in fields(NewOutbound))
+_NEW_OUTBOUND_FIELDS = tuple(f.name for f in fields(NewOutbound) if f.name != "raw")
 # Every other column at its default, named: one INSERT shape, so one compiled statement.
 _OUTBOUND_DEFAULTS: dict[str, Any] = {
     "status": OutboundStatus.PENDING.value,

@@ -18,6 +18,7 @@ from gateway.storage.models import (
     Case,
     CaseEvent,
     InboundMessage,
+    InboundRaw,
     Offer,
     OutboundMessage,
     RuleResultRow,
@@ -271,11 +272,11 @@ def attachment(raw: bytes, index: int) -> tuple[AttachmentRef, bytes] | None:
     return AttachmentRef(part.index, part.filename, part.content_type, len(data)), data
 
 
-def _inbound_view(message: InboundMessage) -> InboundView:
-    envelope = envelope_from_raw(message.raw)
+def _inbound_view(message: InboundMessage, raw: bytes) -> InboundView:
+    envelope = envelope_from_raw(raw)
     address = envelope.from_addr or ""
     sender = f"{envelope.from_name} <{address}>" if envelope.from_name and address else address
-    return InboundView(message, sender, envelope.subject, list_attachments(message.raw))
+    return InboundView(message, sender, envelope.subject, list_attachments(raw))
 
 
 def _request(case: Case) -> Request | None:
@@ -318,9 +319,10 @@ def load_case_page(
         db.exec(select(Offer).where(Offer.case_id == cid).order_by(col(Offer.rank))).all()
     )
     inbound = [
-        _inbound_view(m)
-        for m in db.exec(
-            select(InboundMessage)
+        _inbound_view(m, raw)
+        for m, raw in db.exec(
+            select(InboundMessage, InboundRaw.raw)
+            .join(InboundRaw, col(InboundRaw.inbound_id) == col(InboundMessage.id))
             .where(InboundMessage.case_id == cid)
             .order_by(col(InboundMessage.id))
         ).all()

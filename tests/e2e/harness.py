@@ -34,6 +34,7 @@ from gateway.storage.models import (
     OutboundMessage,
     TeleExpertiseAct,
 )
+from tests.support.mail_rows import raw_of
 from tests.support.mailstack import maildir_files
 
 T = TypeVar("T")
@@ -253,6 +254,15 @@ class DbView:
 
     def cases(self) -> list[Case]:
         return self._all(Case)
+
+    def raw(self, row: InboundMessage | OutboundMessage) -> bytes:
+        """The bytes stored for a mail (kept apart from its row)."""
+        engine = make_engine(self.url)
+        try:
+            with repo.session_for(engine) as session:
+                return raw_of(session, row)
+        finally:
+            engine.dispose()
 
     def inbound(self) -> list[InboundMessage]:
         return self._all(InboundMessage)

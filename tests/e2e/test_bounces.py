@@ -93,7 +93,7 @@ def test_a_bounced_offer_goes_to_the_next_doctor(gateway: Gateway, professional:
     assert bounced.dsn_diagnostic and gone in bounced.dsn_diagnostic
     # The DSN itself was processed and filed with the case, not ignored.
     (case,) = db.cases()
-    dsns = [m for m in db.inbound() if b"delivery-status" in m.raw]
+    dsns = [m for m in db.inbound() if b"delivery-status" in db.raw(m)]
     assert len(dsns) == 1 and dsns[0].status == "processed" and dsns[0].case_id == case.id
     events = _events(gateway)
     assert "reply_bounced" in events and "offer_bounced" in events

@@ -35,6 +35,7 @@ from gateway.storage.models import Case, InboundMessage, Offer, OutboundMessage,
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.request import RequestKind
+from tests.support.mail_rows import raw_of
 
 NAME = "pediatrie_sans_mt"
 ADDRESS = "pediatrie@cpts.test"
@@ -163,8 +164,9 @@ def test_the_daemon_routes_the_fifth_programme(tmp_path: Path, db_url: str) -> N
         (offer,) = s.exec(select(Offer)).all()
         assert offer.kind == "signalement"
         ack = next(m for m in s.exec(select(OutboundMessage)).all() if m.recipient == IDE)
+        sent = raw_of(s, ack)
     assert ack.kind == "ack"
-    message = email.message_from_bytes(ack.raw, policy=email.policy.default)
+    message = email.message_from_bytes(sent, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     part = message.get_body(("plain",))
     assert part is not None

@@ -30,12 +30,10 @@ from gateway.storage.events import CaseEventKind
 from gateway.storage.models import (
     Case,
     CaseStatus,
-    InboundMessage,
     InboundStatus,
     Offer,
     OfferKind,
     OfferStatus,
-    OutboundMessage,
     OutboundStatus,
     RuleResultRow,
     utcnow,
@@ -54,6 +52,7 @@ from parsers.request import (
 )
 from rules.engine import DecisionOutcome
 from rules.result import Outcome
+from tests.support.mail_rows import add_inbound, add_outbound
 from tests.support.web import request_mail, request_provenance
 
 __all__ = [
@@ -402,19 +401,18 @@ def seed_every_state(engine: Engine, actor: str = "claire") -> Seeded:
             assert case.id is not None
             references.append(case.reference)
             raw = _mail(number, family)
-            inbound = InboundMessage(
+            inbound = add_inbound(
+                db,
+                raw,
                 mailbox="sig",
                 source_key=f"tous-etats-{number}",
                 content_sha256=f"{number:064d}",
-                size=len(raw),
-                raw=raw,
                 status=next(inbound_states),
                 case_id=case.id,
                 received_at=case.opened_at,
             )
             if inbound.status == InboundStatus.QUARANTINED:
                 inbound.attempts, inbound.error = 3, "ValueError: pièce jointe illisible"
-            db.add(inbound)
             for position, outcome in enumerate(outcomes):
                 row = RuleResultRow(
                     case_id=case.id,
@@ -443,20 +441,20 @@ def seed_every_state(engine: Engine, actor: str = "claire") -> Seeded:
             mails = []
             for index in range(3 if number > 1 else len(ReplyKind)):
                 kind = next(reply_kinds)
-                mail = OutboundMessage(
+                mail = add_outbound(
+                    db,
+                    b"Subject: x\r\n\r\nx",
                     case_id=case.id,
                     cause_key=f"tous-etats:{number}:{index}",
                     kind=kind,
                     recipient="sophie.garnier@medecin.test",
                     message_id=f"<tous-etats-{number}-{index}@cpts.test>",
                     subject=f"[{case.reference}] Réponse",
-                    raw=b"Subject: x\r\n\r\nx",
                     status=next(outbound_states),
                     attempts=1,
                 )
                 if mail.status == OutboundStatus.FAILED:
                     mail.attempts, mail.last_error = 12, PREVIOUS_ERROR
-                db.add(mail)
                 mails.append(mail)
             note = CaseNote(case_id=case.id, author=actor, text="Rappeler la patiente lundi.")
             db.add(note)

@@ -17,15 +17,14 @@ from gateway.config import Config, parse_config
 from gateway.storage import repo
 from gateway.storage.models import (
     Case,
-    InboundMessage,
     Offer,
-    OutboundMessage,
     RuleResultRow,
     utcnow,
 )
 from gateway.storage.web_models import Role
 from gateway.web.users import add_user
 from parsers.request import Conflict, Patient, Provenance, Request, RequestKind
+from tests.support.mail_rows import add_inbound, add_outbound
 
 __all__ = [
     "PASSWORD",
@@ -177,19 +176,18 @@ def seed_case(
         db.add(case)
         db.flush()
         assert case.id is not None
-        inbound = InboundMessage(
+        inbound = add_inbound(
+            db,
+            raw,
             mailbox="sig",
             source_key=f"k{number}",
             content_sha256=f"{number:064d}",
-            size=len(raw),
-            raw=raw,
             status="quarantined" if quarantined else "processed",
             attempts=3 if quarantined else 1,
             error="RuntimeError: parser exploded" if quarantined else None,
             case_id=case.id,
             received_at=when,
         )
-        db.add(inbound)
         add_rule_results(
             db,
             case.id,
@@ -208,19 +206,19 @@ def seed_case(
                 deadline_at=when + timedelta(hours=72),
             )
         )
-        failed = OutboundMessage(
+        failed = add_outbound(
+            db,
+            b"Subject: x\r\n\r\nx",
             case_id=case.id,
             cause_key=f"ack:{number}",
             kind="ack",
             recipient="dr.house@medecin.test",
             message_id=f"<ack{number}@cpts.test>",
             subject=f"[{case.reference}] Accusé de réception",
-            raw=b"Subject: x\r\n\r\nx",
             status="failed",
             attempts=12,
             last_error="550 mailbox unavailable",
         )
-        db.add(failed)
         repo.add_event(db, case.id, "case_opened", {"programme": programme})
         db.commit()
         assert inbound.id is not None and failed.id is not None

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from gateway.outbox.queue import NotFailedError, resend
 from gateway.pipeline.quarantine import NotQuarantinedError, discard, release
+from gateway.storage import repo
 from gateway.storage.events import CaseEventKind
 from gateway.storage.models import Case, InboundMessage, InboundStatus, utcnow
 from gateway.web.auth import Call, guarded, render
@@ -123,7 +124,8 @@ def download(call: Call) -> Response:
     if message_id is None or index is None:
         return not_found
     message = call.db.get(InboundMessage, message_id)
-    found = attachment(message.raw, index) if message is not None else None
+    raw = repo.inbound_raw(call.db, message_id) if message is not None else None
+    found = attachment(raw, index) if raw is not None else None
     if message is None or found is None:
         return not_found
     ref, data = found

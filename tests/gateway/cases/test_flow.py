@@ -39,6 +39,7 @@ from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.request import Request, RequestKind
 from rules.programmes import programmes_from_mapping
+from tests.support.mail_rows import raw_of
 from tests.support.routing import demo_services
 
 FROM = "ne-pas-repondre@cpts.test"
@@ -160,6 +161,10 @@ class World:
         with repo.session_for(self.engine) as s:
             return list(s.exec(select(model).order_by(model.id)).all())  # type: ignore[attr-defined]
 
+    def raw(self, mail: OutboundMessage) -> bytes:
+        with repo.session_for(self.engine) as s:
+            return raw_of(s, mail)
+
     def case(self) -> Case:
         (case,) = self.all(Case)
         return case  # type: ignore[no-any-return]
@@ -173,7 +178,7 @@ class World:
 
     def only(self, to: str, kind: str) -> EmailMessage:
         (found,) = self.mails(to, kind)
-        msg = email.message_from_bytes(found.raw, policy=email.policy.default)
+        msg = email.message_from_bytes(self.raw(found), policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         return msg
 
@@ -186,7 +191,7 @@ class World:
     ) -> None:
         """The doctor hits "Reply" on the latest mail of that kind we sent them."""
         last = self.mails(doctor, kind)[-1]
-        offer = email.message_from_bytes(last.raw, policy=email.policy.default)
+        offer = email.message_from_bytes(self.raw(last), policy=email.policy.default)
         assert isinstance(offer, EmailMessage)
         box = next(n for n, (_, a) in BOXES.items() if a == offer["Reply-To"])
         self.receive(

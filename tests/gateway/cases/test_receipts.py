@@ -17,6 +17,7 @@ from gateway.replies.facts import ReplyFacts, ReplyKind
 from gateway.replies.mdn import DISPOSITION, ORIGINAL_MAX_BYTES, Disposition, compose_mdn
 from gateway.storage import repo
 from gateway.storage.models import CaseEvent, OutboundMessage, utcnow
+from tests.support.mail_rows import raw_of
 from tests.support.pipeline import pipeline_for, renderer_for, store_inbound
 
 GATEWAY = "signalement@cpts.test"
@@ -88,7 +89,8 @@ async def test_a_request_asking_for_one_gets_exactly_one_mdn(engine: Engine) -> 
     (mdn,) = _mdns(engine)
     assert mdn.recipient == SENDER and mdn.case_id is not None
     assert mdn.cause_key.startswith("mdn:")
-    msg = _parsed(mdn.raw)
+    with repo.session_for(engine) as s:
+        msg = _parsed(raw_of(s, mdn))
     assert msg.get_content_type() == "multipart/report"
     assert msg.get_param("report-type") == "disposition-notification"
     assert msg["Auto-Submitted"] == "auto-replied"

@@ -33,6 +33,7 @@ from gateway.storage.models import (
     RuleResultRow,
 )
 from gateway.storage.web_models import AuditEntry, CaseNote, LoginAttempt, WebSession, WebUser
+from tests.support.mail_rows import add_inbound, add_outbound, raw_of
 from tests.support.migrations import downgrade_then_upgrade
 
 NOW = datetime(2028, 6, 15, 12, 0, tzinfo=UTC)
@@ -79,21 +80,18 @@ def _config(**retention: object) -> Config:
 def _inbound(
     session: Session, n: int, at: datetime, status: str, case_id: int | None = None
 ) -> InboundMessage:
-    row = InboundMessage(
+    return add_inbound(
+        session,
+        RAW,
         mailbox="sig",
         source_key=f"m{n}",
         content_sha256=f"{n:064d}",
-        size=len(RAW),
-        raw=RAW,
         status=status,
         parsed_json='{"patient": "DURAND"}',
         case_id=case_id,
         received_at=at,
         updated_at=at,
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def _case(session: Session, n: int, at: datetime, *, closed: bool) -> Case:
@@ -133,18 +131,17 @@ def _case(session: Session, n: int, at: datetime, *, closed: bool) -> Case:
             at=at, actor="alice", action="note.added", case_id=case.id, detail_json='{"x": 1}'
         )
     )
-    session.add(
-        OutboundMessage(
-            case_id=case.id,
-            cause_key=f"ack:{n}",
-            kind="ack",
-            recipient="dr.martin@x.test",
-            message_id=f"<r{n}@x>",
-            subject=f"{case.reference} DURAND",
-            raw=RAW,
-            status=OutboundStatus.SENT,
-            created_at=at,
-        )
+    add_outbound(
+        session,
+        RAW,
+        case_id=case.id,
+        cause_key=f"ack:{n}",
+        kind="ack",
+        recipient="dr.martin@x.test",
+        message_id=f"<r{n}@x>",
+        subject=f"{case.reference} DURAND",
+        status=OutboundStatus.SENT,
+        created_at=at,
     )
     return case
 
@@ -211,17 +208,21 @@ def test_a_pass_purges_what_is_due_and_keeps_the_rest(db_engine: Engine) -> None
             assert row is not None
             return row
 
-        assert inbound("ignored_old").raw == b""
+        assert raw_of(session, inbound("ignored_old")) == b""
         assert inbound("ignored_old").parsed_json is None
-        assert inbound("ignored_recent").raw == RAW
-        assert inbound("quarantined_old").raw == RAW  # never released: kept, and counted
+        assert raw_of(session, inbound("ignored_recent")) == RAW
+        assert (
+            raw_of(session, inbound("quarantined_old")) == RAW
+        )  # never released: kept, and counted
         assert inbound("quarantined_old").status == InboundStatus.QUARANTINED
-        assert inbound("received_old").raw == RAW  # not handled yet
-        assert inbound("of_closed").raw == b""
-        assert inbound("quarantined_of_closed").raw == RAW  # even when its case is reduced
-        assert inbound("of_open").raw == RAW  # an offer may still forward it
+        assert raw_of(session, inbound("received_old")) == RAW  # not handled yet
+        assert raw_of(session, inbound("of_closed")) == b""
+        assert (
+            raw_of(session, inbound("quarantined_of_closed")) == RAW
+        )  # even when its case is reduced
+        assert raw_of(session, inbound("of_open")) == RAW  # an offer may still forward it
         assert inbound("of_open").parsed_json is None  # parsed past 24 months: the case has it
-        assert inbound("of_recent").raw == RAW
+        assert raw_of(session, inbound("of_recent")) == RAW
 
         reduced = session.get(Case, ids["old_closed"])
         assert reduced is not None and reduced.reduced_at is not None
@@ -251,7 +252,11 @@ def test_a_pass_purges_what_is_due_and_keeps_the_rest(db_engine: Engine) -> None
         reply = session.exec(
             select(OutboundMessage).where(OutboundMessage.case_id == ids["old_closed"])
         ).one()
-        assert (reply.raw, reply.subject, reply.status) == (b"", "", OutboundStatus.SENT)
+        assert (raw_of(session, reply), reply.subject, reply.status) == (
+            b"",
+            "",
+            OutboundStatus.SENT,
+        )
 
         for name in ("old_open", "recent_closed"):
             kept = session.get(Case, ids[name])
@@ -260,7 +265,7 @@ def test_a_pass_purges_what_is_due_and_keeps_the_rest(db_engine: Engine) -> None
         open_reply = session.exec(
             select(OutboundMessage).where(OutboundMessage.case_id == ids["old_open"])
         ).one()
-        assert open_reply.raw == RAW
+        assert raw_of(session, open_reply) == RAW
 
         assert [a.at > OLD for a in session.exec(select(LoginAttempt)).all()] == [True]
         assert [s.id for s in session.exec(select(WebSession)).all()] == ["live"]
@@ -285,7 +290,7 @@ def test_quarantine_is_purged_only_when_configured(db_engine: Engine) -> None:
     with Session(db_engine) as session:
         row = session.get(InboundMessage, ids["quarantined_old"])
         assert row is not None
-        assert (row.raw, row.status) == (b"", InboundStatus.IGNORED)
+        assert (raw_of(session, row), row.status) == (b"", InboundStatus.IGNORED)
         assert row.error is not None and "quarantine" in row.error
 
 
@@ -337,7 +342,7 @@ def test_the_test_clock_moves_the_policy_only(
     assert report is not None
     with Session(db_engine) as session:
         row = session.get(InboundMessage, ids["ignored_recent"])  # 30 days old, +400 days
-        assert row is not None and row.raw == b""
+        assert row is not None and raw_of(session, row) == b""
         run = last_run(session)
         assert run is not None and run.started_at == RECENT  # recorded at the real time
 

@@ -22,6 +22,7 @@ from gateway.ingest.store import RawStore
 from gateway.storage import repo
 from gateway.storage.models import InboundMessage, MailboxCursor
 from tests.support.database import migrated_sqlite
+from tests.support.mail_rows import raw_of
 
 # Fixtures (mail_stack, mail_user) come from tests.support.mailstack, registered as a
 # plugin by the root conftest.
@@ -99,7 +100,7 @@ async def test_ingests_moves_and_logs_connected_once(
     with repo.session_for(engine) as session:
         rows = session.exec(select(InboundMessage)).all()
         cursor = session.get(MailboxCursor, "orientation")
-        assert sorted(r.raw for r in rows) == sorted(raws)
+        assert sorted(raw_of(session, r) for r in rows) == sorted(raws)
         assert {r.mailbox for r in rows} == {"orientation"}
         assert cursor is not None and cursor.connected is False  # marked on the way out
     with imap(mail_stack, mail_user) as conn:

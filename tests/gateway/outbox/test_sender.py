@@ -17,6 +17,7 @@ from gateway.outbox.journal import SentJournal
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import OutboundMessage
+from gateway.storage.repo import ClaimedOutbound
 from tests.support.database import migrated_sqlite
 from tests.support.outbound import outbound_ack
 from tests.support.waiting import eventually
@@ -259,7 +260,6 @@ def _row(i: int) -> OutboundMessage:
         recipient=f"dr{i}@x.test",
         message_id=f"<m{i}@x>",
         subject="",
-        raw=b"",
     )
 
 
@@ -337,7 +337,7 @@ async def test_a_database_outage_never_ends_the_sender(
     outage = {"left": 3}
     seen_failing: list[bool] = []
 
-    def claim() -> Sequence[OutboundMessage]:
+    def claim() -> Sequence[ClaimedOutbound]:
         seen_failing.append("outbox" in loops.failing())
         if outage["left"]:
             outage["left"] -= 1

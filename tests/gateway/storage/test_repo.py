@@ -18,6 +18,7 @@ from gateway.storage.models import (
     utcnow,
 )
 from gateway.storage.repo import IncomingRaw
+from tests.support.mail_rows import raw_of
 from tests.support.outbound import outbound_ack
 
 RAW = b"Message-ID: <a@b>\r\nFrom: x@y.fr\r\nSubject: s\r\n\r\nbody\r\n"
@@ -40,9 +41,10 @@ def test_store_dedupes_by_uid_and_by_message_id_and_hash(db_url: str) -> None:
         other = repo.store_inbound_batch(s, [IncomingRaw("box", RAW + b"x", uidvalidity=1, uid=8)])
         s.commit()
         rows = s.exec(select(InboundMessage).order_by(InboundMessage.id)).all()  # type: ignore[arg-type]
+        stored = [raw_of(s, r) for r in rows]
     assert len(first) == 1 and again == [] and copy == [] and len(other) == 1
     assert [r.status for r in rows] == ["received", "duplicate", "received"]
-    assert rows[0].raw == RAW and rows[0].message_id == "<a@b>"
+    assert stored == [RAW, RAW, RAW + b"x"] and rows[0].message_id == "<a@b>"
     assert rows[0].uid == 4_000_000_000  # unsigned 32-bit UIDs fit
     engine.dispose()
 
@@ -207,12 +209,14 @@ def test_a_stored_message_starts_as_the_table_model_would(db_url: str) -> None:
         )
         s.commit()
         rows = [s.get(InboundMessage, keyed), s.get(InboundMessage, unkeyed)]
-    model = InboundMessage(mailbox="box", content_sha256="x", size=1, raw=b"")
+        stored = [raw_of(s, row) for row in rows if row is not None]
+    assert stored == [RAW, RAW + b"!"]
+    model = InboundMessage(mailbox="box", content_sha256="x", size=1)
     for row in rows:
         assert row is not None
         for name in ("status", "attempts", "error", "lease_until", "lease_owner", "case_id"):
             assert getattr(row, name) == getattr(model, name), name
-        assert row.parsed_json is None and row.size == len(row.raw)
+        assert row.parsed_json is None and row.size == len(RAW) + (row.id == unkeyed)
         for name in ("next_attempt_at", "received_at", "updated_at"):
             assert getattr(row, name) >= before, name
     engine.dispose()
@@ -294,11 +298,12 @@ def test_an_outbound_claim_leases_its_rows_in_one_statement(db_url: str) -> None
         assert not s.dirty  # written already: nothing left for the unit of work
         s.commit()
     assert len(updates) == 1
-    assert [(r.lease_owner, r.lease_until is not None) for r in a] == [("a", True)] * 2
+    assert [(c.row.lease_owner, c.row.lease_until is not None) for c in a] == [("a", True)] * 2
+    assert [c.raw for c in a] == [b"x", b"x"]  # the bytes to send, read with the claim
     with repo.session_for(engine) as s:
         b = repo.claim_outbound(s, owner="b", limit=10, lease=hour)
         s.commit()
-    assert [r.recipient for r in b] == ["dr2@x.test"]  # a's two are leased
+    assert [c.row.recipient for c in b] == ["dr2@x.test"]  # a's two are leased
     with repo.session_for(engine) as s:
         leased = {r.recipient: r.lease_owner for r in s.exec(select(OutboundMessage)).all()}
     assert leased == {"dr0@x.test": "a", "dr1@x.test": "a", "dr2@x.test": "b"}

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from gateway.storage.models import Case, InboundMessage
+from gateway.storage.models import Case, InboundMessage, InboundRaw
 from tests.support.web import SeededCase, seed_case
 
 __all__ = ["IMG", "JS_URL", "SCRIPT", "hostile_case"]
@@ -36,7 +36,10 @@ def hostile_case(engine: Engine, number: int = 1) -> SeededCase:
         case.patient_family_name = SCRIPT
         case.sender = f"{IMG}@medecin.test"
         case.doctor_name = JS_URL
-        inbound.raw = bytes(msg)
+        stored = db.get(InboundRaw, seeded.inbound_id)
+        assert stored is not None
+        stored.raw = bytes(msg)
+        db.add(stored)
         inbound.error = SCRIPT
         db.add(case)
         db.add(inbound)

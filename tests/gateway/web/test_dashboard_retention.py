@@ -12,6 +12,7 @@ from gateway.config import parse_config
 from gateway.storage import repo
 from gateway.storage.models import Case, InboundMessage, InboundStatus, utcnow
 from tests.gateway.web.conftest import Web
+from tests.support.mail_rows import add_inbound
 from tests.support.web import login, seed_case
 
 
@@ -22,16 +23,14 @@ def test_the_dashboard_shows_the_policy_and_the_last_pass(web: Web) -> None:
 
     long_ago = utcnow() - timedelta(days=800)
     with repo.session_for(web.engine) as session:
-        session.add(
-            InboundMessage(
-                mailbox="sig",
-                source_key="q1",
-                content_sha256="0" * 64,
-                size=3,
-                raw=b"abc",
-                status=InboundStatus.QUARANTINED,
-                received_at=long_ago,
-            )
+        add_inbound(
+            session,
+            b"abc",
+            mailbox="sig",
+            source_key="q1",
+            content_sha256="0" * 64,
+            status=InboundStatus.QUARANTINED,
+            received_at=long_ago,
         )
         session.commit()
     config = parse_config({"retention": {"raw_months": 12, "closed_case_months": 36}}, environ={})
