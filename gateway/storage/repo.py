@@ -22,6 +22,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Executable,
+    LargeBinary,
     Result,
     Table,
     bindparam,
@@ -433,13 +434,16 @@ def claim_outbound(
     ids = [i for i in session.exec(stmt).all() if i is not None]
     if not ids:
         return []
-    rows = list(
-        session.exec(
-            select(OutboundMessage)
+    claimed = [
+        ClaimedOutbound(row, raw)
+        for row, raw in session.exec(
+            select(OutboundMessage, OutboundRaw.raw)
+            .join(OutboundRaw, col(OutboundRaw.outbound_id) == col(OutboundMessage.id))
             .where(col(OutboundMessage.id).in_(ids))
             .order_by(col(OutboundMessage.id))
         ).all()
-    )
+    ]
+    rows = [c.row for c in claimed]
     if rows:
         until = now + lease
         # One UPDATE for the claim, not one per row through the unit of work; the rows in hand
@@ -452,15 +456,7 @@ def claim_outbound(
         for row in rows:
             set_committed_value(row, "lease_until", until)
             set_committed_value(row, "lease_owner", owner)
-    raws: dict[int, bytes] = {
-        key: raw
-        for key, raw in session.connection().execute(
-            core_select(col(OutboundRaw.outbound_id), col(OutboundRaw.raw)).where(
-                col(OutboundRaw.outbound_id).in_(ids)
-            )
-        )
-    }
-    return [ClaimedOutbound(row, raws[row.id]) for row in rows if row.id in raws]
+    return claimed
 
 
 def release_own_leases(session: Session, owner: str) -> None:
@@ -669,8 +665,12 @@ def queue_outbound(session: Session, message: NewOutbound) -> bool:
     for name in _NEW_OUTBOUND_FIELDS:
         values[name] = getattr(message, name)
     connection = session.connection()
-    queued = connection.execute(_QUEUE_OUTBOUND[_postgres(session)], values).scalar()
-    if queued is None:  # rowcount is not reliable here on every driver
+    # rowcount is not reliable here on every driver: RETURNING says whether it was queued.
+    if _postgres(session):
+        values["raw"] = message.raw
+        return connection.execute(_QUEUE_OUTBOUND_WITH_BYTES, values).first() is not None
+    queued = connection.execute(_QUEUE_OUTBOUND, values).scalar()
+    if queued is None:
         return False
     connection.execute(_INSERT_OUTBOUND_RAW, {"outbound_id": queued, "raw": message.raw})
     return True
@@ -735,13 +735,34 @@ _OUTBOUND_DEFAULTS: dict[str, Any] = {
     "dsn_status": None,
     "dsn_diagnostic": None,
 }
-_QUEUE_OUTBOUND = _per_database(
-    lambda insert_into: (
-        insert_into(OutboundMessage)
+_QUEUE_OUTBOUND = (
+    sqlite_insert(OutboundMessage)
+    .on_conflict_do_nothing(index_elements=["cause_key"])
+    .returning(col(OutboundMessage.id))
+)
+
+
+def _queue_outbound_with_bytes() -> ReturningInsert[tuple[int]]:
+    """PostgreSQL: the row and its bytes in one statement (a data-modifying WITH), so one
+    round trip a mail as before the bytes had a table of their own."""
+    columns = [c for c in OutboundMessage.__table__.c if c.name != "id"]  # type: ignore[attr-defined]
+    queued = (
+        pg_insert(OutboundMessage)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in columns})
         .on_conflict_do_nothing(index_elements=["cause_key"])
         .returning(col(OutboundMessage.id))
+        .cte("queued")
     )
-)
+    raw = bindparam("raw", type_=LargeBinary())
+    return (
+        insert(OutboundRaw)
+        .from_select(["outbound_id", "raw"], core_select(queued.c.id, raw))
+        .add_cte(queued)
+        .returning(col(OutboundRaw.outbound_id))
+    )
+
+
+_QUEUE_OUTBOUND_WITH_BYTES = _queue_outbound_with_bytes()
 
 
 def session_for(engine: Engine) -> Session:

@@ -15,6 +15,7 @@ from gateway.storage.models import (
     InboundMessage,
     InboundStatus,
     OutboundMessage,
+    OutboundRaw,
     utcnow,
 )
 from gateway.storage.repo import IncomingRaw
@@ -143,13 +144,22 @@ def test_references_are_sequential_per_year(db_url: str) -> None:
 
 def test_outbound_is_queued_once_per_cause(db_url: str) -> None:
     engine = make_engine(db_url)
-
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     with repo.session_for(engine) as s:
-        assert repo.queue_outbound(s, outbound_ack("inbound:1:ack", "dr@x.fr")) is True
+        queued = repo.queue_outbound(s, outbound_ack("inbound:1:ack", "dr@x.fr", raw=b"first"))
+        assert queued is True
         s.commit()
+    # The row and its bytes: one statement on PostgreSQL (a data-modifying WITH), two on SQLite.
+    writes = [q for q in statements if q.lstrip().startswith(("INSERT", "WITH"))]
+    assert len(writes) == (1 if db_url.startswith("postgresql") else 2), writes
     with repo.session_for(engine) as s:
-        assert repo.queue_outbound(s, outbound_ack("inbound:1:ack", "dr@x.fr")) is False
+        again = outbound_ack("inbound:1:ack", "dr@x.fr", raw=b"second")
+        assert repo.queue_outbound(s, again) is False
         assert repo.count_recent_replies(s, "dr@x.fr", utcnow() - timedelta(hours=1)) == 1
+        (row,) = s.exec(select(OutboundMessage)).all()
+        assert raw_of(s, row) == b"first"  # the second cause's bytes went nowhere
+        assert len(s.exec(select(OutboundRaw)).all()) == 1
     engine.dispose()
 
 
