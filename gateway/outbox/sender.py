@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import Engine, bindparam, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from gateway import failpoints
 from gateway.config import SmtpConfig
@@ -30,7 +30,7 @@ from gateway.outbox.journal import SentJournal
 from gateway.outbox.transports import SmtpEnvelope, Transport
 from gateway.storage import repo
 from gateway.storage.models import OutboundMessage, OutboundStatus, utcnow
-from gateway.storage.repo import ClaimedOutbound
+from gateway.storage.repo import ClaimedOutbound, QueuedMail
 from gateway.waiting import wait_any
 
 __all__ = ["Outbox"]
@@ -66,19 +66,19 @@ class _SentMarks:
 
     def __init__(
         self,
-        durable: Callable[[Sequence[OutboundMessage]], None],
-        fold: Callable[[Sequence[OutboundMessage]], None] | None = None,
+        durable: Callable[[Sequence[QueuedMail]], None],
+        fold: Callable[[Sequence[QueuedMail]], None] | None = None,
     ) -> None:
         self._durable = durable
         self._fold = fold
-        self._waiting: list[tuple[OutboundMessage, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[QueuedMail, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._unfolded: list[OutboundMessage] = []
+        self._unfolded: list[QueuedMail] = []
         self._folder: asyncio.Task[None] | None = None
         self._fold_now = asyncio.Event()  # a full batch, or the pass is ending
         self._draining = False
 
-    async def mark(self, row: OutboundMessage) -> None:
+    async def mark(self, row: QueuedMail) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((row, done))
         if self._writer is None:
@@ -205,20 +205,20 @@ class Outbox:
             session.commit()
             return status
 
-    def _record_sent(self, rows: Sequence[OutboundMessage]) -> None:
+    def _record_sent(self, rows: Sequence[QueuedMail]) -> None:
         """Mark mails sent after their 250: every mail sent meanwhile, in one transaction."""
         with repo.session_for(self._engine) as session:
             _mark_sent(session, rows, self._clock())
             session.commit()
 
-    def _journal_sent(self, rows: Sequence[OutboundMessage]) -> None:
+    def _journal_sent(self, rows: Sequence[QueuedMail]) -> None:
         assert self._journal is not None
-        self._journal.add((_id(r) for r in rows), self._clock().isoformat())
+        self._journal.add((r.id for r in rows), self._clock().isoformat())
 
-    def _fold(self, rows: Sequence[OutboundMessage]) -> None:
+    def _fold(self, rows: Sequence[QueuedMail]) -> None:
         assert self._journal is not None
         self._record_sent(rows)
-        self._journal.remove(_id(r) for r in rows)
+        self._journal.remove(r.id for r in rows)
 
     def _recover(self) -> None:
         """Copy the journal's marks (left by a crash or a failed fold) into the database.
@@ -230,14 +230,9 @@ class Outbox:
         if not entries:
             return
         with repo.session_for(self._engine) as session:
-            rows = session.exec(
-                select(OutboundMessage).where(
-                    col(OutboundMessage.id).in_(entries),
-                    col(OutboundMessage.status) == OutboundStatus.PENDING,
-                )
-            ).all()
-            for sent_at in sorted({entries[_id(r)] for r in rows}):
-                same = [r for r in rows if entries[_id(r)] == sent_at]
+            rows = repo.queued_mails(session, list(entries), OutboundStatus.PENDING)
+            for sent_at in sorted({entries[r.id] for r in rows}):
+                same = [r for r in rows if entries[r.id] == sent_at]
                 _mark_sent(session, same, datetime.fromisoformat(sent_at))
             session.commit()
         self._journal.remove(entries)
@@ -288,7 +283,7 @@ class Outbox:
         """Send one claimed round over every lane at once; returns (sent, whether any failed)."""
         lanes: list[list[ClaimedOutbound]] = [[] for _ in self._lanes]
         for claimed in rows:
-            lanes[_lane(claimed.row.recipient, len(lanes))].append(claimed)
+            lanes[_lane(claimed.recipient, len(lanes))].append(claimed)
         done = await asyncio.gather(
             *(
                 self._deliver_lane(transport, lane, marks)
@@ -304,17 +299,16 @@ class Outbox:
         """Send one lane's share of a round, in order, on its own connection."""
         sent = 0
         failed = False
-        for index, claimed in enumerate(rows):
-            row = claimed.row
+        for index, row in enumerate(rows):
             try:
                 await transport.send(
-                    SmtpEnvelope(_return_path(self._config), row.recipient, claimed.raw)
+                    SmtpEnvelope(_return_path(self._config), row.recipient, row.raw)
                 )
             except (TemporaryDeliveryError, PermanentDeliveryError) as exc:
                 if self._metrics is not None:
                     permanent = isinstance(exc, PermanentDeliveryError)
                     self._metrics.smtp_failure("permanent" if permanent else "temporary")
-                status = await asyncio.to_thread(self._record, claimed.id, sent=False, error=exc)
+                status = await asyncio.to_thread(self._record, row.id, sent=False, error=exc)
                 log.warning(
                     "reply_not_delivered",
                     outbound_id=row.id,
@@ -358,11 +352,6 @@ class Outbox:
             self._journal.close()
 
 
-def _id(row: OutboundMessage) -> int:
-    assert row.id is not None
-    return row.id
-
-
 # Built once: the statement is the same for every fold but for its ids and time.
 _MARK_SENT = (
     update(OutboundMessage)
@@ -381,9 +370,8 @@ _MARK_SENT = (
 )
 
 
-def _mark_sent(session: Session, rows: Sequence[OutboundMessage], sent_at: datetime) -> None:
-    # Core: the rows are not in this session.
-    session.connection().execute(_MARK_SENT, {"ids": [_id(r) for r in rows], "sent_at": sent_at})
+def _mark_sent(session: Session, rows: Sequence[QueuedMail], sent_at: datetime) -> None:
+    session.connection().execute(_MARK_SENT, {"ids": [r.id for r in rows], "sent_at": sent_at})
     repo.add_events(
         session,
         [

@@ -37,7 +37,6 @@ from sqlalchemy import select as core_select  # sqlmodel's takes at most four co
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ColumnProperty, Mapper, make_transient, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import ReturningInsert, Update
 from sqlmodel import Session, SQLModel, col, select
 
@@ -63,6 +62,7 @@ __all__ = [
     "ClaimedInbound",
     "ClaimedOutbound",
     "IncomingRaw",
+    "QueuedMail",
     "add_event",
     "add_events",
     "buffered_events",
@@ -78,6 +78,7 @@ __all__ = [
     "next_reference",
     "outbound_raw",
     "queue_outbound",
+    "queued_mails",
     "read",
     "reader",
     "release_own_leases",
@@ -404,16 +405,39 @@ _OUTBOUND_RAW = core_select(col(OutboundRaw.raw)).where(
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimedOutbound:
-    """A claimed mail: its row (as the claim left it) and the bytes to send."""
+class QueuedMail:
+    """What the outbox reads of a queued mail to send it and record it. Plain data, read as
+    columns: not a table model built per mail and handed between threads."""
 
-    row: OutboundMessage
+    id: int
+    case_id: int | None
+    kind: str
+    recipient: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedOutbound(QueuedMail):
+    """A claimed mail, with the bytes to send."""
+
     raw: bytes
 
-    @property
-    def id(self) -> int:
-        assert self.row.id is not None
-        return self.row.id
+
+_OUTBOUND_COLUMNS: Any = OutboundMessage.__table__.c  # type: ignore[attr-defined]
+_QUEUED_MAIL = tuple(_OUTBOUND_COLUMNS[f.name] for f in fields(QueuedMail))
+_CLAIMED_MAIL: tuple[Any, ...] = (*_QUEUED_MAIL, OutboundRaw.__table__.c.raw)  # type: ignore[attr-defined]
+
+
+def queued_mails(session: Session, ids: Sequence[int], status: OutboundStatus) -> list[QueuedMail]:
+    """The mails ``ids`` still in ``status``, by id."""
+    return [
+        QueuedMail(*row)
+        for row in session.connection().execute(
+            core_select(*_QUEUED_MAIL)
+            .where(col(OutboundMessage.id).in_(ids), col(OutboundMessage.status) == status)
+            .order_by(col(OutboundMessage.id))
+        )
+    ]
 
 
 def claim_outbound(
@@ -434,28 +458,26 @@ def claim_outbound(
     ids = [i for i in session.exec(stmt).all() if i is not None]
     if not ids:
         return []
+    connection = session.connection()
     claimed = [
-        ClaimedOutbound(row, raw)
-        for row, raw in session.exec(
-            select(OutboundMessage, OutboundRaw.raw)
-            .join(OutboundRaw, col(OutboundRaw.outbound_id) == col(OutboundMessage.id))
+        ClaimedOutbound(*row)
+        for row in connection.execute(
+            core_select(*_CLAIMED_MAIL)
+            .join_from(
+                OutboundMessage,
+                OutboundRaw,
+                col(OutboundRaw.outbound_id) == col(OutboundMessage.id),
+            )
             .where(col(OutboundMessage.id).in_(ids))
             .order_by(col(OutboundMessage.id))
-        ).all()
-    ]
-    rows = [c.row for c in claimed]
-    if rows:
-        until = now + lease
-        # One UPDATE for the claim, not one per row through the unit of work; the rows in hand
-        # then read as the database holds them, with nothing left to write.
-        session.connection().execute(
-            update(OutboundMessage)
-            .where(col(OutboundMessage.id).in_([row.id for row in rows]))
-            .values(lease_until=until, lease_owner=owner)
         )
-        for row in rows:
-            set_committed_value(row, "lease_until", until)
-            set_committed_value(row, "lease_owner", owner)
+    ]
+    if claimed:
+        connection.execute(  # one UPDATE for the claim
+            update(OutboundMessage)
+            .where(col(OutboundMessage.id).in_([c.id for c in claimed]))
+            .values(lease_until=now + lease, lease_owner=owner)
+        )
     return claimed
 
 

@@ -17,7 +17,7 @@ from gateway.outbox.journal import SentJournal
 from gateway.storage import repo
 from gateway.storage.db import make_engine
 from gateway.storage.models import OutboundMessage
-from gateway.storage.repo import ClaimedOutbound
+from gateway.storage.repo import ClaimedOutbound, QueuedMail
 from tests.support.database import migrated_sqlite
 from tests.support.outbound import outbound_ack
 from tests.support.waiting import eventually
@@ -240,7 +240,7 @@ async def test_the_marks_of_a_pass_reach_the_database_together(
     folds: list[int] = []
     record_sent = outbox._record_sent
 
-    def counted(rows: Sequence[OutboundMessage]) -> None:
+    def counted(rows: Sequence[QueuedMail]) -> None:
         folds.append(len(rows))
         record_sent(rows)
 
@@ -252,15 +252,8 @@ async def test_the_marks_of_a_pass_reach_the_database_together(
     engine.dispose()
 
 
-def _row(i: int) -> OutboundMessage:
-    return OutboundMessage(
-        id=i,
-        cause_key=f"c{i}",
-        kind="ack",
-        recipient=f"dr{i}@x.test",
-        message_id=f"<m{i}@x>",
-        subject="",
-    )
+def _row(i: int) -> QueuedMail:
+    return QueuedMail(i, None, "ack", f"dr{i}@x.test", f"<m{i}@x>")
 
 
 async def test_a_long_pass_folds_its_marks_after_a_moment_or_a_full_batch(
@@ -269,8 +262,8 @@ async def test_a_long_pass_folds_its_marks_after_a_moment_or_a_full_batch(
     journal: list[int] = []
     folded: list[list[int]] = []
     marks = sender._SentMarks(
-        lambda rows: journal.extend(_id(r) for r in rows),
-        fold=lambda rows: folded.append([_id(r) for r in rows]),
+        lambda rows: journal.extend(r.id for r in rows),
+        fold=lambda rows: folded.append([r.id for r in rows]),
     )
     monkeypatch.setattr(sender, "FOLD_AFTER", 0.05)
     await marks.mark(_row(1))
@@ -285,11 +278,6 @@ async def test_a_long_pass_folds_its_marks_after_a_moment_or_a_full_batch(
     await marks.mark(_row(5))
     await marks.drain()  # the end of the pass does not wait either
     assert folded == [[1, 2], [3, 4], [5]]
-
-
-def _id(row: OutboundMessage) -> int:
-    assert row.id is not None
-    return row.id
 
 
 async def test_a_crash_before_the_fold_sends_nothing_again(

@@ -308,12 +308,14 @@ def test_an_outbound_claim_leases_its_rows_in_one_statement(db_url: str) -> None
         assert not s.dirty  # written already: nothing left for the unit of work
         s.commit()
     assert len(updates) == 1
-    assert [(c.row.lease_owner, c.row.lease_until is not None) for c in a] == [("a", True)] * 2
-    assert [c.raw for c in a] == [b"x", b"x"]  # the bytes to send, read with the claim
+    assert [(c.recipient, c.kind, c.message_id, c.raw) for c in a] == [
+        ("dr0@x.test", "ack", "<m0@x>", b"x"),  # the bytes to send, read with the claim
+        ("dr1@x.test", "ack", "<m1@x>", b"x"),
+    ]
     with repo.session_for(engine) as s:
         b = repo.claim_outbound(s, owner="b", limit=10, lease=hour)
         s.commit()
-    assert [c.row.recipient for c in b] == ["dr2@x.test"]  # a's two are leased
+    assert [c.recipient for c in b] == ["dr2@x.test"]  # a's two are leased
     with repo.session_for(engine) as s:
         leased = {r.recipient: r.lease_owner for r in s.exec(select(OutboundMessage)).all()}
     assert leased == {"dr0@x.test": "a", "dr1@x.test": "a", "dr2@x.test": "b"}
