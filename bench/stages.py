@@ -9,7 +9,8 @@ load; this one isolates what the daemon itself spends, in one process and one th
 - **parse**: ``parse_message`` in process (the daemon runs it in its worker processes);
 - **decide**: the pipeline's decide stage in batches of ``--batch``, as the daemon runs it:
   case, rule results, routing, every reply composed and queued;
-- **outbox**: claiming and marking sent, the SMTP transport replaced by one that only counts.
+- **outbox**: claiming and marking sent (on SQLite through the sent journal, as the daemon
+  does), the SMTP transport replaced by one that only counts.
 
 The requests are the e2e bench's (signalements with a DOCX form, télé-expertise mails with a
 CDA or an IHE_XDM.ZIP), against the same roster. ``--profile`` prints the top of a cProfile
@@ -43,10 +44,12 @@ from gateway.cli.demo_routing import write_routing_files
 from gateway.config import Config, parse_config
 from gateway.observability import configure_logging
 from gateway.outbox import Outbox, SmtpEnvelope
+from gateway.outbox.journal import SentJournal
 from gateway.pipeline.worker import Pipeline, _Prepared
 from gateway.replies.compose import ReplyRenderer
 from gateway.storage import repo
 from gateway.storage.db import make_engine
+from gateway.storage.instance_lock import sqlite_path
 from gateway.storage.repo import IncomingRaw
 from parsers import ParsedMessage, parse_message
 from parsers.request import RequestKind
@@ -225,9 +228,16 @@ def _stages(
         if profiler is not None:
             profiler.disable()
     transport = CountingTransport()
-    outbox = Outbox(config=config.smtp, engine=engine, transport=transport, owner="stages")
+    # As the daemon has it (gateway/app.py): on SQLite each 250 is recorded in the sent journal,
+    # and the database learns it in folds.
+    database = sqlite_path(config.database.url)
+    journal = SentJournal(database.with_name(database.name + ".sent")) if database else None
+    outbox = Outbox(
+        config=config.smtp, engine=engine, transport=transport, owner="stages", journal=journal
+    )
     with _timed(out, "outbox", n, counters):
         asyncio.run(outbox.deliver_due())
+    outbox.close()
     out["mails_per_request"] = round(transport.sent / n, 2)
     out["total_cpu_ms_per_request"] = round(
         sum(out[s]["cpu_ms_per_request"] for s in ("store", "parse", "decide", "outbox")), 3
