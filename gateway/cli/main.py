@@ -199,17 +199,35 @@ def directory_import(
 @app.command("parse", cls=Command)
 def parse(
     file: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
             metavar="FILE",
             help="A mail (.eml, Maildir file), DOCX, PDF, CDA XML or IHE_XDM ZIP; "
             "the type is read from the content, not the name.",
         ),
-    ],
+    ] = None,
+    inbound: Annotated[
+        int | None,
+        typer.Option(
+            "--inbound",
+            metavar="ID",
+            help="Instead of FILE, a stored message (its id, as on the quarantine page), "
+            "read from the database of --config.",
+        ),
+    ] = None,
+    config: ConfigOption = Path("aiguilleur.toml"),
 ) -> None:
-    """Parse one file and print the Request as JSON (exit 2 when unreadable)."""
-    from gateway.cli.commands.parse import parse_command
+    """Parse one file, or one stored message, and print the Request as JSON (exit 2 when
+    unreadable)."""
+    from gateway.cli.commands.parse import parse_command, parse_stored_command
+    from gateway.wording import say
 
+    if (file is None) == (inbound is None):
+        print_error(COORDINATOR, say("cli.error.file_or_inbound"))
+        raise typer.Exit(2)
+    if inbound is not None:
+        raise typer.Exit(parse_stored_command(config, inbound))
+    assert file is not None
     raise typer.Exit(parse_command(file))
 
 

@@ -27,13 +27,10 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from gateway.cli.audience import Audience, print_error
-from gateway.cli.commands.check import CheckError, readonly_session
-from gateway.config import load_config
-from gateway.errors import ConfigError
+from gateway.cli.commands.check import CheckError, read_database
 from gateway.storage.models import Case, TeleExpertiseAct
 from gateway.web.csvsafe import safe_row
 from gateway.wording import say
@@ -132,17 +129,15 @@ def billing_command(config_path: Path, month: str, output: Path | None) -> int:
     """Write the CSV to ``output`` (or stdout); 0 on success, 2 on a usage or database error."""
     try:
         first, last = month_bounds(month)
-        database_url = load_config(config_path).database.url
-        with readonly_session(database_url) as (session, state):
-            if session is None:
-                raise CheckError(say("cli.error.nothing_to_export", state=state, url=database_url))
-            rows = billing_rows(session, first, last)
-    except (CheckError, ConfigError) as exc:
+    except CheckError as exc:
         print_error(Audience.COORDINATOR, exc)
         return 2
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
-        print_error(Audience.COORDINATOR, say("cli.error.database_unreadable", reason=reason))
+    rows = read_database(
+        config_path,
+        lambda session: billing_rows(session, first, last),
+        "cli.error.nothing_to_export",
+    )
+    if rows is None:
         return 2
     content = render_csv(rows).encode("utf-8")
     if output is None:

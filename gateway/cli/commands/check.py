@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect, text
@@ -48,8 +48,11 @@ __all__ = [
     "check_command",
     "check_report",
     "parse_day",
+    "read_database",
     "readonly_session",
 ]
+
+_Read = TypeVar("_Read")
 
 PARIS = ZoneInfo("Europe/Paris")
 # Same names as gateway.cases.flow, which owns them: the cursor and the offers it counts.
@@ -123,6 +126,24 @@ def readonly_session(url: str) -> Iterator[tuple[Session | None, str]]:
                 session.rollback()
     finally:
         engine.dispose()
+
+
+def read_database(config_path: Path, read: Callable[[Session], _Read], absent: str) -> _Read | None:
+    """What ``read`` returns from the configuration's database, opened read-only; or None,
+    once why it could not be read is printed in French (the caller exits with 2). ``absent``
+    is the wording for a database that is not there or has no schema."""
+    try:
+        url = load_config(config_path).database.url
+        with readonly_session(url) as (session, state):
+            if session is None:
+                raise CheckError(say(absent, state=state, url=url))
+            return read(session)
+    except (CheckError, ConfigError) as exc:
+        print_error(Audience.COORDINATOR, exc)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        print_error(Audience.COORDINATOR, say("cli.error.database_unreadable", reason=reason))
+    return None
 
 
 def choose_programme(

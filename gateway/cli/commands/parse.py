@@ -1,5 +1,8 @@
 """`aiguilleur parse FILE`: print what the parsers read from one file, as JSON.
 
+`aiguilleur parse --inbound ID` parses a stored message instead (a quarantined one, say),
+its bytes read from the configuration's database, which is never written.
+
 The file's type is read from its first bytes, never from its name, so a Maildir file
 (``1700000000.M1P2.host:2,S``) or an attachment saved without extension parses too:
 
@@ -32,7 +35,7 @@ from parsers.documents import sniff_document
 from parsers.problems import problem
 from parsers.request import Request
 
-__all__ = ["FileType", "parse_command", "sniff_file"]
+__all__ = ["FileType", "parse_command", "parse_stored_command", "sniff_file"]
 
 FileType = Literal["zip", "pdf", "xml", "mail"]
 
@@ -122,6 +125,33 @@ def parse_command(path: Path, *, limits: ParseLimits | None = None) -> int:
         unread = say("cli.error.cannot_read", path=path, reason=error.strerror or error)
         print_error(Audience.COORDINATOR, unread)
         return 2
+    return _parse_bytes(data, path, limits)
+
+
+def parse_stored_command(
+    config_path: Path, inbound_id: int, *, limits: ParseLimits | None = None
+) -> int:
+    """As ``parse_command``, for the bytes of stored message ``inbound_id``."""
+    # Here, not at the top: `parse FILE` needs neither the database nor the case code.
+    from gateway.cli.commands.check import read_database
+    from gateway.storage import repo
+
+    found = read_database(
+        config_path,
+        lambda session: (repo.inbound_raw(session, inbound_id),),  # (None,): no such message
+        "cli.error.nothing_to_read",
+    )
+    if found is None:
+        return 2
+    (data,) = found
+    if not data:  # none stored, or emptied by the retention policy
+        key = "cli.error.no_such_message" if data is None else "cli.error.message_purged"
+        print_error(Audience.COORDINATOR, say(key, id=inbound_id))
+        return 2
+    return _parse_bytes(data, Path(f"message-{inbound_id}"), limits or ParseLimits())
+
+
+def _parse_bytes(data: bytes, path: Path, limits: ParseLimits) -> int:
     kind = sniff_file(data)
     if kind is None:
         print_error(Audience.COORDINATOR, say("cli.error.unsupported_file", name=path.name))
