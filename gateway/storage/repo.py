@@ -19,9 +19,10 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
-    ColumnElement,
+    BindParameter,
     Engine,
     Executable,
+    Integer,
     LargeBinary,
     Result,
     Table,
@@ -121,27 +122,49 @@ def _stored_sources(
     by_box: dict[tuple[str, int | None], list[IncomingRaw]] = {}
     for item in items:
         by_box.setdefault((item.mailbox, item.uidvalidity), []).append(item)
+    connection = session.connection()
     for (mailbox, uidvalidity), group in by_box.items():
         uids = [i.uid for i in group if i.uid is not None]
         keys = [i.source_key for i in group if i.uid is None and i.source_key is not None]
-        base = col(InboundMessage.mailbox) == mailbox
         if uids:
-            rows = session.exec(
-                select(InboundMessage.uid).where(
-                    base,
-                    col(InboundMessage.uidvalidity) == uidvalidity,
-                    col(InboundMessage.uid).in_(uids),
-                )
-            ).all()
-            found.update((mailbox, uidvalidity, uid) for uid in rows if uid is not None)
+            # "= NULL" is never true: UIDs without a UIDVALIDITY are compared with IS NULL.
+            statement = _STORED_UIDS if uidvalidity is not None else _STORED_UIDS_NO_VALIDITY
+            params = {"mailbox": mailbox, "uidvalidity": uidvalidity, "uids": uids}
+            found.update(
+                (mailbox, uidvalidity, uid)
+                for uid in connection.execute(statement, params).scalars()
+                if uid is not None
+            )
         if keys:
-            rows_k = session.exec(
-                select(InboundMessage.source_key).where(
-                    base, col(InboundMessage.source_key).in_(keys)
-                )
-            ).all()
-            found.update((mailbox, None, key) for key in rows_k if key is not None)
+            params_k = {"mailbox": mailbox, "keys": keys}
+            found.update(
+                (mailbox, None, key)
+                for key in connection.execute(_STORED_KEYS, params_k).scalars()
+                if key is not None
+            )
     return found
+
+
+_M = InboundMessage
+_STORED_UIDS = core_select(col(_M.uid)).where(
+    col(_M.mailbox) == bindparam("mailbox"),
+    col(_M.uidvalidity) == bindparam("uidvalidity"),
+    col(_M.uid).in_(bindparam("uids", expanding=True)),
+)
+_STORED_UIDS_NO_VALIDITY = core_select(col(_M.uid)).where(
+    col(_M.mailbox) == bindparam("mailbox"),
+    col(_M.uidvalidity).is_(None),
+    col(_M.uid).in_(bindparam("uids", expanding=True)),
+)
+_STORED_KEYS = core_select(col(_M.source_key)).where(
+    col(_M.mailbox) == bindparam("mailbox"),
+    col(_M.source_key).in_(bindparam("keys", expanding=True)),
+)
+_EARLIER_COPIES = (
+    core_select(col(_M.id), col(_M.message_id), col(_M.content_sha256))
+    .where(col(_M.message_id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(_M.id))
+)
 
 
 def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[int]:
@@ -160,11 +183,8 @@ def store_inbound_batch(session: Session, items: Sequence[IncomingRaw]) -> list[
     ids = [m for _, _, m in fresh if m is not None]
     earlier: dict[tuple[str, str], int] = {}
     if ids:
-        for row_id, message_id, digest in session.exec(
-            select(InboundMessage.id, InboundMessage.message_id, InboundMessage.content_sha256)
-            .where(col(InboundMessage.message_id).in_(ids))
-            .order_by(col(InboundMessage.id))
-        ).all():
+        stored_copies = session.connection().execute(_EARLIER_COPIES, {"ids": ids})
+        for row_id, message_id, digest in stored_copies:
             if row_id is not None and message_id is not None:
                 earlier.setdefault((message_id, digest), row_id)
     rows: list[_NewInbound] = []
@@ -317,38 +337,70 @@ def _postgres(session: Session) -> bool:
     return is_postgres(session.get_bind())
 
 
-def _due(
-    model: type[InboundMessage] | type[OutboundMessage], statuses: Sequence[str], now: datetime
-) -> tuple[ColumnElement[bool], ...]:
-    """Rows in one of ``statuses``, due, whose lease is free (or has run out)."""
-    return (
-        col(model.status).in_(statuses),
-        col(model.next_attempt_at) <= now,
-        or_(col(model.lease_until).is_(None), col(model.lease_until) < now),
+def _due_ids(model: type[InboundMessage] | type[OutboundMessage], statuses: Sequence[str]) -> Any:
+    """The ids of rows in one of ``statuses``, due at ``:now``, whose lease is free (or has
+    run out), oldest first, at most ``:limit``: built once per database (a claim runs at
+    every wake-up, and building it cost more than running it)."""
+    now: BindParameter[Any] = bindparam("now")  # typed by the columns it is compared with
+    ids = (
+        core_select(col(model.id))
+        .where(
+            col(model.status).in_(statuses),
+            col(model.next_attempt_at) <= now,
+            or_(col(model.lease_until).is_(None), col(model.lease_until) < now),
+        )
+        .order_by(col(model.id))
+        .limit(bindparam("limit", type_=Integer()))
     )
+    # PostgreSQL: concurrent instances skip each other's rows.
+    return {False: ids, True: ids.with_for_update(skip_locked=True)}
+
+
+def _lease(model: type[InboundMessage] | type[OutboundMessage]) -> Update:
+    return (
+        update(model)
+        .where(col(model.id).in_(bindparam("ids", expanding=True)))
+        .values(lease_until=bindparam("until"), lease_owner=bindparam("owner"))
+    )
+
+
+_DUE_INBOUND = _due_ids(InboundMessage, PENDING_INBOUND)
+_DUE_OUTBOUND = _due_ids(OutboundMessage, (OutboundStatus.PENDING,))
+_LEASE_INBOUND = _lease(InboundMessage)
+_LEASE_OUTBOUND = _lease(OutboundMessage)
+
+
+def _claim_ids(
+    session: Session,
+    due: dict[bool, Any],
+    leased: Update,
+    *,
+    owner: str,
+    limit: int,
+    lease: timedelta,
+    now: datetime,
+) -> list[int]:
+    connection = session.connection()
+    found = connection.execute(due[_postgres(session)], {"now": now, "limit": limit})
+    ids = [i for i in found.scalars() if i is not None]
+    if ids:
+        connection.execute(leased, {"ids": ids, "until": now + lease, "owner": owner})
+    return ids
 
 
 def claim_inbound(
     session: Session, *, owner: str, limit: int, lease: timedelta, now: datetime | None = None
 ) -> list[int]:
     """Lease up to ``limit`` due messages. On PostgreSQL, concurrent instances skip each other."""
-    now = now or utcnow()
-    stmt = (
-        select(InboundMessage.id)
-        .where(*_due(InboundMessage, PENDING_INBOUND, now))
-        .order_by(col(InboundMessage.id))
-        .limit(limit)
+    return _claim_ids(
+        session,
+        _DUE_INBOUND,
+        _LEASE_INBOUND,
+        owner=owner,
+        limit=limit,
+        lease=lease,
+        now=now or utcnow(),
     )
-    if _postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    ids = [i for i in session.exec(stmt).all() if i is not None]
-    if ids:
-        session.execute(
-            update(InboundMessage)
-            .where(col(InboundMessage.id).in_(ids))
-            .values(lease_until=now + lease, lease_owner=owner)
-        )
-    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,19 +423,26 @@ def claimed_inbound(
     large messages still holds one at a time in memory."""
     if not ids:
         return []
-    m = InboundMessage
-    small = when((col(m.size) <= raw_up_to, col(InboundRaw.raw)), else_=None)
-    found = {
-        row[0]: ClaimedInbound(*row)
-        for row in session.execute(
-            core_select(
-                col(m.id), col(m.mailbox), col(m.status), col(m.size), col(m.parsed_json), small
-            )
-            .join_from(m, InboundRaw, col(InboundRaw.inbound_id) == col(m.id))
-            .where(col(m.id).in_(ids))
-        )
-    }
+    params = {"ids": list(ids), "raw_up_to": raw_up_to}
+    found = {row[0]: ClaimedInbound(*row) for row in session.connection().execute(_CLAIMED, params)}
     return [found[i] for i in ids if i in found]
+
+
+def _claimed() -> Any:
+    m = InboundMessage
+    small = when(
+        (col(m.size) <= bindparam("raw_up_to", type_=Integer()), col(InboundRaw.raw)), else_=None
+    )
+    return (
+        core_select(
+            col(m.id), col(m.mailbox), col(m.status), col(m.size), col(m.parsed_json), small
+        )
+        .join_from(m, InboundRaw, col(InboundRaw.inbound_id) == col(m.id))
+        .where(col(m.id).in_(bindparam("ids", expanding=True)))
+    )
+
+
+_CLAIMED = _claimed()
 
 
 def inbound_raw(session: Session, inbound_id: int) -> bytes | None:
@@ -445,40 +504,28 @@ def claim_outbound(
 ) -> list[ClaimedOutbound]:
     """Lease up to ``limit`` due replies, as ``claim_inbound`` does."""
     now = now or utcnow()
+    connection = session.connection()
     # The ids first, from the index alone (``ix_outbound_due``); then only the rows claimed.
     # Read in one query with the rows, the filter would read each skipped mail's bytes.
-    stmt = (
-        select(OutboundMessage.id)
-        .where(*_due(OutboundMessage, (OutboundStatus.PENDING,), now))
-        .order_by(col(OutboundMessage.id))
-        .limit(limit)
-    )
-    if _postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    ids = [i for i in session.exec(stmt).all() if i is not None]
+    found = connection.execute(_DUE_OUTBOUND[_postgres(session)], {"now": now, "limit": limit})
+    ids = [i for i in found.scalars() if i is not None]
     if not ids:
         return []
-    connection = session.connection()
-    claimed = [
-        ClaimedOutbound(*row)
-        for row in connection.execute(
-            core_select(*_CLAIMED_MAIL)
-            .join_from(
-                OutboundMessage,
-                OutboundRaw,
-                col(OutboundRaw.outbound_id) == col(OutboundMessage.id),
-            )
-            .where(col(OutboundMessage.id).in_(ids))
-            .order_by(col(OutboundMessage.id))
-        )
-    ]
-    if claimed:
-        connection.execute(  # one UPDATE for the claim
-            update(OutboundMessage)
-            .where(col(OutboundMessage.id).in_([c.id for c in claimed]))
-            .values(lease_until=now + lease, lease_owner=owner)
-        )
+    claimed = [ClaimedOutbound(*row) for row in connection.execute(_CLAIMED_MAILS, {"ids": ids})]
+    if claimed:  # one UPDATE for the claim
+        params = {"ids": [c.id for c in claimed], "until": now + lease, "owner": owner}
+        connection.execute(_LEASE_OUTBOUND, params)
     return claimed
+
+
+_CLAIMED_MAILS = (
+    core_select(*_CLAIMED_MAIL)
+    .join_from(
+        OutboundMessage, OutboundRaw, col(OutboundRaw.outbound_id) == col(OutboundMessage.id)
+    )
+    .where(col(OutboundMessage.id).in_(bindparam("ids", expanding=True)))
+    .order_by(col(OutboundMessage.id))
+)
 
 
 def release_own_leases(session: Session, owner: str) -> None:
