@@ -288,19 +288,22 @@ _INSERT_OUTBOUND_RAW = insert(OutboundRaw)
 def _insert_new(session: Session, rows: Sequence[_NewInbound]) -> None:
     """INSERT the rows, keyed ones with ON CONFLICT DO NOTHING; sets ``id`` on those
     really inserted."""
+    # On the connection: through the session, the ORM's bulk insert worked out each row's
+    # primary key again from what RETURNING already gives.
+    connection = session.connection()
     keyed = [r for r in rows if r.item.uid is not None or r.item.source_key is not None]
     if keyed:
         by_key = {r.key: r for r in keyed}
         statement = _INSERT_INBOUND_KEYED[_postgres(session)]
         batch = [r.params() for r in keyed]
-        for row_id, mailbox, uidvalidity, uid, source_key in session.execute(statement, batch):
+        for row_id, mailbox, uidvalidity, uid, source_key in connection.execute(statement, batch):
             by_key[(mailbox, uidvalidity, uid, source_key)].id = row_id
     for row in rows:  # no source key, so no conflict: one by one, to learn each id
         if row.item.uid is None and row.item.source_key is None:
-            row.id = session.execute(_INSERT_INBOUND, row.params()).scalar_one()
+            row.id = connection.execute(_INSERT_INBOUND, row.params()).scalar_one()
     raws = [{"inbound_id": r.id, "raw": r.item.raw} for r in rows if r.id is not None]
     if raws:
-        session.connection().execute(_INSERT_INBOUND_RAW, raws)
+        connection.execute(_INSERT_INBOUND_RAW, raws)
 
 
 def update_cursor(
