@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import Session, col, select
 
 from gateway import failpoints
@@ -53,6 +53,12 @@ LEASE = timedelta(minutes=5)
 # A claim reads the bytes of messages up to this size with it; larger ones are read one at a
 # time when parsed, so a claim of large messages never holds them all in memory.
 CLAIM_READS_UP_TO = 512 * 1024
+
+
+# Built once, as the claims are: a batch's rows, by id.
+_BATCH_ROWS = select(InboundMessage).where(
+    col(InboundMessage.id).in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -289,11 +295,7 @@ class Pipeline:
         # in the session instead of querying for it (held here: the session's identity
         # map keeps unmodified rows only while something else refers to them).
         wanted = [i.inbound_id for i in items if i.error is None and i.done is None]
-        rows = (
-            session.exec(select(InboundMessage).where(col(InboundMessage.id).in_(wanted))).all()
-            if wanted
-            else []
-        )
+        rows = session.exec(_BATCH_ROWS, params={"ids": wanted}).all() if wanted else []
         for item in items:
             if item.error is not None:
                 results.append(item.error)

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     Engine,
     Executable,
@@ -317,6 +318,17 @@ def update_cursor(
     error: str | None = None,
     reconnected: bool = False,
 ) -> None:
+    if (
+        synced
+        and connected is None
+        and error is None
+        and not reconnected
+        and session.identity_map.get(session.identity_key(MailboxCursor, mailbox)) is None
+    ):
+        # A sync, after each stored batch: one UPDATE, not a read and a flush of the row.
+        params = {"box": mailbox, "validity": uidvalidity, "uid": last_uid, "at": utcnow()}
+        if session.connection().execute(_CURSOR_SYNCED, params).rowcount == 1:
+            return
     cursor = session.get(MailboxCursor, mailbox)
     if cursor is None:
         cursor = MailboxCursor(mailbox=mailbox)
@@ -334,6 +346,22 @@ def update_cursor(
         cursor.last_error = error[:2000]
     if reconnected:
         cursor.reconnects += 1
+
+
+_C = MailboxCursor.__table__.c  # type: ignore[attr-defined]
+_CURSOR_SYNCED = (
+    update(MailboxCursor)
+    .where(col(MailboxCursor.mailbox) == bindparam("box"))
+    .values(
+        uidvalidity=func.coalesce(bindparam("validity", type_=BigInteger()), _C.uidvalidity),
+        last_uid=when(
+            (bindparam("uid", type_=BigInteger()) > _C.last_uid, bindparam("uid")),
+            else_=_C.last_uid,
+        ),
+        last_sync_at=bindparam("at"),
+        last_error=None,
+    )
+)
 
 
 def _postgres(session: Session) -> bool:

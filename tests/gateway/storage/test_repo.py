@@ -14,6 +14,7 @@ from gateway.storage.models import (
     CaseEvent,
     InboundMessage,
     InboundStatus,
+    MailboxCursor,
     OutboundMessage,
     OutboundRaw,
     utcnow,
@@ -400,4 +401,31 @@ def test_rows_written_in_a_rolled_back_savepoint_read_as_stored_once_expired(
     with repo.session_for(engine) as s:
         stored = s.exec(select(Case)).one()
         assert (stored.status, stored.decision) == ("received", "eligible")
+    engine.dispose()
+
+
+def test_a_sync_moves_the_cursor_forward_only_and_clears_its_error(db_url: str) -> None:
+    """After each stored batch the cursor is written by one UPDATE: the highest UID stays,
+    a missing UIDVALIDITY keeps the known one, and the sync clears the last error."""
+    engine = make_engine(db_url)
+    with repo.session_for(engine) as s:
+        repo.update_cursor(s, "box", uidvalidity=7, last_uid=10, error="down", synced=False)
+        s.commit()
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with repo.session_for(engine) as s:
+        repo.update_cursor(s, "box", last_uid=5, synced=True)  # an older batch, late
+        s.commit()
+    assert [q.split()[0] for q in statements if not q.startswith("BEGIN")] == ["UPDATE"]
+    with repo.session_for(engine) as s:
+        cursor = s.get(MailboxCursor, "box")
+        assert cursor is not None
+        assert (cursor.uidvalidity, cursor.last_uid, cursor.last_error) == (7, 10, None)
+        assert cursor.last_sync_at is not None
+        repo.update_cursor(s, "box", uidvalidity=8, last_uid=12, synced=True)
+        repo.update_cursor(s, "new", uidvalidity=1, last_uid=3, synced=True)  # no row yet
+        s.commit()
+    with repo.session_for(engine) as s:
+        found = {c.mailbox: (c.uidvalidity, c.last_uid) for c in s.exec(select(MailboxCursor))}
+    assert found == {"box": (8, 12), "new": (1, 3)}
     engine.dispose()
