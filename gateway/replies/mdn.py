@@ -16,13 +16,13 @@ from email.mime.multipart import MIMEMultipart
 from email.utils import format_datetime
 
 from gateway.replies.compose import (
-    _QP_UTF8,
     ComposedReply,
     ReplyRenderer,
     _forwarded_mail,
     _header,
     _wire,
     subject_for,
+    text_part,
 )
 from gateway.replies.facts import ReplyFacts, ReplyKind
 
@@ -99,9 +99,8 @@ def compose_mdn(
     message_id = renderer.message_id_for(cause_key)
     boundary = "=_aig_" + message_id[5:29]
     subject = subject_for(facts, disposition.original_subject)
-    text = MIMEBase("text", "plain")
+    text = text_part(renderer.text(facts))
     del text["MIME-Version"]
-    text.set_payload(renderer.text(facts), _QP_UTF8)
     msg = MIMEMultipart(
         "report",
         boundary=boundary,
@@ -114,7 +113,7 @@ def compose_mdn(
     )
     msg["From"] = renderer.from_header
     msg["To"] = disposition.to
-    msg["Subject"] = _header(subject)  # type: ignore[assignment]  # compat32 takes a Header
+    msg["Subject"] = _header(subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
     original = disposition.original_message_id

@@ -15,6 +15,7 @@ from gateway.replies.compose import (
     _WIRE,
     OutboundAttachment,
     ReplyRenderer,
+    _header,
     deterministic_message_id,
 )
 from gateway.replies.facts import ReplyFacts, ReplyIssue, ReplyKind
@@ -169,3 +170,22 @@ def test_the_plain_header_shortcut_folds_exactly_as_compat32() -> None:
     chain = " ".join(f"<id{i}@medecin.test>" for i in range(11))
     assert _WIRE.fold("References", chain) == reference.fold("References", chain)
     assert "\r\n " in _WIRE.fold("References", chain)
+
+
+def test_a_non_ascii_subject_is_written_as_short_encoded_words_that_read_back_whole() -> None:
+    """Any text, cut between whole UTF-8 characters: each word at most 75 characters
+    (RFC 2047), each line at most 78, and the subject read back exactly as written."""
+    rng = random.Random(11)
+    alphabet = string.ascii_letters + " -:[]éèàçœ€—’🩺"
+    for length in [1, 5, 30, 41, 42, 43, 120, 400, *(rng.randrange(1, 300) for _ in range(300))]:
+        text = "é" + "".join(rng.choice(alphabet) for _ in range(length))
+        folded = _WIRE.fold("Subject", _header(text))
+        lines = folded.split("\r\n")
+        assert lines[-1] == "" and all(len(line) <= 78 for line in lines)
+        words = folded.removeprefix("Subject: ").split()
+        assert all(len(w) <= 75 and w.startswith("=?utf-8?b?") for w in words)
+        parsed = email.message_from_bytes(
+            (folded + "\r\n").encode("ascii"), policy=email.policy.default
+        )
+        assert parsed["Subject"] == text
+    assert _header("Accuse de reception") == "Accuse de reception"  # ASCII stays as it is
