@@ -129,6 +129,8 @@ class DatabaseConfig(_Strict):
 class PipelineConfig(_Strict):
     workers: int = Field(default=4, ge=1, le=64)  # messages loaded and parsed at once
     decide_batch: int = Field(default=8, ge=1, le=1000)  # parsed messages per transaction
+    # Seconds a batch may wait for parses already under way to fill it (none when none is).
+    decide_wait: float = Field(default=0.025, ge=0, le=1)
     max_attempts: int = Field(default=3, ge=1)
     retry_delay: float = Field(default=2.0, ge=0)
     poll_interval: float = Field(default=1.0, gt=0)

@@ -82,6 +82,31 @@ class _Prepared:
     done: InboundStatus | None = None  # already past the pipeline (another worker, a replay)
 
 
+async def _fill(
+    items: list[_Prepared],
+    ready: asyncio.Queue[_Prepared],
+    batch: int,
+    coming: Callable[[], bool],
+    wait: float,
+) -> None:
+    """Add to ``items`` what is ready, up to ``batch``; while parses are under way, wait up
+    to ``wait`` seconds for them. A batch has a cost of its own (the writer's lock, a
+    commit, a pass of the outbox): under load, parses end one at a time and a batch of one
+    paid it for each message. With nothing under way, nothing waits."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while len(items) < batch:
+        if not ready.empty():
+            items.append(ready.get_nowait())
+            continue
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0 or not coming():
+            return
+        try:
+            items.append(await asyncio.wait_for(ready.get(), remaining))
+        except TimeoutError:
+            return
+
+
 class Pipeline:
     """Claims stored messages and carries each through its stages. Dependencies are explicit."""
 
@@ -135,19 +160,29 @@ class Pipeline:
         # Bounded, so a backlog waits in the database and not in memory.
         ready: asyncio.Queue[_Prepared] = asyncio.Queue(maxsize=batch * 2)
 
+        preparing = 0  # messages taken by a preparer and not yet ready
+
         async def preparer() -> None:
+            nonlocal preparing
             while True:
                 message = await claimed.get()
+                preparing += 1
                 try:
-                    await ready.put(await self._prepare(message))
+                    prepared = await self._prepare(message)
+                finally:
+                    preparing -= 1
+                try:
+                    await ready.put(prepared)
                 finally:
                     claimed.task_done()
+
+        def coming() -> bool:
+            return preparing > 0 or not claimed.empty()
 
         async def decider() -> None:
             while True:
                 items = [await ready.get()]
-                while len(items) < batch and not ready.empty():
-                    items.append(ready.get_nowait())
+                await _fill(items, ready, batch, coming, self._config.pipeline.decide_wait)
                 try:
                     await self._decide(items)
                     self._loops.ok("pipeline_decide")
