@@ -131,3 +131,55 @@ async def test_failed_login_retries_without_connected_event(
     assert failure["error_type"] == "ImapError"
     assert "LOGIN failed" in failure["error"]
     assert bad not in repr(logs)
+
+
+class _Watched(RawStore):
+    """Tells when a sync found nothing (the source is about to IDLE)."""
+
+    def __init__(self, engine: Engine, on_stored: Any) -> None:
+        super().__init__(engine, on_stored=on_stored)
+        self.synced_empty = asyncio.Event()
+
+    async def mark(self, mailbox: str, **changes: object) -> None:
+        await super().mark(mailbox, **changes)
+        if changes.get("synced"):
+            self.synced_empty.set()
+
+
+async def test_a_burst_of_new_mail_is_fetched_in_one_sync(
+    mail_stack: MailStack, mail_user: MailUser, engine: Engine, tmp_path: Path
+) -> None:
+    """Mail announced by IDLE is left to gather for ``settle`` seconds: three messages
+    delivered within it are fetched, stored and moved together."""
+    box = mailbox(mail_stack, mail_user, tmp_path, idle=True, settle=4.0)
+    commits: list[int] = []
+    stored = asyncio.Event()
+
+    def on_stored() -> None:
+        commits.append(1)
+        stored.set()
+
+    store = _Watched(engine, on_stored)
+    source = ImapSource(box, store)
+    stop = asyncio.Event()
+    raws = [message(f"burst{i}-{uuid.uuid4().hex[:6]}", mail_user.address) for i in range(3)]
+
+    def deliver(raw: bytes) -> None:
+        with imap(mail_stack, mail_user) as conn:
+            assert conn.append("INBOX", None, None, raw)[0] == "OK"
+
+    with structlog.testing.capture_logs() as logs:
+        task = asyncio.create_task(source.run(stop))
+        await asyncio.wait_for(store.synced_empty.wait(), 20)  # then IDLE
+        for raw in raws:
+            await asyncio.to_thread(deliver, raw)
+            await asyncio.sleep(0.6)  # longer than Dovecot takes to announce it
+        await asyncio.wait_for(stored.wait(), 20)
+        stop.set()
+        await asyncio.wait_for(task, 20)
+
+    synced = [e["messages"] for e in logs if e["event"] == "imap_synced"]
+    assert synced == [3] and commits == [1]
+    with repo.session_for(engine) as session:
+        found = [raw_of(session, r) for r in session.exec(select(InboundMessage)).all()]
+    assert sorted(found) == sorted(raws)
