@@ -93,8 +93,6 @@ class MailboxConfig(TlsSettings):
     poll_interval: float = Field(default=30.0, gt=0)
     idle_timeout: float = Field(default=600.0, gt=0)
     fetch_batch: int = Field(default=50, ge=1, le=1000)
-    # Seconds new mail is left to gather before it is fetched: a burst in one sync.
-    settle: float = Field(default=0.025, ge=0, le=5)
 
     @model_validator(mode="after")
     def _kind(self) -> MailboxConfig:

@@ -221,10 +221,8 @@ class ImapConnection:
     async def noop(self) -> None:
         await self._command("NOOP", self._protocol.simple_command("NOOP"))
 
-    async def idle_wait(self, timeout: float, settle: float = 0.0) -> bool:  # noqa: ASYNC109
+    async def idle_wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - public contract
         """IDLE up to ``timeout`` seconds; True when the server announced EXISTS or RECENT.
-        Once it has, IDLE goes on ``settle`` seconds more, so that mail arriving in a burst is
-        in the folder's view when IDLE ends (a SEARCH sees the view as of the last command).
 
         IDLE always ends with DONE and its tagged OK, so the connection is ready for the
         next command. Search after every call: a False is not a promise of no new mail.
@@ -239,17 +237,18 @@ class ImapConnection:
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
-            while (remaining := deadline - loop.time()) > 0:
+            while not announced:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
                 pushed = await self._next_push(remaining)
                 if pushed is None or pushed == aioimaplib.STOP_WAIT_SERVER_PUSH:
                     break
-                if not announced and any(
+                announced = any(
                     is_exists_line(line) or is_recent_line(line)
                     for line in pushed
                     if isinstance(line, bytes | bytearray)
-                ):
-                    announced = True
-                    deadline = min(deadline, loop.time() + settle)
+                )
         finally:
             if not self._lost.is_set() and client.has_pending_idle():
                 client.idle_done()

@@ -58,7 +58,7 @@ class ImapSource:
 
     async def _pause(self, conn: ImapConnection) -> None:
         if self._mailbox.idle and conn.supports_idle:
-            await conn.idle_wait(self._mailbox.idle_timeout, self._mailbox.settle)
+            await conn.idle_wait(self._mailbox.idle_timeout)
         else:
             await asyncio.sleep(self._mailbox.poll_interval)
 
@@ -96,15 +96,9 @@ class ImapSource:
                 while not stop.is_set():
                     conn.take_announcement()
                     await self._sync(conn, selected.uidvalidity)
-                    if not conn.take_announcement():
-                        await self._wait(conn, stop)
-                    elif self._mailbox.settle:
-                        # Mail came during the sync (IDLE would not report it again): under a
-                        # stream of mail, a sync per message cost an IMAP round of SEARCH,
-                        # FETCH and MOVE, a commit and a decide batch each. Let more gather,
-                        # then bring the folder's view up to date for the SEARCH.
-                        await wait_any(stop, timeout=self._mailbox.settle)
-                        await conn.noop()
+                    if conn.take_announcement():
+                        continue  # mail arrived during the sync: IDLE would not report it
+                    await self._wait(conn, stop)
             except (ImapError, OSError, TimeoutError) as exc:
                 attempt += 1
                 delay = min(BACKOFF_MAX, backoff) * random.uniform(0.5, 1.5)
