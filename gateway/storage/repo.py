@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     BigInteger,
     BindParameter,
+    ColumnElement,
     Engine,
     Executable,
     Integer,
@@ -147,16 +148,18 @@ def _stored_sources(
 
 
 _M = InboundMessage
-_STORED_UIDS = core_select(col(_M.uid)).where(
-    col(_M.mailbox) == bindparam("mailbox"),
-    col(_M.uidvalidity) == bindparam("uidvalidity"),
-    col(_M.uid).in_(bindparam("uids", expanding=True)),
-)
-_STORED_UIDS_NO_VALIDITY = core_select(col(_M.uid)).where(
-    col(_M.mailbox) == bindparam("mailbox"),
-    col(_M.uidvalidity).is_(None),
-    col(_M.uid).in_(bindparam("uids", expanding=True)),
-)
+
+
+def _stored_uids(validity: ColumnElement[bool]) -> Any:
+    return core_select(col(_M.uid)).where(
+        col(_M.mailbox) == bindparam("mailbox"),
+        validity,
+        col(_M.uid).in_(bindparam("uids", expanding=True)),
+    )
+
+
+_STORED_UIDS = _stored_uids(col(_M.uidvalidity) == bindparam("uidvalidity"))
+_STORED_UIDS_NO_VALIDITY = _stored_uids(col(_M.uidvalidity).is_(None))
 _STORED_KEYS = core_select(col(_M.source_key)).where(
     col(_M.mailbox) == bindparam("mailbox"),
     col(_M.source_key).in_(bindparam("keys", expanding=True)),
@@ -401,6 +404,11 @@ _LEASE_INBOUND = _lease(InboundMessage)
 _LEASE_OUTBOUND = _lease(OutboundMessage)
 
 
+def _due_now(session: Session, due: dict[bool, Any], *, limit: int, now: datetime) -> list[int]:
+    found = session.connection().execute(due[_postgres(session)], {"now": now, "limit": limit})
+    return [i for i in found.scalars() if i is not None]
+
+
 def _claim_ids(
     session: Session,
     due: dict[bool, Any],
@@ -411,11 +419,10 @@ def _claim_ids(
     lease: timedelta,
     now: datetime,
 ) -> list[int]:
-    connection = session.connection()
-    found = connection.execute(due[_postgres(session)], {"now": now, "limit": limit})
-    ids = [i for i in found.scalars() if i is not None]
+    ids = _due_now(session, due, limit=limit, now=now)
     if ids:
-        connection.execute(leased, {"ids": ids, "until": now + lease, "owner": owner})
+        params = {"ids": ids, "until": now + lease, "owner": owner}
+        session.connection().execute(leased, params)
     return ids
 
 
@@ -538,8 +545,7 @@ def claim_outbound(
     connection = session.connection()
     # The ids first, from the index alone (``ix_outbound_due``); then only the rows claimed.
     # Read in one query with the rows, the filter would read each skipped mail's bytes.
-    found = connection.execute(_DUE_OUTBOUND[_postgres(session)], {"now": now, "limit": limit})
-    ids = [i for i in found.scalars() if i is not None]
+    ids = _due_now(session, _DUE_OUTBOUND, limit=limit, now=now)
     if not ids:
         return []
     claimed = [ClaimedOutbound(*row) for row in connection.execute(_CLAIMED_MAILS, {"ids": ids})]
